@@ -1,0 +1,37 @@
+"""The session-api app factory."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from session_api import __doc__ as description
+from session_api.config import QUEUE_NAME, Settings
+from session_api.config import settings as default_settings
+from shared.app import create_base_app, infrastructure
+from shared.logging import configure_logging
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or default_settings
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        async with infrastructure(app, settings, queue_name=QUEUE_NAME):
+            yield
+
+    app = create_base_app(
+        title="session-api", version="0.1.0", description=description or "", lifespan=lifespan
+    )
+    app.state.settings = settings
+    return app
+
+
+def build() -> FastAPI:
+    """Entry point for uvicorn's `--factory`."""
+    configure_logging(
+        level=default_settings.LOG_LEVEL, json=default_settings.LOG_JSON, service="session_api"
+    )
+    return create_app()

@@ -1,0 +1,119 @@
+"""The dev-stack launcher.
+
+    python -m shared.devstack up                  start (or reuse) the embedded servers, print URLs
+    python -m shared.devstack down                stop the embedded servers under ./var
+    python -m shared.devstack exec -- CMD ...     run CMD with DATABASE_URL/REDIS_URL set, then stop
+                                                  the servers this command started
+    python -m shared.devstack run [--release CMD] [--banner FILE] [--procfile Procfile]
+                                                  servers, release commands, then every Procfile
+                                                  process under one supervisor until Ctrl-C
+
+Nothing embedded starts for a URL already given in DATABASE_URL / REDIS_URL.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from shared.devstack.servers import (
+    DEFAULT_VAR_DIR,
+    EmbeddedPostgres,
+    EmbeddedRedis,
+    Stack,
+    ensure_stack,
+)
+from shared.devstack.supervisor import Supervisor, read_procfile
+
+
+def _stack_from_env() -> Stack:
+    return ensure_stack(os.environ.get("DATABASE_URL"), os.environ.get("REDIS_URL"))
+
+
+def _env_for(stack: Stack) -> dict[str, str]:
+    return {**os.environ, "DATABASE_URL": stack.database_url, "REDIS_URL": stack.redis_url}
+
+
+def _describe(stack: Stack) -> str:
+    def origin(server: object) -> str:
+        if server is None:
+            return "given"
+        return "embedded, started" if getattr(server, "started_here", False) else "embedded, reused"
+
+    return (
+        f"DATABASE_URL={stack.database_url}  ({origin(stack.postgres)})\n"
+        f"REDIS_URL={stack.redis_url}  ({origin(stack.redis)})"
+    )
+
+
+def cmd_up(_: argparse.Namespace) -> int:
+    stack = _stack_from_env()
+    print(_describe(stack))
+    return 0
+
+
+def cmd_down(_: argparse.Namespace) -> int:
+    EmbeddedRedis(DEFAULT_VAR_DIR / "redis").stop()
+    EmbeddedPostgres(DEFAULT_VAR_DIR / "postgres" / "data").stop()
+    print("embedded servers stopped")
+    return 0
+
+
+def cmd_exec(args: argparse.Namespace) -> int:
+    command = [c for c in args.command if c != "--"]
+    if not command:
+        print("exec: give a command after --", file=sys.stderr)
+        return 2
+    stack = _stack_from_env()
+    try:
+        return subprocess.run(command, env=_env_for(stack), check=False).returncode
+    finally:
+        stack.stop_started()
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    stack = _stack_from_env()
+    try:
+        print(_describe(stack), flush=True)
+        env = _env_for(stack)
+        for release in args.release:
+            print(f"release: {release}", flush=True)
+            result = subprocess.run(release, shell=True, env=env, check=False)  # noqa: S602 (our Makefile)
+            if result.returncode != 0:
+                print(f"release command failed ({result.returncode}): {release}", file=sys.stderr)
+                return result.returncode
+        specs = read_procfile(Path(args.procfile))
+        if args.banner and Path(args.banner).exists():
+            print(Path(args.banner).read_text(), flush=True)
+        return asyncio.run(Supervisor(specs, env).run())
+    finally:
+        stopped = stack.started
+        stack.stop_started()
+        if stopped:
+            print(f"stopped embedded {' and '.join(stopped)}", flush=True)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m shared.devstack")
+    sub = parser.add_subparsers(dest="cmd", required=True)
+    sub.add_parser("up").set_defaults(fn=cmd_up)
+    sub.add_parser("down").set_defaults(fn=cmd_down)
+    exec_parser = sub.add_parser("exec")
+    exec_parser.add_argument("command", nargs=argparse.REMAINDER)
+    exec_parser.set_defaults(fn=cmd_exec)
+    run_parser = sub.add_parser("run")
+    run_parser.add_argument("--procfile", default="Procfile")
+    run_parser.add_argument("--release", action="append", default=[])
+    run_parser.add_argument("--banner", default=None)
+    run_parser.set_defaults(fn=cmd_run)
+    args = parser.parse_args(argv)
+    code: int = args.fn(args)
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

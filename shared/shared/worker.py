@@ -1,0 +1,163 @@
+"""arq helpers: task registration, jittered exponential backoff, enqueue only after commit, and
+the worker settings every service's worker builds on."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from arq.connections import ArqRedis, RedisSettings
+from arq.cron import CronJob
+from arq.worker import Function, func
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from shared import db
+
+if TYPE_CHECKING:
+    from shared.settings import BaseServiceSettings
+
+_PENDING_JOBS = "pending_jobs"
+
+TaskFn = TypeVar("TaskFn", bound=Callable[..., Awaitable[Any]])
+
+
+@dataclass
+class TaskRegistry:
+    """Collects a service's jobs so its worker lists them in one place."""
+
+    functions: list[Function] = field(default_factory=list)
+
+    def task(
+        self, name: str, *, max_tries: int = 5, timeout_s: float = 60.0
+    ) -> Callable[[TaskFn], TaskFn]:
+        def decorate(fn: TaskFn) -> TaskFn:
+            self.functions.append(
+                func(fn, name=name, max_tries=max_tries, timeout=timeout_s)  # type: ignore[arg-type]
+            )
+            return fn
+
+        return decorate
+
+
+def backoff_seconds(
+    attempt: int,
+    *,
+    base_s: float = 1.0,
+    cap_s: float = 3600.0,
+    rng: random.Random | None = None,
+) -> float:
+    """Full-jitter exponential backoff: a uniform delay in ``[0, min(cap, base * 2**(attempt-1))]``,
+    never below a tenth of the ceiling so retries do not collapse onto each other."""
+    if attempt < 1:
+        raise ValueError("attempt counts from 1")
+    ceiling = min(cap_s, base_s * 2 ** min(attempt - 1, 62))
+    draw = (rng or random).uniform(ceiling / 10, ceiling)
+    return draw
+
+
+@dataclass(frozen=True)
+class PendingJob:
+    name: str
+    args: tuple[Any, ...]
+    kwargs: dict[str, Any]
+
+
+def enqueue_after_commit(session: AsyncSession, name: str, *args: Any, **kwargs: Any) -> None:
+    """Queue a job to be sent to arq once ``session`` commits; dropped if it rolls back.
+
+    ``kwargs`` may hold arq's own options (``_job_id``, ``_defer_by``, ...).
+    """
+    session.info.setdefault(_PENDING_JOBS, []).append(PendingJob(name, args, kwargs))
+
+
+def discard_pending_jobs(session: AsyncSession) -> None:
+    session.info.pop(_PENDING_JOBS, None)
+
+
+async def flush_pending_jobs(session: AsyncSession, arq: ArqRedis | None) -> int:
+    """Send the jobs a committed session queued. Returns how many were sent."""
+    jobs: list[PendingJob] = session.info.pop(_PENDING_JOBS, [])
+    if arq is None:
+        return 0
+    for job in jobs:
+        await arq.enqueue_job(job.name, *job.args, **job.kwargs)
+    return len(jobs)
+
+
+@asynccontextmanager
+async def task_session(ctx: dict[str, Any]) -> AsyncIterator[AsyncSession]:
+    """The task-side twin of the request session: commit on success, roll back on error, and
+    send queued jobs only after the commit."""
+    sessionmaker: async_sessionmaker[AsyncSession] = ctx["sessionmaker"]
+    async with sessionmaker() as session:
+        try:
+            yield session
+        except BaseException:
+            await session.rollback()
+            discard_pending_jobs(session)
+            raise
+        else:
+            await session.commit()
+            await flush_pending_jobs(session, ctx["redis"])
+
+
+async def ping(ctx: dict[str, Any]) -> str:
+    """A job every worker runs, so operators (and tests) can prove a worker consumes its queue."""
+    return "pong"
+
+
+def build_worker_settings(
+    settings: BaseServiceSettings,
+    *,
+    registry: TaskRegistry,
+    queue_name: str,
+    cron_jobs: list[CronJob] | None = None,
+    on_startup: Callable[[dict[str, Any]], Awaitable[None]] | None = None,
+    on_shutdown: Callable[[dict[str, Any]], Awaitable[None]] | None = None,
+    max_jobs: int = 20,
+) -> type:
+    """An arq ``WorkerSettings`` class whose context holds ``settings``, ``engine`` and
+    ``sessionmaker`` (plus whatever ``on_startup`` adds)."""
+
+    async def startup(ctx: dict[str, Any]) -> None:
+        ctx["settings"] = settings
+        ctx["engine"] = db.create_engine(
+            settings.DATABASE_URL,
+            pool_size=settings.DATABASE_POOL_SIZE,
+            max_overflow=settings.DATABASE_MAX_OVERFLOW,
+            connect_timeout_s=settings.DATABASE_CONNECT_TIMEOUT_S,
+        )
+        ctx["sessionmaker"] = db.create_sessionmaker(ctx["engine"])
+        if on_startup is not None:
+            await on_startup(ctx)
+
+    async def shutdown(ctx: dict[str, Any]) -> None:
+        if on_shutdown is not None:
+            await on_shutdown(ctx)
+        await ctx["engine"].dispose()
+
+    return type(
+        "WorkerSettings",
+        (),
+        {
+            "functions": [func(ping, name="worker.ping", max_tries=1), *registry.functions],
+            "cron_jobs": list(cron_jobs or []),
+            "queue_name": queue_name,
+            "redis_settings": RedisSettings.from_dsn(settings.REDIS_URL),
+            "on_startup": startup,
+            "on_shutdown": shutdown,
+            "max_jobs": max_jobs,
+            "handle_signals": True,
+            "health_check_interval": 30,
+        },
+    )
+
+
+def run_worker(worker_settings: type) -> None:
+    """Entry point of ``python -m <package>.worker``."""
+    from arq.worker import run_worker as arq_run_worker
+
+    arq_run_worker(worker_settings)

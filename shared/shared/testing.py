@@ -1,7 +1,8 @@
 """pytest plugin (``-p shared.testing``): real PostgreSQL and Redis for every test suite.
 
 At session start it takes ``TEST_DATABASE_URL`` / ``TEST_REDIS_URL`` or starts (or reuses) the
-embedded servers, recreates the test database, runs every alembic history in
+embedded servers (database ``TEST_DATABASE_NAME``, default ``mpesa_test``; Redis db
+``TEST_REDIS_DB``, default 15), recreates the test database, runs every alembic history in
 ``migrations/alembic.ini``, and exports ``DATABASE_URL`` / ``REDIS_URL`` / ``ENVIRONMENT=testing``
 so settings built by tests point at them. Servers it started are stopped at the end.
 
@@ -32,8 +33,9 @@ from sqlalchemy.pool import NullPool
 from shared import db, worker
 from shared.devstack.servers import Stack, ensure_stack
 
-TEST_DATABASE = "mpesa_test"
-TEST_REDIS_DB = 15
+# Overridable so several test runs can share one embedded server without touching each other.
+TEST_DATABASE = os.environ.get("TEST_DATABASE_NAME", "mpesa_test")
+TEST_REDIS_DB = int(os.environ.get("TEST_REDIS_DB", "15"))
 ALEMBIC_INI = Path("migrations/alembic.ini")
 
 _stack: Stack | None = None

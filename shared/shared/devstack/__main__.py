@@ -4,9 +4,11 @@
     python -m shared.devstack down                stop the embedded servers under ./var
     python -m shared.devstack exec -- CMD ...     run CMD with DATABASE_URL/REDIS_URL set, then stop
                                                   the servers this command started
-    python -m shared.devstack run [--release CMD] [--banner FILE] [--procfile Procfile]
+    python -m shared.devstack run [--release CMD] [--procfile Procfile] [--ready-url URL]
+                                  [--banner FILE]
                                                   servers, release commands, then every Procfile
-                                                  process under one supervisor until Ctrl-C
+                                                  process under one supervisor until Ctrl-C; the
+                                                  banner is printed once every URL answers 200
 
 Nothing embedded starts for a URL already given in DATABASE_URL / REDIS_URL.
 """
@@ -35,7 +37,14 @@ def _stack_from_env() -> Stack:
 
 
 def _env_for(stack: Stack) -> dict[str, str]:
-    return {**os.environ, "DATABASE_URL": stack.database_url, "REDIS_URL": stack.redis_url}
+    # Children run `python ...`: make that this virtualenv's interpreter.
+    path = os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])
+    return {
+        **os.environ,
+        "PATH": path,
+        "DATABASE_URL": stack.database_url,
+        "REDIS_URL": stack.redis_url,
+    }
 
 
 def _describe(stack: Stack) -> str:
@@ -87,9 +96,9 @@ def cmd_run(args: argparse.Namespace) -> int:
                 print(f"release command failed ({result.returncode}): {release}", file=sys.stderr)
                 return result.returncode
         specs = read_procfile(Path(args.procfile))
-        if args.banner and Path(args.banner).exists():
-            print(Path(args.banner).read_text(), flush=True)
-        return asyncio.run(Supervisor(specs, env).run())
+        banner = Path(args.banner).read_text() if args.banner else None
+        supervisor = Supervisor(specs, env, ready_urls=args.ready_url, banner=banner)
+        return asyncio.run(supervisor.run())
     finally:
         stopped = stack.started
         stack.stop_started()
@@ -108,7 +117,8 @@ def main(argv: list[str] | None = None) -> int:
     run_parser = sub.add_parser("run")
     run_parser.add_argument("--procfile", default="Procfile")
     run_parser.add_argument("--release", action="append", default=[])
-    run_parser.add_argument("--banner", default=None)
+    run_parser.add_argument("--banner", default=None, help="file printed once all are ready")
+    run_parser.add_argument("--ready-url", action="append", default=[])
     run_parser.set_defaults(fn=cmd_run)
     args = parser.parse_args(argv)
     code: int = args.fn(args)

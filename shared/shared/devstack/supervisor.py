@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 STOP_GRACE_S = 10.0
+READY_TIMEOUT_S = 60.0
 _COLOURS = ("36", "33", "32", "35", "34", "31", "96", "93")
 
 
@@ -35,9 +36,18 @@ def read_procfile(path: Path) -> list[ProcessSpec]:
 
 
 class Supervisor:
-    def __init__(self, specs: list[ProcessSpec], env: dict[str, str]) -> None:
+    def __init__(
+        self,
+        specs: list[ProcessSpec],
+        env: dict[str, str],
+        *,
+        ready_urls: list[str] | None = None,
+        banner: str | None = None,
+    ) -> None:
         self.specs = specs
         self.env = env
+        self.ready_urls = ready_urls or []
+        self.banner = banner
         self.processes: dict[str, asyncio.subprocess.Process] = {}
         self.width = max((len(s.name) for s in specs), default=0)
         self._stopping = asyncio.Event()
@@ -85,6 +95,7 @@ class Supervisor:
             assert process.stdout is not None
             pumps.append(asyncio.create_task(self._pump(spec.name, process.stdout)))
             waits.append(asyncio.create_task(self._watch(spec.name, process)))
+        announce = asyncio.create_task(self._announce_when_ready())
         stop_wait = asyncio.create_task(self._stopping.wait())
         await asyncio.wait([stop_wait, *waits], return_when=asyncio.FIRST_COMPLETED)
         exit_code = 0
@@ -94,7 +105,28 @@ class Supervisor:
         await self.stop_all()
         await asyncio.gather(*pumps, return_exceptions=True)
         stop_wait.cancel()
+        announce.cancel()
         return exit_code
+
+    async def _announce_when_ready(self) -> None:
+        import httpx
+
+        deadline = asyncio.get_running_loop().time() + READY_TIMEOUT_S
+        async with httpx.AsyncClient(timeout=2) as client:
+            for url in self.ready_urls:
+                while True:
+                    try:
+                        if (await client.get(url)).status_code == 200:
+                            break
+                    except httpx.HTTPError:
+                        pass
+                    if asyncio.get_running_loop().time() > deadline:
+                        self.say(f"{url} is not ready after {READY_TIMEOUT_S}s; see the logs above")
+                        return
+                    # Polling is the only way to learn when another process is ready.
+                    await asyncio.sleep(0.25)
+        if self.banner:
+            print(self.banner, flush=True)
 
     async def _watch(self, name: str, process: asyncio.subprocess.Process) -> None:
         code = await process.wait()

@@ -1,0 +1,71 @@
+"""Safaricom Daraja: the client (OAuth shared through Redis, STK Push and Query, Transaction
+Status, Pull Transactions), its error hierarchy, the STK callback parser and the catalogue of
+result codes."""
+
+from payment_gateway.integrations.daraja.callbacks import (
+    CallbackParseError,
+    StkCallback,
+    parse_stk_callback,
+)
+from payment_gateway.integrations.daraja.catalogue import (
+    Outcome,
+    OutcomeStatus,
+    normalise_result_code,
+    outcome_for,
+    outcome_for_no_answer,
+    outcome_for_rejection,
+)
+from payment_gateway.integrations.daraja.client import DarajaClient
+from payment_gateway.integrations.daraja.config import DarajaConfig
+from payment_gateway.integrations.daraja.errors import (
+    DarajaAuthError,
+    DarajaError,
+    DarajaRateLimited,
+    DarajaRejected,
+    DarajaSubscriberBusy,
+    DarajaTokenInvalid,
+    DarajaUnavailable,
+)
+from payment_gateway.integrations.daraja.schemas import (
+    PullTransaction,
+    PullTransactionsPage,
+    ResultAck,
+    StkPushAccepted,
+    StkQueryResult,
+)
+from payment_gateway.integrations.daraja.timestamps import (
+    NAIROBI,
+    daraja_timestamp,
+    parse_daraja_timestamp,
+    stk_password,
+)
+
+__all__ = [
+    "NAIROBI",
+    "CallbackParseError",
+    "DarajaAuthError",
+    "DarajaClient",
+    "DarajaConfig",
+    "DarajaError",
+    "DarajaRateLimited",
+    "DarajaRejected",
+    "DarajaSubscriberBusy",
+    "DarajaTokenInvalid",
+    "DarajaUnavailable",
+    "Outcome",
+    "OutcomeStatus",
+    "PullTransaction",
+    "PullTransactionsPage",
+    "ResultAck",
+    "StkCallback",
+    "StkPushAccepted",
+    "StkQueryResult",
+    "daraja_timestamp",
+    "normalise_result_code",
+    "outcome_for",
+    "outcome_for_no_answer",
+    "outcome_for_rejection",
+    "parse_daraja_timestamp",
+    "parse_stk_callback",
+    "stk_password",
+]

@@ -1,0 +1,180 @@
+"""The STK callback Daraja POSTs to ``CallBackURL``, parsed leniently.
+
+Daraja's callbacks vary by era: ``ResultCode`` is a number (``0``, ``1032``) or a string
+(``"E3008"``); metadata items are looked up by ``Name`` because their order and set change
+(``Balance`` often has no ``Value``); ``Amount`` arrives as ``1.00``, ``1.0`` or ``60``.
+
+Amounts are read exactly (JSON numbers as ``Decimal``, never float). A fractional amount is not
+refused: the callback may be the only proof of a real payment, so it is kept in ``amount_raw``
+with ``amount=None`` and ``amount_is_whole=False``, and the caller holds such a payment for
+review instead of crediting it.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, ValidationError, computed_field
+
+from payment_gateway.integrations.daraja.catalogue import normalise_result_code
+from payment_gateway.integrations.daraja.timestamps import parse_daraja_timestamp
+
+# Amounts beyond this are nonsense (M-Pesa's ceiling is 250,000) and would make int() costly.
+_AMOUNT_BOUND = Decimal(10) ** 15
+
+
+class CallbackParseError(ValueError):
+    """The body is not an STK callback we can act on."""
+
+
+class StkCallback(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    merchant_request_id: str | None
+    checkout_request_id: str
+    result_code: str
+    result_desc: str
+    amount: int | None
+    amount_raw: Decimal | None
+    receipt_number: str | None
+    transaction_date: datetime | None
+    phone: str | None
+    balance: Decimal | None
+    metadata: dict[str, Any]
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def is_success(self) -> bool:
+        """Paid: result code 0 and a receipt number. Code 0 alone is not proof of payment."""
+        return self.result_code == "0" and bool(self.receipt_number)
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def amount_is_whole(self) -> bool:
+        """False when Daraja sent an amount that is not a whole number of KES."""
+        return self.amount_raw is None or self.amount is not None
+
+
+def parse_stk_callback(payload: bytes | str | dict[str, Any]) -> StkCallback:
+    """Parse a callback body (raw bytes, text or an already decoded object). Raises
+    ``CallbackParseError`` for anything that is not JSON, has no ``Body.stkCallback`` object,
+    no ``CheckoutRequestID`` or no ``ResultCode``; every other oddity is tolerated."""
+    data = _decode(payload)
+    body = data.get("Body")
+    stk = body.get("stkCallback") if isinstance(body, dict) else None
+    if not isinstance(stk, dict):
+        raise CallbackParseError("callback has no Body.stkCallback object")
+    checkout_request_id = _text(stk.get("CheckoutRequestID"))
+    if checkout_request_id is None:
+        raise CallbackParseError("callback has no CheckoutRequestID")
+    result_code = normalise_result_code(_plain(stk.get("ResultCode")))
+    if result_code is None:
+        raise CallbackParseError(
+            f"callback for {checkout_request_id} has no ResultCode (number or string expected)"
+        )
+    metadata = _metadata(stk.get("CallbackMetadata"))
+    amount_raw = _decimal(metadata.get("Amount"))
+    try:
+        return StkCallback(
+            merchant_request_id=_text(stk.get("MerchantRequestID")),
+            checkout_request_id=checkout_request_id,
+            result_code=result_code,
+            result_desc=_text(stk.get("ResultDesc")) or "",
+            amount=_whole(amount_raw),
+            amount_raw=amount_raw,
+            receipt_number=_text(metadata.get("MpesaReceiptNumber")),
+            transaction_date=_timestamp(metadata.get("TransactionDate")),
+            phone=_digits(metadata.get("PhoneNumber")),
+            balance=_decimal(metadata.get("Balance")),
+            metadata=metadata,
+        )
+    except ValidationError as e:  # a guard: the fields above are already of the right types
+        raise CallbackParseError(f"callback for {checkout_request_id} is malformed: {e}") from e
+
+
+def _decode(payload: bytes | str | dict[str, Any]) -> dict[str, Any]:
+    if isinstance(payload, bytes | bytearray | str):
+        try:
+            data = json.loads(payload, parse_float=Decimal)
+        except (ValueError, RecursionError) as e:
+            raise CallbackParseError("callback body is not valid JSON") from e
+    else:
+        data = payload
+    if not isinstance(data, dict):
+        raise CallbackParseError("callback body is not a JSON object")
+    return data
+
+
+def _metadata(value: Any) -> dict[str, Any]:
+    """``CallbackMetadata.Item`` by ``Name``; an item without ``Value`` maps to None. The first
+    item of a name wins."""
+    items = value.get("Item") if isinstance(value, dict) else None
+    if isinstance(items, dict):
+        items = [items]
+    found: dict[str, Any] = {}
+    for item in items if isinstance(items, list) else []:
+        if isinstance(item, dict) and isinstance(item.get("Name"), str):
+            found.setdefault(item["Name"], _plain(item.get("Value")))
+    return found
+
+
+def _plain(value: Any) -> Any:
+    """Floats from an already decoded body become exact Decimals (their shortest repr)."""
+    if isinstance(value, float):
+        try:
+            return Decimal(repr(value))
+        except InvalidOperation:
+            return None
+    return value
+
+
+def _decimal(value: Any) -> Decimal | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int | Decimal):
+        number = Decimal(value)
+    elif isinstance(value, str):
+        try:
+            number = Decimal(value.strip())
+        except InvalidOperation:
+            return None
+    else:
+        return None
+    return number if number.is_finite() else None
+
+
+def _whole(amount: Decimal | None) -> int | None:
+    if amount is None or abs(amount) >= _AMOUNT_BOUND:
+        return None
+    return int(amount) if amount == amount.to_integral_value() else None
+
+
+def _text(value: Any) -> str | None:
+    if isinstance(value, str):
+        return value.strip() or None
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    return None
+
+
+def _digits(value: Any) -> str | None:
+    """A phone number sent as a JSON number or a string, as its digits."""
+    number = _decimal(value)
+    if number is not None:
+        whole = _whole(number)
+        return str(whole) if whole is not None and whole >= 0 else None
+    return _text(value)
+
+
+def _timestamp(value: Any) -> datetime | None:
+    number = _decimal(value)
+    whole = _whole(number) if number is not None else None
+    if whole is None:
+        return None
+    try:
+        return parse_daraja_timestamp(whole)
+    except ValueError:
+        return None

@@ -6,11 +6,21 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+import httpx
 from fastapi import FastAPI
+from starlette.middleware import Middleware
 
 from daraja_simulator import __doc__ as description
 from daraja_simulator.config import Settings
 from daraja_simulator.config import settings as default_settings
+from daraja_simulator.control.endpoints import page_router
+from daraja_simulator.control.endpoints import router as control_router
+from daraja_simulator.errors import install_daraja_error_handlers
+from daraja_simulator.gateway import DarajaGatewayMiddleware
+from daraja_simulator.oauth.endpoints import router as oauth_router
+from daraja_simulator.state import SimulatorState
+from daraja_simulator.stk.endpoints import router as stk_router
+from daraja_simulator.transactions.endpoints import router as transactions_router
 from shared.app import create_base_app
 from shared.logging import configure_logging
 
@@ -20,13 +30,33 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        app.state.readiness = {}
-        yield
+        limits = httpx.Limits(
+            max_connections=settings.CALLBACK_MAX_CONNECTIONS,
+            max_keepalive_connections=settings.CALLBACK_MAX_CONNECTIONS,
+        )
+        async with httpx.AsyncClient(
+            timeout=httpx.Timeout(settings.CALLBACK_TIMEOUT_S), limits=limits
+        ) as client:
+            app.state.simulator = SimulatorState(settings, http_client=client)
+            app.state.readiness = {}
+            try:
+                yield
+            finally:
+                await app.state.simulator.cancel_tasks()
 
     app = create_base_app(
         title="daraja-simulator", version="0.1.0", description=description or "", lifespan=lifespan
     )
     app.state.settings = settings
+    install_daraja_error_handlers(app)
+    # Innermost (after the shared request-id and access-log middleware), so injected faults are
+    # logged and carry a request id like any other answer.
+    app.user_middleware.append(Middleware(DarajaGatewayMiddleware))
+    app.include_router(oauth_router)
+    app.include_router(stk_router)
+    app.include_router(transactions_router)
+    app.include_router(control_router)
+    app.include_router(page_router)
     return app
 
 

@@ -1,0 +1,1 @@
+"""Control and inspection under `/simulator/`, and the virtual phone page at `/`."""

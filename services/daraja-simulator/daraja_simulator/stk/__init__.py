@@ -1,0 +1,1 @@
+"""M-Pesa Express: STK push, STK query, the simulated customer and the callback."""

@@ -1,0 +1,1 @@
+"""Transaction Status and Pull Transactions: the reconciliation APIs, answering from the ledger."""

@@ -1,4 +1,4 @@
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any
 
 import pytest
@@ -12,7 +12,7 @@ BASE_URL = "https://daraja.test"
 SANDBOX_PASSKEY = "bfb279f9aa9bdbcf158e97dd71a467cd2e0c893059b10f78e6b72ada1ed2c919"
 
 
-def make_config(**overrides: Any) -> DarajaConfig:
+def build_config(**overrides: Any) -> DarajaConfig:
     fields: dict[str, Any] = {
         "base_url": BASE_URL,
         "consumer_key": "ck-test",
@@ -32,9 +32,18 @@ def make_config(**overrides: Any) -> DarajaConfig:
     return DarajaConfig(**fields)
 
 
+ConfigFactory = Callable[..., DarajaConfig]
+
+
+@pytest.fixture
+def make_config() -> ConfigFactory:
+    """Build a test config with some fields overridden."""
+    return build_config
+
+
 @pytest.fixture
 def config() -> DarajaConfig:
-    return make_config()
+    return build_config()
 
 
 @pytest.fixture

@@ -14,16 +14,14 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, ValidationError, computed_field
 
 from payment_gateway.integrations.daraja.catalogue import normalise_result_code
+from payment_gateway.integrations.daraja.numbers import to_decimal, whole
 from payment_gateway.integrations.daraja.timestamps import parse_daraja_timestamp
-
-# Amounts beyond this are nonsense (M-Pesa's ceiling is 250,000) and would make int() costly.
-_AMOUNT_BOUND = Decimal(10) ** 15
 
 
 class CallbackParseError(ValueError):
@@ -76,19 +74,19 @@ def parse_stk_callback(payload: bytes | str | dict[str, Any]) -> StkCallback:
             f"callback for {checkout_request_id} has no ResultCode (number or string expected)"
         )
     metadata = _metadata(stk.get("CallbackMetadata"))
-    amount_raw = _decimal(metadata.get("Amount"))
+    amount_raw = to_decimal(metadata.get("Amount"))
     try:
         return StkCallback(
             merchant_request_id=_text(stk.get("MerchantRequestID")),
             checkout_request_id=checkout_request_id,
             result_code=result_code,
             result_desc=_text(stk.get("ResultDesc")) or "",
-            amount=_whole(amount_raw),
+            amount=whole(amount_raw),
             amount_raw=amount_raw,
             receipt_number=_text(metadata.get("MpesaReceiptNumber")),
             transaction_date=_timestamp(metadata.get("TransactionDate")),
             phone=_digits(metadata.get("PhoneNumber")),
-            balance=_decimal(metadata.get("Balance")),
+            balance=to_decimal(metadata.get("Balance")),
             metadata=metadata,
         )
     except ValidationError as e:  # a guard: the fields above are already of the right types
@@ -123,33 +121,7 @@ def _metadata(value: Any) -> dict[str, Any]:
 
 def _plain(value: Any) -> Any:
     """Floats from an already decoded body become exact Decimals (their shortest repr)."""
-    if isinstance(value, float):
-        try:
-            return Decimal(repr(value))
-        except InvalidOperation:
-            return None
-    return value
-
-
-def _decimal(value: Any) -> Decimal | None:
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int | Decimal):
-        number = Decimal(value)
-    elif isinstance(value, str):
-        try:
-            number = Decimal(value.strip())
-        except InvalidOperation:
-            return None
-    else:
-        return None
-    return number if number.is_finite() else None
-
-
-def _whole(amount: Decimal | None) -> int | None:
-    if amount is None or abs(amount) >= _AMOUNT_BOUND:
-        return None
-    return int(amount) if amount == amount.to_integral_value() else None
+    return to_decimal(value) if isinstance(value, float) else value
 
 
 def _text(value: Any) -> str | None:
@@ -162,19 +134,18 @@ def _text(value: Any) -> str | None:
 
 def _digits(value: Any) -> str | None:
     """A phone number sent as a JSON number or a string, as its digits."""
-    number = _decimal(value)
-    if number is not None:
-        whole = _whole(number)
-        return str(whole) if whole is not None and whole >= 0 else None
-    return _text(value)
+    number = to_decimal(value)
+    if number is None:
+        return _text(value)
+    digits = whole(number)
+    return str(digits) if digits is not None and digits >= 0 else None
 
 
 def _timestamp(value: Any) -> datetime | None:
-    number = _decimal(value)
-    whole = _whole(number) if number is not None else None
-    if whole is None:
+    stamp = whole(to_decimal(value))
+    if stamp is None:
         return None
     try:
-        return parse_daraja_timestamp(whole)
+        return parse_daraja_timestamp(stamp)
     except ValueError:
         return None

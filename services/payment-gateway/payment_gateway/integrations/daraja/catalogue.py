@@ -14,6 +14,7 @@ from decimal import Decimal
 from typing import Literal
 
 from payment_gateway.integrations.daraja.errors import DarajaError, DarajaSubscriberBusy
+from payment_gateway.integrations.daraja.numbers import to_decimal, whole
 
 OutcomeStatus = Literal["completed", "failed", "cancelled", "timeout", "pending"]
 
@@ -160,10 +161,11 @@ def normalise_result_code(value: object) -> str | None:
     if isinstance(value, int):
         return str(value)
     if isinstance(value, float | Decimal):
-        number = Decimal(str(value)) if isinstance(value, float) else value
-        if not number.is_finite():
+        number = to_decimal(value)
+        if number is None:
             return None
-        return str(int(number)) if number == number.to_integral_value() else str(number)
+        integral = whole(number)
+        return str(integral) if integral is not None else str(number)
     if isinstance(value, str):
         text = value.strip()
         return text or None

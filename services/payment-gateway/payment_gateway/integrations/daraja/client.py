@@ -14,7 +14,6 @@ import re
 import time
 from collections.abc import Awaitable, Callable
 from datetime import datetime
-from decimal import Decimal, InvalidOperation
 from json import dumps
 from typing import Any, TypeVar
 
@@ -40,6 +39,7 @@ from payment_gateway.integrations.daraja.metrics import (
     DARAJA_ERRORS,
     DARAJA_TOKEN_FETCHES,
 )
+from payment_gateway.integrations.daraja.numbers import to_decimal
 from payment_gateway.integrations.daraja.ratelimit import RateLimiter
 from payment_gateway.integrations.daraja.schemas import (
     PullTransaction,
@@ -528,7 +528,7 @@ def _pull_transaction(row: dict[str, Any]) -> PullTransaction | None:
         sender=_str_or_none(fields.get("sender")),
         transaction_type=_str_or_none(fields.get("transactiontype")),
         bill_reference=_str_or_none(fields.get("billreference")),
-        amount=_decimal(fields.get("amount")),
+        amount=to_decimal(fields.get("amount")),
         organization_name=_str_or_none(fields.get("organizationname")),
         raw=row,
     )
@@ -555,19 +555,9 @@ def _pull_date(value: Any) -> datetime | None:
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=NAIROBI)
 
 
-def _decimal(value: Any) -> Decimal | None:
-    if value is None or isinstance(value, bool):
-        return None
-    try:
-        number = Decimal(str(value).replace(",", ""))
-    except InvalidOperation:
-        return None
-    return number if number.is_finite() else None
-
-
 def _seconds(value: Any) -> float | None:
     """``expires_in``: Daraja sends the string "3599"; its newer docs show a number."""
-    number = _decimal(value)
+    number = to_decimal(value)
     return float(number) if number is not None and number > 0 else None
 
 

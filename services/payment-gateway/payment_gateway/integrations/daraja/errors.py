@@ -243,7 +243,7 @@ def classify(
             kind="quota",
             **common,
         )
-    if "apiproduct" in lowered:
+    if "apiproduct" in lowered or "duplicate" in lowered:
         return DarajaRejected(message, **common)
     if http_status == 429:
         return DarajaRateLimited(

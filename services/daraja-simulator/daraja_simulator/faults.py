@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -47,10 +48,10 @@ class Fault:
     def applies_to(self, path: str) -> bool:
         return self.path is None or self.path == path
 
-    def seconds_left(self) -> float | None:
+    def seconds_left(self, now: float) -> float | None:
         if self.deadline is None:
             return None
-        return max(0.0, self.deadline - time.monotonic())
+        return max(0.0, self.deadline - now)
 
 
 @dataclass(frozen=True)
@@ -81,8 +82,14 @@ class _Window:
 
 class FaultBoard:
     def __init__(
-        self, *, spike_arrest_rps: int | None, quota_requests: int | None, quota_period_s: float
+        self,
+        *,
+        spike_arrest_rps: int | None,
+        quota_requests: int | None,
+        quota_period_s: float,
+        monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
+        self.monotonic = monotonic
         self._spike_arrest_rps = spike_arrest_rps
         self._quota_requests = quota_requests
         self._per_second = _Window(1.0)
@@ -111,7 +118,7 @@ class FaultBoard:
             kind=kind,
             created_at=created_at,
             remaining=count,
-            deadline=time.monotonic() + seconds if seconds is not None else None,
+            deadline=self.monotonic() + seconds if seconds is not None else None,
             path=path,
             latency_s=latency_s,
             rps=rps,
@@ -129,7 +136,7 @@ class FaultBoard:
         self.faults.clear()
 
     def active(self) -> list[Fault]:
-        now = time.monotonic()
+        now = self.monotonic()
         self.faults = [
             f
             for f in self.faults
@@ -169,7 +176,7 @@ class FaultBoard:
             return Verdict(latency_s=latency_s, error=SpikeArrest())
         if self._take(FaultKind.quota, path) is not None:
             return Verdict(latency_s=latency_s, error=QuotaViolation())
-        now = time.monotonic()
+        now = self.monotonic()
         rps = self._rate_limit(path)
         if rps is not None and self._per_second.count(now) >= rps:
             return Verdict(latency_s=latency_s, error=SpikeArrest())

@@ -49,15 +49,15 @@ class CallbackReceiver:
             status_code=self.status_code,
         )
 
-    def at(self, path: str) -> list[Received]:
-        return [r for r in self.received if r.path == path]
+    def under(self, prefix: str) -> list[Received]:
+        """Bodies POSTed to paths starting with ``prefix``."""
+        return [r for r in self.received if r.path.startswith(prefix)]
 
-    async def wait_for(self, count: int, *, path: str | None = None, limit_s: float = 5.0) -> None:
-        """Return once ``count`` bodies have arrived (at ``path``, if given)."""
+    async def wait_for(self, count: int, *, prefix: str = "/", limit_s: float = 5.0) -> None:
+        """Return once ``count`` bodies have arrived under ``prefix``."""
         async with asyncio.timeout(limit_s):
             while True:
                 changed = self._changed
-                got = self.received if path is None else self.at(path)
-                if len(got) >= count:
+                if len(self.under(prefix)) >= count:
                     return
                 await changed.wait()

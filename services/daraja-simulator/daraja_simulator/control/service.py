@@ -81,12 +81,12 @@ def _attempt_view(attempt: DeliveryAttempt) -> DeliveryAttemptView:
     )
 
 
-def _fault_view(fault: Fault) -> FaultView:
+def _fault_view(fault: Fault, *, now: float) -> FaultView:
     return FaultView(
         id=fault.id,
         kind=fault.kind,
         remaining=fault.remaining,
-        seconds_left=fault.seconds_left(),
+        seconds_left=fault.seconds_left(now),
         path=fault.path,
         latency_s=fault.latency_s,
         rps=fault.rps,
@@ -216,7 +216,8 @@ def set_auto_respond(*, state: SimulatorState, enabled: bool) -> BehaviourTable:
 
 
 def list_faults(*, state: SimulatorState) -> list[FaultView]:
-    return [_fault_view(f) for f in state.faults.active()]
+    now = state.faults.monotonic()
+    return [_fault_view(f, now=now) for f in state.faults.active()]
 
 
 def add_fault(*, state: SimulatorState, fault: FaultIn) -> FaultView:
@@ -230,7 +231,7 @@ def add_fault(*, state: SimulatorState, fault: FaultIn) -> FaultView:
         rps=fault.rps,
     )
     state.notify()
-    return _fault_view(added)
+    return _fault_view(added, now=state.faults.monotonic())
 
 
 def remove_fault(*, state: SimulatorState, fault_id: int) -> None:

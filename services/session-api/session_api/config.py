@@ -3,17 +3,86 @@
 
 from __future__ import annotations
 
+from typing import ClassVar, Literal, Self
+
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import SettingsConfigDict
 
 from shared.settings import BaseServiceSettings
 
 QUEUE_NAME = "arq:session"
 
+# `whsec_` + base64("dev-session-api-webhook-secret"): the gateway's default subscriber secret for
+# session-api in development must be this exact string.
+DEV_WEBHOOK_SECRET = "whsec_ZGV2LXNlc3Npb24tYXBpLXdlYmhvb2stc2VjcmV0"  # noqa: S105
+
 
 class Settings(BaseServiceSettings):
     model_config = SettingsConfigDict(env_prefix="SESSION_API_")
 
+    secret_fields: ClassVar[tuple[str, ...]] = ("JWT_SECRET", "GATEWAY_API_KEY", "WEBHOOK_SECRET")
+
     PORT: int = 8000
+    CORS_ORIGINS: list[str] = Field(default_factory=list)
+
+    # Access tokens.
+    JWT_SECRET: SecretStr = SecretStr("dev-session-api-jwt-secret-not-for-production")
+    JWT_ALGORITHM: Literal["HS256", "HS384", "HS512"] = "HS256"
+    JWT_ISSUER: str = "session-api"
+    ACCESS_TOKEN_TTL_S: int = Field(default=3600, ge=60)
+    # argon2id cost (argon2-cffi's RFC 9106 low-memory profile by default).
+    ARGON2_TIME_COST: int = Field(default=3, ge=1)
+    ARGON2_MEMORY_KIB: int = Field(default=65536, ge=8)
+    ARGON2_PARALLELISM: int = Field(default=4, ge=1)
+
+    # The payment gateway: where to call it and how to authenticate the events it sends back.
+    GATEWAY_URL: str = "http://127.0.0.1:8001"
+    GATEWAY_API_KEY: SecretStr = SecretStr("dev-service-key")
+    GATEWAY_TIMEOUT_S: float = Field(default=10.0, gt=0)
+    GATEWAY_CONNECT_TIMEOUT_S: float = Field(default=3.0, gt=0)
+    GATEWAY_RETRY_AFTER_S: int = Field(default=30, ge=1)
+    WEBHOOK_SECRET: SecretStr = SecretStr(DEV_WEBHOOK_SECRET)
+    WEBHOOK_TOLERANCE_S: int = Field(default=300, ge=1)
+
+    # Money rules, all in whole KES.
+    PAYMENT_MIN_KES: int = Field(default=1, ge=1)
+    PAYMENT_MAX_KES: int = Field(default=250_000, ge=1)
+    DEPOSIT_MIN_KES: int = Field(default=10, ge=1)
+    DELIVERY_FEE_KES: int = Field(default=300, ge=0)
+    FREE_DELIVERY_FROM_KES: int | None = Field(default=None, ge=1)
+
+    # Bookings.
+    BOOKING_MIN_LEAD_MINUTES: int = Field(default=15, ge=0)
+    BOOKING_DURATION_MINUTES: int = Field(default=60, ge=15)
+    REMINDER_LEAD_HOURS: list[int] = Field(default_factory=lambda: [24, 1])
+
+    # Payment status delivery.
+    SSE_MAX_DURATION_S: float = Field(default=600.0, gt=0)
+    SSE_RECHECK_S: float = Field(default=15.0, gt=0)
+    STALE_ATTEMPT_AFTER_S: int = Field(default=900, ge=60)
+
+    # Lists.
+    PAGE_SIZE_DEFAULT: int = Field(default=20, ge=1)
+    PAGE_SIZE_MAX: int = Field(default=100, ge=1)
+
+    # Development convenience: `make run` starts the API with demo users and products in place.
+    SEED_ON_STARTUP: bool = True
+
+    @model_validator(mode="after")
+    def _check_secrets(self) -> Self:
+        if len(self.JWT_SECRET.get_secret_value().encode()) < 32:
+            # RFC 7518: an HMAC key at least as long as the hash output.
+            raise ValueError("SESSION_API_JWT_SECRET must be at least 32 bytes")
+        # The base check looks for placeholder words; the dev webhook secret is base64 and hides
+        # them, so it is named here.
+        if not self.is_development and self.WEBHOOK_SECRET.get_secret_value() == DEV_WEBHOOK_SECRET:
+            raise ValueError(
+                f"the development webhook secret is refused in {self.ENVIRONMENT.value}: "
+                "set SESSION_API_WEBHOOK_SECRET"
+            )
+        if not self.WEBHOOK_SECRET.get_secret_value().startswith("whsec_"):
+            raise ValueError("SESSION_API_WEBHOOK_SECRET must look like whsec_<base64>")
+        return self
 
 
 settings = Settings()

@@ -5,27 +5,87 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+import structlog
 from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
 
 from session_api import __doc__ as description
+from session_api import pubsub, seed
+from session_api.auth.endpoints import router as auth_router
+from session_api.booking.endpoints import router as booking_router
 from session_api.config import QUEUE_NAME, Settings
 from session_api.config import settings as default_settings
+from session_api.event.endpoints import router as event_router
+from session_api.integrations.gateway import GatewayClient
+from session_api.notification.endpoints import router as notification_router
+from session_api.order.endpoints import router as order_router
+from session_api.payment.endpoints import router as payment_router
+from session_api.product.endpoints import router as product_router
+from session_api.therapist.endpoints import router as therapist_router
+from session_api.wallet.endpoints import router as wallet_router
 from shared.app import create_base_app, infrastructure
 from shared.logging import configure_logging
+from shared.settings import Environment
+
+log = structlog.get_logger(__name__)
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
+def gateway_client(settings: Settings) -> GatewayClient:
+    return GatewayClient(
+        base_url=settings.GATEWAY_URL,
+        api_key=settings.GATEWAY_API_KEY.get_secret_value(),
+        timeout_s=settings.GATEWAY_TIMEOUT_S,
+        connect_timeout_s=settings.GATEWAY_CONNECT_TIMEOUT_S,
+    )
+
+
+def create_app(
+    settings: Settings | None = None, *, gateway: GatewayClient | None = None
+) -> FastAPI:
+    """`gateway` replaces the client built from settings (tests pass one on a mock transport)."""
     settings = settings or default_settings
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        async with infrastructure(app, settings, queue_name=QUEUE_NAME):
-            yield
+        async with infrastructure(app, settings, queue_name=QUEUE_NAME) as infra:
+            client = gateway or gateway_client(settings)
+            app.state.gateway = client
+            if settings.SEED_ON_STARTUP and settings.ENVIRONMENT is Environment.development:
+                try:
+                    await seed.seed_demo_data(infra.sessionmaker, settings)
+                except Exception:
+                    # A database that is not up yet must not stop the API from starting.
+                    log.warning("demo_seed_failed", exc_info=True)
+            try:
+                yield
+            finally:
+                await pubsub.drain()
+                if gateway is None:
+                    await client.aclose()
 
     app = create_base_app(
         title="session-api", version="0.1.0", description=description or "", lifespan=lifespan
     )
     app.state.settings = settings
+    if settings.CORS_ORIGINS:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.CORS_ORIGINS,
+            allow_methods=["GET", "POST"],
+            allow_headers=["Authorization", "Content-Type", "X-Request-ID"],
+        )
+    for router in (
+        auth_router,
+        therapist_router,
+        booking_router,
+        product_router,
+        order_router,
+        wallet_router,
+        payment_router,
+        notification_router,
+        event_router,
+    ):
+        app.include_router(router)
     return app
 
 

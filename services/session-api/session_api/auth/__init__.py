@@ -1,0 +1,1 @@
+"""Registration, login, access tokens and the current-user dependencies."""

@@ -1,0 +1,38 @@
+from __future__ import annotations
+
+from fastapi import APIRouter, status
+
+from session_api.auth import service as auth_service
+from session_api.auth.dependencies import CurrentUser
+from session_api.auth.exceptions import InvalidCredentials, NotAuthenticated
+from session_api.auth.schemas import LoginRequest, RegisterRequest, Token
+from session_api.deps import SessionDep, SettingsDep
+from session_api.models import User
+from session_api.user.exceptions import EmailTaken
+from session_api.user.schemas import UserOut
+from shared.errors import responses
+
+router = APIRouter(tags=["accounts"])
+
+
+@router.post(
+    "/v1/auth/register",
+    response_model=UserOut,
+    status_code=status.HTTP_201_CREATED,
+    responses=responses(EmailTaken),
+)
+async def register(body: RegisterRequest, session: SessionDep, settings: SettingsDep) -> User:
+    """Create a client account."""
+    return await auth_service.register_client(session, settings, body)
+
+
+@router.post("/v1/auth/login", response_model=Token, responses=responses(InvalidCredentials))
+async def login(body: LoginRequest, session: SessionDep, settings: SettingsDep) -> Token:
+    """Exchange an e-mail address and password for an access token."""
+    return await auth_service.login(session, settings, email=body.email, password=body.password)
+
+
+@router.get("/v1/me", response_model=UserOut, responses=responses(NotAuthenticated))
+async def me(user: CurrentUser) -> User:
+    """The account behind the access token."""
+    return user

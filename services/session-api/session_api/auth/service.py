@@ -1,0 +1,137 @@
+"""Password hashing (argon2id), access tokens (JWT), registration and login."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from functools import lru_cache
+
+import jwt
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from session_api.auth.exceptions import InvalidCredentials, NotAuthenticated
+from session_api.auth.schemas import RegisterRequest, Token
+from session_api.config import Settings
+from session_api.models import User, UserRole
+from session_api.user import service as user_service
+from session_api.validation import normalize_email
+
+
+@lru_cache(maxsize=4)
+def _hasher(time_cost: int, memory_kib: int, parallelism: int) -> PasswordHasher:
+    return PasswordHasher(time_cost=time_cost, memory_cost=memory_kib, parallelism=parallelism)
+
+
+def password_hasher(settings: Settings) -> PasswordHasher:
+    return _hasher(
+        settings.ARGON2_TIME_COST, settings.ARGON2_MEMORY_KIB, settings.ARGON2_PARALLELISM
+    )
+
+
+async def hash_password(settings: Settings, password: str) -> str:
+    # argon2 is deliberately slow: run it off the event loop.
+    return await asyncio.to_thread(password_hasher(settings).hash, password)
+
+
+async def verify_password(settings: Settings, password_hash: str, password: str) -> bool:
+    def check() -> bool:
+        try:
+            return password_hasher(settings).verify(password_hash, password)
+        except (VerificationError, InvalidHashError):
+            return False
+
+    return await asyncio.to_thread(check)
+
+
+@lru_cache(maxsize=4)
+def _decoy_hash(time_cost: int, memory_kib: int, parallelism: int) -> str:
+    return _hasher(time_cost, memory_kib, parallelism).hash("decoy password for unknown e-mails")
+
+
+@dataclass(frozen=True)
+class TokenClaims:
+    user_id: uuid.UUID
+    role: UserRole
+
+
+def issue_token(settings: Settings, user: User, *, now: datetime | None = None) -> Token:
+    issued = now or datetime.now(UTC)
+    claims = {
+        "sub": str(user.id),
+        "role": user.role.value,
+        "iss": settings.JWT_ISSUER,
+        "iat": issued,
+        "exp": issued + timedelta(seconds=settings.ACCESS_TOKEN_TTL_S),
+        "typ": "access",
+    }
+    token = jwt.encode(
+        claims, settings.JWT_SECRET.get_secret_value(), algorithm=settings.JWT_ALGORITHM
+    )
+    return Token(access_token=token, expires_in=settings.ACCESS_TOKEN_TTL_S)
+
+
+def decode_token(settings: Settings, token: str) -> TokenClaims:
+    try:
+        claims = jwt.decode(
+            token,
+            settings.JWT_SECRET.get_secret_value(),
+            algorithms=[settings.JWT_ALGORITHM],
+            issuer=settings.JWT_ISSUER,
+            options={"require": ["sub", "exp", "iat", "iss"]},
+        )
+        if claims.get("typ") != "access":
+            raise NotAuthenticated("the token is not an access token")
+        return TokenClaims(user_id=uuid.UUID(claims["sub"]), role=UserRole(claims["role"]))
+    except jwt.ExpiredSignatureError as e:
+        raise NotAuthenticated("the access token has expired; log in again") from e
+    except (jwt.InvalidTokenError, KeyError, ValueError) as e:
+        raise NotAuthenticated("the access token is invalid") from e
+
+
+async def register_client(
+    session: AsyncSession, settings: Settings, request: RegisterRequest
+) -> User:
+    return await user_service.create_user(
+        session,
+        email=request.email,
+        password_hash=await hash_password(settings, request.password),
+        full_name=request.full_name.strip(),
+        phone=request.phone,
+        role=UserRole.client,
+    )
+
+
+async def login(session: AsyncSession, settings: Settings, *, email: str, password: str) -> Token:
+    try:
+        normalized = normalize_email(email)
+    except ValueError:
+        normalized = ""
+    user = await user_service.get_by_email(session, normalized) if normalized else None
+    if user is None:
+        # Spend the same time as a real check so response times do not reveal which e-mail
+        # addresses have accounts.
+        await verify_password(
+            settings,
+            _decoy_hash(
+                settings.ARGON2_TIME_COST, settings.ARGON2_MEMORY_KIB, settings.ARGON2_PARALLELISM
+            ),
+            password,
+        )
+        raise InvalidCredentials("wrong e-mail address or password")
+    if not await verify_password(settings, user.password_hash, password) or not user.is_active:
+        raise InvalidCredentials("wrong e-mail address or password")
+    if password_hasher(settings).check_needs_rehash(user.password_hash):
+        user.password_hash = await hash_password(settings, password)
+    return issue_token(settings, user)
+
+
+async def authenticate(session: AsyncSession, settings: Settings, token: str) -> User:
+    claims = decode_token(settings, token)
+    user = await user_service.get_user(session, claims.user_id)
+    if user is None or not user.is_active:
+        raise NotAuthenticated("the account behind this token no longer exists")
+    return user

@@ -1,0 +1,1 @@
+"""Therapy-session bookings: request, therapist approval, payment, confirmation."""

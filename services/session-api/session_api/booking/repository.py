@@ -1,0 +1,127 @@
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timedelta
+
+from sqlalchemy import Select, func, select, text
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
+
+from session_api.models import Booking, BookingStatus, PayableStatus, User, UserRole
+
+
+class BookingRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    @staticmethod
+    def _with_people(statement: Select[Booking]) -> Select[Booking]:
+        return statement.options(selectinload(Booking.client), selectinload(Booking.therapist))
+
+    async def add(self, booking: Booking) -> Booking:
+        self.session.add(booking)
+        await self.session.flush()
+        return await self.reload(booking)
+
+    async def reload(self, booking: Booking) -> Booking:
+        """The booking with its people loaded and its columns fresh (after an update)."""
+        await self.session.flush()
+        statement = self._with_people(select(Booking).where(Booking.id == booking.id))
+        loaded = await self.session.scalar(statement.execution_options(populate_existing=True))
+        assert loaded is not None
+        return loaded
+
+    async def get_visible(
+        self, booking_id: uuid.UUID, *, user: User, for_update: bool = False
+    ) -> Booking | None:
+        statement = self._with_people(select(Booking).where(Booking.id == booking_id))
+        if user.role is not UserRole.admin:
+            statement = statement.where(
+                (Booking.client_id == user.id) | (Booking.therapist_id == user.id)
+            )
+        if for_update:
+            statement = statement.with_for_update(of=Booking)
+        return await self.session.scalar(statement)
+
+    async def lock(self, booking_id: uuid.UUID) -> Booking | None:
+        return await self.session.scalar(
+            select(Booking).where(Booking.id == booking_id).with_for_update()
+        )
+
+    async def therapist_of(self, booking_id: uuid.UUID) -> uuid.UUID | None:
+        return await self.session.scalar(
+            select(Booking.therapist_id).where(Booking.id == booking_id)
+        )
+
+    async def overlapping(
+        self,
+        *,
+        therapist_id: uuid.UUID,
+        starts: datetime,
+        duration: timedelta,
+        excluding: uuid.UUID | None,
+    ) -> Booking | None:
+        """An approved or confirmed session of the therapist that overlaps the given slot."""
+        ends = starts + duration
+        existing_end = Booking.scheduled_at + func.make_interval(
+            0, 0, 0, 0, 0, Booking.duration_minutes
+        )
+        statement = select(Booking).where(
+            Booking.therapist_id == therapist_id,
+            Booking.status.in_([BookingStatus.approved, BookingStatus.confirmed]),
+            Booking.scheduled_at < ends,
+            existing_end > starts,
+        )
+        if excluding is not None:
+            statement = statement.where(Booking.id != excluding)
+        return await self.session.scalar(statement.limit(1))
+
+    async def lock_therapist_calendar(self, therapist_id: uuid.UUID) -> None:
+        # Two approvals for one therapist checked concurrently could both see a free slot; a
+        # transaction-scoped advisory lock per therapist makes the check-then-approve atomic.
+        await self.session.execute(
+            text("SELECT pg_advisory_xact_lock(hashtext(:key))"),
+            {"key": f"therapist-calendar:{therapist_id}"},
+        )
+
+    def visible(
+        self,
+        *,
+        user: User,
+        statuses: list[BookingStatus] | None,
+        payment_statuses: list[PayableStatus] | None,
+        scheduled_from: datetime | None,
+        scheduled_to: datetime | None,
+        therapist_id: uuid.UUID | None,
+    ) -> Select[Booking]:
+        statement = self._with_people(select(Booking))
+        if user.role is UserRole.client:
+            statement = statement.where(Booking.client_id == user.id)
+        elif user.role is UserRole.therapist:
+            statement = statement.where(Booking.therapist_id == user.id)
+        if therapist_id is not None:
+            statement = statement.where(Booking.therapist_id == therapist_id)
+        if statuses:
+            statement = statement.where(Booking.status.in_(statuses))
+        if payment_statuses:
+            statement = statement.where(Booking.payment_status.in_(payment_statuses))
+        if scheduled_from is not None:
+            statement = statement.where(Booking.scheduled_at >= scheduled_from)
+        if scheduled_to is not None:
+            statement = statement.where(Booking.scheduled_at < scheduled_to)
+        return statement.order_by(Booking.scheduled_at, Booking.id)
+
+    async def due_for_reminder(
+        self, *, window_start: datetime, window_end: datetime, lead_hours: int
+    ) -> list[Booking]:
+        rows = await self.session.scalars(
+            select(Booking)
+            .where(
+                Booking.status == BookingStatus.confirmed,
+                Booking.scheduled_at >= window_start,
+                Booking.scheduled_at < window_end,
+                ~Booking.reminders_sent.contains([lead_hours]),
+            )
+            .with_for_update(skip_locked=True)
+        )
+        return list(rows)

@@ -1,0 +1,75 @@
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+from session_api.models import Booking, BookingStatus, PayableStatus, SessionType
+from session_api.user.schemas import UserSummary
+
+
+class BookingCreate(BaseModel):
+    therapist_id: uuid.UUID
+    scheduled_at: AwareDatetime = Field(description="Start time with a UTC offset, in the future.")
+    session_type: SessionType = SessionType.individual
+    notes: str = Field(default="", max_length=2000)
+
+
+class BookingDecline(BaseModel):
+    reason: str = Field(default="", max_length=500)
+
+
+class BookingPayment(BaseModel):
+    """The booking's payment as both the client and the therapist see it."""
+
+    status: PayableStatus
+    receipt_number: str | None
+    paid_at: datetime | None
+    reason: str | None
+    last_attempt_id: uuid.UUID | None
+
+
+class BookingOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    client: UserSummary
+    therapist: UserSummary
+    session_type: SessionType
+    scheduled_at: datetime
+    duration_minutes: int
+    price: int
+    currency: Literal["KES"] = "KES"
+    status: BookingStatus
+    notes: str
+    decline_reason: str | None
+    approved_at: datetime | None
+    confirmed_at: datetime | None
+    cancelled_at: datetime | None
+    payment: BookingPayment
+    created_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def of(cls, booking: Booking) -> BookingOut:
+        payment = BookingPayment(
+            status=booking.payment_status,
+            receipt_number=booking.receipt_number,
+            paid_at=booking.paid_at,
+            reason=booking.payment_reason,
+            last_attempt_id=booking.last_attempt_id,
+        )
+        return cls.model_validate(
+            {
+                **{
+                    name: getattr(booking, name)
+                    for name in cls.model_fields
+                    if name not in ("payment", "currency")
+                },
+                "client": UserSummary.model_validate(booking.client),
+                "therapist": UserSummary.model_validate(booking.therapist),
+                "payment": payment,
+            }
+        )

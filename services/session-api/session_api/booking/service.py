@@ -1,0 +1,370 @@
+"""Bookings: `pending_approval → approved → confirmed` (paid), or `declined` / `cancelled`."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import structlog
+from sqlalchemy import Select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from session_api.booking.exceptions import (
+    BookingNotFound,
+    BookingStateConflict,
+    InvalidBooking,
+    ScheduleConflict,
+)
+from session_api.booking.repository import BookingRepository
+from session_api.booking.schemas import BookingCreate
+from session_api.config import Settings
+from session_api.integrations.gateway import GatewayClient
+from session_api.models import (
+    AttemptStatus,
+    Booking,
+    BookingStatus,
+    LedgerEntryKind,
+    PayableStatus,
+    PayableType,
+    PaymentAttempt,
+    User,
+)
+from session_api.notification import service as notification_service
+from session_api.payment import service as payment_service
+from session_api.therapist import service as therapist_service
+from session_api.therapist.exceptions import TherapistNotFound
+from session_api.wallet import service as wallet_service
+
+log = structlog.get_logger(__name__)
+
+NAIROBI = ZoneInfo("Africa/Nairobi")
+
+
+async def create_booking(
+    session: AsyncSession,
+    settings: Settings,
+    *,
+    client: User,
+    request: BookingCreate,
+    now: datetime | None = None,
+) -> Booking:
+    now = now or datetime.now(UTC)
+    earliest = now + timedelta(minutes=settings.BOOKING_MIN_LEAD_MINUTES)
+    if request.scheduled_at < earliest:
+        raise InvalidBooking(
+            f"scheduled_at: must be in the future, at least {settings.BOOKING_MIN_LEAD_MINUTES} "
+            f"minutes from now (after {earliest.isoformat(timespec='minutes')}); "
+            f"got {request.scheduled_at.isoformat()}"
+        )
+    try:
+        therapist, profile = await therapist_service.get_therapist(session, request.therapist_id)
+    except TherapistNotFound as e:
+        raise InvalidBooking(f"therapist_id: no therapist {request.therapist_id}") from e
+    if not profile.is_accepting_clients:
+        raise InvalidBooking(f"therapist_id: {therapist.full_name} is not taking new clients")
+    repository = BookingRepository(session)
+    duration = timedelta(minutes=settings.BOOKING_DURATION_MINUTES)
+    if await repository.overlapping(
+        therapist_id=therapist.id, starts=request.scheduled_at, duration=duration, excluding=None
+    ):
+        raise ScheduleConflict(
+            f"scheduled_at: {therapist.full_name} already has a session at that time"
+        )
+    booking = await repository.add(
+        Booking(
+            id=uuid.uuid4(),
+            client_id=client.id,
+            therapist_id=therapist.id,
+            session_type=request.session_type,
+            scheduled_at=request.scheduled_at.astimezone(UTC),
+            duration_minutes=settings.BOOKING_DURATION_MINUTES,
+            # The price is the therapist's rate now; a later rate change does not touch it.
+            price=profile.session_rate,
+            status=BookingStatus.pending_approval,
+            notes=request.notes,
+            payment_status=PayableStatus.unpaid,
+        )
+    )
+    await notification_service.notify(
+        session,
+        user_id=therapist.id,
+        kind="booking.requested",
+        title="New session request",
+        body=f"{client.full_name} asked for a {request.session_type.value} session on "
+        f"{_when(booking)}.",
+        data={"booking_id": str(booking.id)},
+    )
+    return booking
+
+
+async def get_booking(
+    session: AsyncSession, *, booking_id: uuid.UUID, user: User, for_update: bool = False
+) -> Booking:
+    """A booking the user is part of (any for an admin); anyone else's is not found."""
+    booking = await BookingRepository(session).get_visible(
+        booking_id, user=user, for_update=for_update
+    )
+    if booking is None:
+        raise BookingNotFound(f"no booking {booking_id}")
+    return booking
+
+
+def _require_status(booking: Booking, allowed: set[BookingStatus], action: str) -> None:
+    if booking.status not in allowed:
+        raise BookingStateConflict(
+            f"a booking that is {booking.status.value} cannot be {action}; only one that is "
+            + " or ".join(sorted(s.value for s in allowed))
+        )
+
+
+async def approve(
+    session: AsyncSession, *, booking: Booking, therapist: User, now: datetime | None = None
+) -> Booking:
+    _require_own_session(booking, therapist)
+    _require_status(booking, {BookingStatus.pending_approval}, "approved")
+    repository = BookingRepository(session)
+    await repository.lock_therapist_calendar(therapist.id)
+    clash = await repository.overlapping(
+        therapist_id=therapist.id,
+        starts=booking.scheduled_at,
+        duration=timedelta(minutes=booking.duration_minutes),
+        excluding=booking.id,
+    )
+    if clash is not None:
+        raise ScheduleConflict(
+            f"you already have a session from {clash.scheduled_at.isoformat()} that overlaps"
+        )
+    booking.status = BookingStatus.approved
+    booking.approved_at = now or datetime.now(UTC)
+    await notification_service.notify(
+        session,
+        user_id=booking.client_id,
+        kind="booking.approved",
+        title="Session approved: pay to confirm",
+        body=f"Your session on {_when(booking)} is approved. Pay KES {booking.price:,} with "
+        "M-Pesa to confirm it.",
+        data={"booking_id": str(booking.id), "amount": booking.price},
+    )
+    return await repository.reload(booking)
+
+
+async def decline(
+    session: AsyncSession,
+    *,
+    booking: Booking,
+    therapist: User,
+    reason: str,
+    now: datetime | None = None,
+) -> Booking:
+    _require_own_session(booking, therapist)
+    _require_status(booking, {BookingStatus.pending_approval}, "declined")
+    booking.status = BookingStatus.declined
+    booking.declined_at = now or datetime.now(UTC)
+    booking.decline_reason = reason or None
+    await notification_service.notify(
+        session,
+        user_id=booking.client_id,
+        kind="booking.declined",
+        title="Session request declined",
+        body=f"Your session request for {_when(booking)} was declined."
+        + (f" Reason: {reason}" if reason else ""),
+        data={"booking_id": str(booking.id)},
+    )
+    return await BookingRepository(session).reload(booking)
+
+
+async def cancel(
+    session: AsyncSession, *, booking: Booking, client: User, now: datetime | None = None
+) -> Booking:
+    if booking.client_id != client.id:
+        raise BookingNotFound(f"no booking {booking.id}")
+    _require_status(booking, {BookingStatus.pending_approval, BookingStatus.approved}, "cancelled")
+    if booking.payment_status is PayableStatus.processing:
+        raise BookingStateConflict(
+            "a payment for this booking is waiting on your phone; cancel the M-Pesa prompt or let "
+            "it finish before cancelling the booking"
+        )
+    booking.status = BookingStatus.cancelled
+    booking.cancelled_at = now or datetime.now(UTC)
+    await notification_service.notify(
+        session,
+        user_id=booking.therapist_id,
+        kind="booking.cancelled",
+        title="Session cancelled",
+        body=f"{booking.client.full_name} cancelled the session on {_when(booking)}.",
+        data={"booking_id": str(booking.id)},
+    )
+    return await BookingRepository(session).reload(booking)
+
+
+async def pay(
+    session: AsyncSession,
+    gateway: GatewayClient,
+    settings: Settings,
+    *,
+    booking: Booking,
+    client: User,
+    phone: str,
+    request_id: str | None = None,
+) -> PaymentAttempt:
+    """Start an M-Pesa payment for an approved booking. `booking` is locked by the caller."""
+    if booking.client_id != client.id:
+        raise BookingNotFound(f"no booking {booking.id}")
+    if booking.status is BookingStatus.pending_approval:
+        raise BookingStateConflict(
+            "this booking is waiting for the therapist's approval; you can pay once it is approved"
+        )
+    if booking.status is BookingStatus.confirmed:
+        raise BookingStateConflict("this booking is already paid and confirmed")
+    _require_status(booking, {BookingStatus.approved}, "paid")
+    attempt = await payment_service.start_attempt(
+        session,
+        gateway,
+        settings,
+        payable=payment_service.Payable(
+            type=PayableType.booking,
+            id=booking.id,
+            user_id=client.id,
+            amount=booking.price,
+            account_reference=f"BK{booking.id.hex[:10].upper()}",
+            description="Therapy",
+        ),
+        phone=phone,
+        request_id=request_id,
+    )
+    booking.last_attempt_id = attempt.id
+    await record_payment(session, booking=booking, attempt=attempt)
+    return attempt
+
+
+async def lock_for_payment(session: AsyncSession, *, booking_id: uuid.UUID) -> Booking | None:
+    return await BookingRepository(session).lock(booking_id)
+
+
+async def therapist_of(session: AsyncSession, *, booking_id: uuid.UUID) -> uuid.UUID | None:
+    return await BookingRepository(session).therapist_of(booking_id)
+
+
+async def record_payment(
+    session: AsyncSession, *, booking: Booking, attempt: PaymentAttempt
+) -> None:
+    """Reflect a payment attempt's new status on its booking.
+
+    Paid confirms an approved booking. Money that arrives for a booking that no longer needs it
+    (already paid by another attempt, or cancelled meanwhile) goes to the client's wallet.
+    """
+    if attempt.status is AttemptStatus.paid:
+        if booking.status is BookingStatus.approved:
+            await _confirm(session, booking=booking, attempt=attempt)
+        elif booking.last_attempt_id != attempt.id or booking.status is not BookingStatus.confirmed:
+            await _keep_unapplied_payment(session, booking=booking, attempt=attempt)
+        return
+    if booking.payment_status is PayableStatus.paid:
+        return
+    if booking.last_attempt_id in (None, attempt.id):
+        booking.last_attempt_id = attempt.id
+        booking.payment_status = PayableStatus(attempt.status.value)
+        booking.payment_reason = attempt.reason
+    if attempt.status.is_final:
+        await notification_service.notify(
+            session,
+            user_id=booking.client_id,
+            kind="payment.failed",
+            title="Payment not completed",
+            body=f"{attempt.customer_message} Your session on {_when(booking)} is still "
+            "approved; you can pay again.",
+            data={"booking_id": str(booking.id), "reason": attempt.reason},
+        )
+
+
+async def _confirm(session: AsyncSession, *, booking: Booking, attempt: PaymentAttempt) -> None:
+    now = attempt.paid_at or datetime.now(UTC)
+    booking.status = BookingStatus.confirmed
+    booking.confirmed_at = now
+    booking.payment_status = PayableStatus.paid
+    booking.payment_reason = None
+    booking.receipt_number = attempt.receipt_number
+    booking.paid_at = now
+    booking.last_attempt_id = attempt.id
+    data = {"booking_id": str(booking.id), "receipt_number": attempt.receipt_number}
+    await notification_service.notify(
+        session,
+        user_id=booking.client_id,
+        kind="booking.confirmed",
+        title="Session confirmed",
+        body=f"Payment received (M-Pesa receipt {attempt.receipt_number}). Your session on "
+        f"{_when(booking)} is confirmed.",
+        data=data,
+    )
+    await notification_service.notify(
+        session,
+        user_id=booking.therapist_id,
+        kind="booking.paid",
+        title="Session paid",
+        body=f"The session on {_when(booking)} is paid (M-Pesa receipt "
+        f"{attempt.receipt_number}) and confirmed.",
+        data=data,
+    )
+
+
+async def _keep_unapplied_payment(
+    session: AsyncSession, *, booking: Booking, attempt: PaymentAttempt
+) -> None:
+    log.warning(
+        "booking_payment_unapplied",
+        booking_id=str(booking.id),
+        attempt_id=str(attempt.id),
+        booking_status=booking.status.value,
+    )
+    credited = await wallet_service.credit(
+        session,
+        user_id=attempt.user_id,
+        amount=attempt.amount,
+        kind=LedgerEntryKind.unapplied_payment,
+        entry_key=wallet_service.payment_entry_key(attempt.gateway_payment_id),
+        description=f"Payment {attempt.receipt_number} for a booking that no longer needed it",
+        reference_type=PayableType.booking.value,
+        reference_id=booking.id,
+        receipt_number=attempt.receipt_number,
+    )
+    if credited:
+        await notification_service.notify(
+            session,
+            user_id=attempt.user_id,
+            kind="wallet.credited",
+            title="Payment kept in your wallet",
+            body=f"KES {attempt.amount:,} (M-Pesa receipt {attempt.receipt_number}) arrived for a "
+            f"booking that was {booking.status.value}; it is in your wallet.",
+            data={"booking_id": str(booking.id), "receipt_number": attempt.receipt_number},
+        )
+
+
+def _require_own_session(booking: Booking, therapist: User) -> None:
+    if booking.therapist_id != therapist.id:
+        raise BookingNotFound(f"no booking {booking.id}")
+
+
+def _when(booking: Booking) -> str:
+    # People read times in Kenya's zone; storage and the API stay in UTC.
+    return booking.scheduled_at.astimezone(NAIROBI).strftime("%a %d %b %Y, %H:%M EAT")
+
+
+def visible(
+    session: AsyncSession,
+    *,
+    user: User,
+    statuses: list[BookingStatus] | None,
+    payment_statuses: list[PayableStatus] | None,
+    scheduled_from: datetime | None,
+    scheduled_to: datetime | None,
+    therapist_id: uuid.UUID | None,
+) -> Select[Booking]:
+    return BookingRepository(session).visible(
+        user=user,
+        statuses=statuses,
+        payment_statuses=payment_statuses,
+        scheduled_from=scheduled_from,
+        scheduled_to=scheduled_to,
+        therapist_id=therapist_id,
+    )

@@ -1,0 +1,42 @@
+"""Request dependencies every domain uses, declared once as `Annotated` aliases."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+from redis.asyncio import Redis
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from session_api.config import Settings
+from session_api.integrations.gateway import GatewayClient
+from shared import db
+
+
+def get_settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+def get_redis(request: Request) -> Redis:
+    redis: Redis = request.app.state.redis
+    return redis
+
+
+def get_gateway(request: Request) -> GatewayClient:
+    gateway: GatewayClient = request.app.state.gateway
+    return gateway
+
+
+def get_request_id(request: Request) -> str | None:
+    request_id: str | None = request.scope.get("state", {}).get("request_id")
+    return request_id
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+RedisDep = Annotated[Redis, Depends(get_redis)]
+GatewayDep = Annotated[GatewayClient, Depends(get_gateway)]
+RequestIdDep = Annotated[str | None, Depends(get_request_id)]
+# Function scope: the transaction commits before the response is sent, so a client that acts on a
+# 2xx (polls the attempt it was just given, for example) always finds the committed rows.
+SessionDep = Annotated[AsyncSession, Depends(db.get_db_session, scope="function")]

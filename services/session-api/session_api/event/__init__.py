@@ -1,0 +1,1 @@
+"""The receiver of the gateway's signed payment events."""

@@ -1,0 +1,143 @@
+"""Applying the gateway's payment events: verify, store once, apply in one transaction.
+
+An event changes, together or not at all: the inbox row, the payment attempt, its payable (booking,
+order or deposit), wallet ledger entries and notifications. Subscribers hear about it after the
+commit.
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime
+
+import structlog
+from pydantic import ValidationError
+from redis.asyncio import Redis
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from session_api.booking import service as booking_service
+from session_api.config import Settings
+from session_api.event.exceptions import InvalidEventSignature, MalformedEvent
+from session_api.event.repository import EventRepository
+from session_api.event.schemas import EventReceipt
+from session_api.integrations.gateway import (
+    GatewayEventBody,
+    WebhookVerificationError,
+    verify,
+)
+from session_api.models import (
+    Booking,
+    EventOutcome,
+    Order,
+    PayableType,
+    PaymentAttempt,
+    WalletDeposit,
+)
+from session_api.order import service as order_service
+from session_api.payment import service as payment_service
+from session_api.payment.service import PayableRef
+from session_api.wallet import service as wallet_service
+
+log = structlog.get_logger(__name__)
+
+Payable = Booking | Order | WalletDeposit
+
+
+def authenticate(settings: Settings, *, headers: dict[str, str], body: bytes) -> str:
+    """The event's `webhook-id` if it is signed with our secret within the time window."""
+    try:
+        return verify(
+            secret=settings.WEBHOOK_SECRET.get_secret_value(),
+            headers=headers,
+            body=body,
+            now=time.time(),
+            tolerance_s=settings.WEBHOOK_TOLERANCE_S,
+        )
+    except WebhookVerificationError as e:
+        log.warning("payment_event_refused", reason=str(e))
+        raise InvalidEventSignature(str(e)) from e
+
+
+def parse(body: bytes) -> GatewayEventBody:
+    try:
+        return GatewayEventBody.model_validate_json(body)
+    except ValidationError as e:
+        raise MalformedEvent(f"not a payment event: {e.errors()[0]['msg']}") from e
+
+
+async def receive(
+    session: AsyncSession,
+    redis: Redis,
+    *,
+    webhook_id: str,
+    event: GatewayEventBody,
+) -> EventReceipt:
+    repository = EventRepository(session)
+    inbox_id = await repository.store(webhook_id=webhook_id, event=event)
+    if inbox_id is None:
+        log.info("payment_event_duplicate", webhook_id=webhook_id)
+        return EventReceipt(webhook_id=webhook_id, duplicate=True, outcome=None)
+    outcome = await apply(session, redis, event=event)
+    await repository.mark(inbox_id, outcome=outcome, at=datetime.now(UTC))
+    log.info(
+        "payment_event_received",
+        webhook_id=webhook_id,
+        type=event.type,
+        sequence=event.sequence,
+        gateway_payment_id=event.data.id,
+        outcome=outcome.value,
+    )
+    return EventReceipt(webhook_id=webhook_id, duplicate=False, outcome=outcome)
+
+
+async def apply(session: AsyncSession, redis: Redis, *, event: GatewayEventBody) -> EventOutcome:
+    payment = event.data
+    ref = PayableRef.from_metadata(payment.metadata)
+    if ref is None:
+        known = await payment_service.get_by_gateway_payment_id(session, payment.id)
+        ref = PayableRef.of(known) if known is not None else None
+    if ref is None:
+        log.warning("payment_event_unmatched", gateway_payment_id=payment.id, type=event.type)
+        return EventOutcome.unmatched
+    # Lock the payable first, as the request that creates an attempt does: an event that races
+    # that request waits here until its attempt is committed, instead of missing it.
+    payable = await _lock(session, ref)
+    if payable is None:
+        log.warning(
+            "payment_event_unmatched", gateway_payment_id=payment.id, payable=ref.metadata()
+        )
+        return EventOutcome.unmatched
+    attempt = await payment_service.get_by_gateway_payment_id(session, payment.id, for_update=True)
+    if attempt is None:
+        attempt = await payment_service.adopt_attempt(session, ref=ref, payment=payment)
+    if event.sequence <= attempt.last_event_sequence:
+        return EventOutcome.stale
+    attempt.last_event_sequence = event.sequence
+    if not payment_service.apply_payment(attempt, payment):
+        return EventOutcome.unchanged
+    await _record(session, payable, attempt)
+    await session.flush()
+    payment_service.publish(session, redis, attempt)
+    return EventOutcome.applied
+
+
+async def _lock(session: AsyncSession, ref: PayableRef) -> Payable | None:
+    match ref.type:
+        case PayableType.booking:
+            return await booking_service.lock_for_payment(session, booking_id=ref.id)
+        case PayableType.order:
+            return await order_service.lock_for_payment(session, order_id=ref.id)
+        case PayableType.deposit:
+            return await wallet_service.lock_deposit_for_payment(
+                session, deposit_id=ref.id, user_id=ref.user_id
+            )
+
+
+async def _record(session: AsyncSession, payable: Payable, attempt: PaymentAttempt) -> None:
+    match payable:
+        case Booking():
+            await booking_service.record_payment(session, booking=payable, attempt=attempt)
+        case Order():
+            await order_service.record_payment(session, order=payable, attempt=attempt)
+        case WalletDeposit():
+            await wallet_service.record_payment(session, deposit=payable, attempt=attempt)

@@ -1,0 +1,1 @@
+"""Clients of the outside systems session-api talks to."""

@@ -1,0 +1,73 @@
+"""Wire shapes of the payment gateway's API and events."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+
+class GatewayPaymentStatus(StrEnum):
+    pending = "pending"
+    sent = "sent"
+    completed = "completed"
+    failed = "failed"
+    cancelled = "cancelled"
+    timeout = "timeout"
+
+
+class CreatePaymentRequest(BaseModel):
+    amount: int = Field(gt=0)
+    phone: str
+    account_reference: str = Field(max_length=12)
+    description: str = Field(max_length=13)
+    metadata: dict[str, Any] = Field(default_factory=dict)
+
+
+class GatewayPayment(BaseModel):
+    """A payment as the gateway reports it (API answers and event data alike)."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    id: str
+    status: GatewayPaymentStatus
+    amount: int
+    phone: str
+    account_reference: str | None = None
+    description: str | None = None
+    metadata: dict[str, Any] = Field(default_factory=dict)
+    environment: str | None = None
+    checkout_request_id: str | None = None
+    merchant_request_id: str | None = None
+    result_code: str | None = None
+    result_desc: str | None = None
+    receipt_number: str | None = None
+    customer_message: str | None = None
+    reason: str | None = None
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+
+    @field_validator("id", mode="before")
+    @classmethod
+    def _id_as_text(cls, value: Any) -> Any:
+        return str(value) if value is not None else value
+
+    @field_validator("result_code", mode="before")
+    @classmethod
+    def _result_code_as_text(cls, value: Any) -> Any:
+        # Daraja's result codes arrive as numbers or strings depending on the path.
+        return str(value) if value is not None else None
+
+
+class GatewayEventBody(BaseModel):
+    """The body of a signed event: `{"id", "type", "created_at", "data", "sequence"}`."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    id: str
+    type: str
+    created_at: datetime
+    data: GatewayPayment
+    sequence: int = Field(ge=0)

@@ -1,0 +1,27 @@
+from __future__ import annotations
+
+from enum import StrEnum
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column
+
+from session_api.models.base import Base, IdMixin, check_in, str_enum
+from shared.db import TimestampMixin
+
+
+class UserRole(StrEnum):
+    client = "client"
+    therapist = "therapist"
+    admin = "admin"
+
+
+class User(IdMixin, TimestampMixin, Base):
+    __tablename__ = "user_account"
+    __table_args__ = (check_in("role", UserRole),)
+
+    email: Mapped[str] = mapped_column(sa.String(254), unique=True)
+    password_hash: Mapped[str] = mapped_column(sa.String(255))
+    full_name: Mapped[str] = mapped_column(sa.String(120))
+    phone: Mapped[str | None] = mapped_column(sa.String(12))
+    role: Mapped[UserRole] = mapped_column(str_enum(UserRole))
+    is_active: Mapped[bool] = mapped_column(sa.Boolean, default=True, server_default=sa.true())

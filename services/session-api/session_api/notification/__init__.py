@@ -1,0 +1,1 @@
+"""In-app notifications: booking requests and decisions, payment outcomes, session reminders."""

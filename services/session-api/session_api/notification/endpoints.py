@@ -1,0 +1,48 @@
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from session_api.auth.dependencies import CurrentUser
+from session_api.auth.exceptions import NotAuthenticated
+from session_api.deps import SessionDep
+from session_api.models import Notification
+from session_api.notification import service as notification_service
+from session_api.notification.exceptions import NotificationNotFound
+from session_api.notification.schemas import NotificationOut
+from session_api.pagination import Page, PageDep, paginate
+from shared.errors import responses
+
+router = APIRouter(tags=["notifications"])
+
+
+@router.get(
+    "/v1/notifications",
+    response_model=Page[NotificationOut],
+    responses=responses(NotAuthenticated),
+)
+async def list_notifications(
+    user: CurrentUser,
+    session: SessionDep,
+    page: PageDep,
+    unread: Annotated[bool, Query(description="Only those not yet read.")] = False,
+) -> Page[NotificationOut]:
+    """Your notifications, newest first."""
+    statement = notification_service.for_user(session, user_id=user.id, unread_only=unread)
+    return await paginate(session, statement, page, NotificationOut)
+
+
+@router.post(
+    "/v1/notifications/{notification_id}/read",
+    response_model=NotificationOut,
+    responses=responses(NotAuthenticated, NotificationNotFound),
+)
+async def mark_read(
+    notification_id: uuid.UUID, user: CurrentUser, session: SessionDep
+) -> Notification:
+    """Mark one of your notifications as read."""
+    return await notification_service.mark_read(
+        session, notification_id=notification_id, user_id=user.id
+    )

@@ -1,0 +1,5 @@
+from shared.errors import NotFound
+
+
+class NotificationNotFound(NotFound):
+    """No such notification among yours."""

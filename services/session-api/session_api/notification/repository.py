@@ -1,0 +1,29 @@
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy import Select, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from session_api.models import Notification
+
+
+class NotificationRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    def add(self, notification: Notification) -> None:
+        self.session.add(notification)
+
+    async def get(self, notification_id: uuid.UUID, *, user_id: uuid.UUID) -> Notification | None:
+        return await self.session.scalar(
+            select(Notification).where(
+                Notification.id == notification_id, Notification.user_id == user_id
+            )
+        )
+
+    def for_user(self, user_id: uuid.UUID, *, unread_only: bool) -> Select[Notification]:
+        statement = select(Notification).where(Notification.user_id == user_id)
+        if unread_only:
+            statement = statement.where(Notification.read_at.is_(None))
+        return statement.order_by(Notification.created_at.desc(), Notification.id)

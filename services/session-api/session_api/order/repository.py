@@ -1,0 +1,57 @@
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy import Select, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
+
+from session_api.models import Order, OrderStatus, PayableStatus
+
+
+class OrderRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def add(self, order: Order) -> Order:
+        self.session.add(order)
+        await self.session.flush()
+        return order
+
+    async def get(
+        self, order_id: uuid.UUID, *, user_id: uuid.UUID | None, for_update: bool = False
+    ) -> Order | None:
+        statement = select(Order).where(Order.id == order_id).options(selectinload(Order.items))
+        if user_id is not None:
+            statement = statement.where(Order.user_id == user_id)
+        if for_update:
+            statement = statement.with_for_update(of=Order)
+        return await self.session.scalar(statement)
+
+    async def lock(self, order_id: uuid.UUID) -> Order | None:
+        return await self.session.scalar(
+            select(Order).where(Order.id == order_id).with_for_update()
+        )
+
+    def owned(
+        self,
+        *,
+        user_id: uuid.UUID | None,
+        statuses: list[OrderStatus] | None,
+        payment_statuses: list[PayableStatus] | None,
+        created_from: datetime | None,
+        created_to: datetime | None,
+    ) -> Select[Order]:
+        statement = select(Order).options(selectinload(Order.items))
+        if user_id is not None:
+            statement = statement.where(Order.user_id == user_id)
+        if statuses:
+            statement = statement.where(Order.status.in_(statuses))
+        if payment_statuses:
+            statement = statement.where(Order.payment_status.in_(payment_statuses))
+        if created_from is not None:
+            statement = statement.where(Order.created_at >= created_from)
+        if created_to is not None:
+            statement = statement.where(Order.created_at < created_to)
+        return statement.order_by(Order.created_at.desc(), Order.id)

@@ -1,0 +1,1 @@
+"""Payment attempts: one gateway payment each, their status, history and live stream."""

@@ -1,0 +1,78 @@
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
+from fastapi.sse import EventSourceResponse, ServerSentEvent
+
+from session_api.auth.dependencies import CurrentUser
+from session_api.auth.exceptions import NotAuthenticated
+from session_api.deps import RedisDep, SessionDep, SettingsDep
+from session_api.models import AttemptStatus, PayableType, PaymentAttempt
+from session_api.pagination import Page, PageDep, paginate
+from session_api.payment import service as payment_service
+from session_api.payment.dependencies import AttemptDep, StreamedAttemptDep
+from session_api.payment.exceptions import AttemptNotFound
+from session_api.payment.schemas import AttemptOut
+from shared.errors import responses
+
+router = APIRouter(tags=["payments"])
+
+
+@router.get("/v1/payments", response_model=Page[AttemptOut], responses=responses(NotAuthenticated))
+async def list_payments(
+    user: CurrentUser,
+    session: SessionDep,
+    page: PageDep,
+    status_: Annotated[list[AttemptStatus] | None, Query(alias="status")] = None,
+    payable_type: Annotated[PayableType | None, Query()] = None,
+    created_from: Annotated[datetime | None, Query()] = None,
+    created_to: Annotated[datetime | None, Query()] = None,
+) -> Page[AttemptOut]:
+    """Your payment history (everyone's for an admin), newest first."""
+    statement = payment_service.history(
+        session,
+        user=user,
+        statuses=status_,
+        payable_type=payable_type,
+        created_from=created_from,
+        created_to=created_to,
+    )
+    return await paginate(session, statement, page, AttemptOut)
+
+
+@router.get(
+    "/v1/payments/{attempt_id}",
+    response_model=AttemptOut,
+    responses=responses(NotAuthenticated, AttemptNotFound),
+)
+async def get_payment(attempt: AttemptDep) -> PaymentAttempt:
+    """A payment attempt's current status: the polling fallback to the stream."""
+    return attempt
+
+
+@router.get(
+    "/v1/payments/{attempt_id}/stream",
+    response_class=EventSourceResponse,
+    responses={
+        200: {
+            "description": "`status` events carrying the attempt (as GET /v1/payments/{id}): "
+            "the current state first, then every change; the stream ends after a final status.",
+        },
+        **responses(NotAuthenticated, AttemptNotFound),
+    },
+)
+async def stream_payment(
+    attempt: StreamedAttemptDep, request: Request, redis: RedisDep, settings: SettingsDep
+) -> AsyncIterator[ServerSentEvent]:
+    """Server-Sent Events with every status change of a payment attempt."""
+    updates = payment_service.updates(
+        sessionmaker=request.app.state.sessionmaker,
+        redis=redis,
+        settings=settings,
+        attempt_id=attempt.id,
+    )
+    async for update in updates:
+        yield ServerSentEvent(data=update, event="status", id=str(update.version))

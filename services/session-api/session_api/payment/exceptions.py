@@ -1,0 +1,21 @@
+from shared.errors import Conflict, DomainError, NotFound, ServiceUnavailable
+
+
+class AttemptNotFound(NotFound):
+    """No such payment attempt among yours."""
+
+
+class PaymentInProgress(Conflict):
+    """A payment for this is already waiting for the customer."""
+
+
+class AlreadyPaid(Conflict):
+    """This has been paid; nothing more is due."""
+
+
+class PaymentRejected(DomainError):
+    """The payment gateway refused the payment request."""
+
+
+class PaymentsUnavailable(ServiceUnavailable):
+    """The payment gateway cannot take payments right now; retry after `Retry-After` seconds."""

@@ -1,0 +1,79 @@
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy import Select, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from session_api.models import AttemptStatus, PayableType, PaymentAttempt
+
+
+class AttemptRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def add(self, attempt: PaymentAttempt) -> PaymentAttempt:
+        self.session.add(attempt)
+        await self.session.flush()
+        return attempt
+
+    async def get(self, attempt_id: uuid.UUID) -> PaymentAttempt | None:
+        return await self.session.get(PaymentAttempt, attempt_id)
+
+    async def get_by_gateway_payment_id(
+        self, gateway_payment_id: str, *, for_update: bool = False
+    ) -> PaymentAttempt | None:
+        statement = select(PaymentAttempt).where(
+            PaymentAttempt.gateway_payment_id == gateway_payment_id
+        )
+        if for_update:
+            statement = statement.with_for_update()
+        return await self.session.scalar(statement)
+
+    async def for_payable(
+        self, payable_type: PayableType, payable_id: uuid.UUID
+    ) -> list[PaymentAttempt]:
+        rows = await self.session.scalars(
+            select(PaymentAttempt)
+            .where(
+                PaymentAttempt.payable_type == payable_type,
+                PaymentAttempt.payable_id == payable_id,
+            )
+            .order_by(PaymentAttempt.attempt_number)
+        )
+        return list(rows)
+
+    def history(
+        self,
+        *,
+        user_id: uuid.UUID | None,
+        statuses: list[AttemptStatus] | None,
+        payable_type: PayableType | None,
+        created_from: datetime | None,
+        created_to: datetime | None,
+    ) -> Select[PaymentAttempt]:
+        statement = select(PaymentAttempt)
+        if user_id is not None:
+            statement = statement.where(PaymentAttempt.user_id == user_id)
+        if statuses:
+            statement = statement.where(PaymentAttempt.status.in_(statuses))
+        if payable_type is not None:
+            statement = statement.where(PaymentAttempt.payable_type == payable_type)
+        if created_from is not None:
+            statement = statement.where(PaymentAttempt.created_at >= created_from)
+        if created_to is not None:
+            statement = statement.where(PaymentAttempt.created_at < created_to)
+        return statement.order_by(PaymentAttempt.created_at.desc(), PaymentAttempt.id)
+
+    async def stale_processing(self, *, older_than: datetime, limit: int) -> list[PaymentAttempt]:
+        rows = await self.session.scalars(
+            select(PaymentAttempt)
+            .where(
+                PaymentAttempt.status == AttemptStatus.processing,
+                PaymentAttempt.updated_at < older_than,
+            )
+            .order_by(PaymentAttempt.updated_at)
+            .limit(limit)
+        )
+        return list(rows)

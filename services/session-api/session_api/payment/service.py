@@ -1,0 +1,356 @@
+"""Payment attempts: opening one through the gateway, applying what the gateway reports, reading
+them back, and streaming their status changes."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import structlog
+from redis.asyncio import Redis
+from sqlalchemy import Select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from session_api import pubsub
+from session_api.config import Settings
+from session_api.integrations.gateway import (
+    CreatePaymentRequest,
+    GatewayAuthError,
+    GatewayClient,
+    GatewayIdempotencyConflict,
+    GatewayPayment,
+    GatewayPaymentStatus,
+    GatewayRejected,
+    GatewayUnavailable,
+)
+from session_api.models import AttemptStatus, PayableType, PaymentAttempt, User, UserRole
+from session_api.payment.exceptions import (
+    AlreadyPaid,
+    AttemptNotFound,
+    PaymentInProgress,
+    PaymentRejected,
+    PaymentsUnavailable,
+)
+from session_api.payment.repository import AttemptRepository
+from session_api.payment.schemas import AttemptOut
+from session_api.validation import mask_phone
+
+log = structlog.get_logger(__name__)
+
+PROCESSING_MESSAGE = "Check your phone and enter your M-Pesa PIN"
+DEFAULT_MESSAGES = {
+    AttemptStatus.failed: "The payment did not go through.",
+    AttemptStatus.cancelled: "You cancelled the M-Pesa prompt.",
+    AttemptStatus.timeout: "The M-Pesa prompt was not answered in time.",
+}
+STATUS_FROM_GATEWAY = {
+    GatewayPaymentStatus.pending: AttemptStatus.processing,
+    GatewayPaymentStatus.sent: AttemptStatus.processing,
+    GatewayPaymentStatus.completed: AttemptStatus.paid,
+    GatewayPaymentStatus.failed: AttemptStatus.failed,
+    GatewayPaymentStatus.cancelled: AttemptStatus.cancelled,
+    GatewayPaymentStatus.timeout: AttemptStatus.timeout,
+}
+
+
+@dataclass(frozen=True)
+class Payable:
+    """What an attempt pays for, as the payable's own domain describes it."""
+
+    type: PayableType
+    id: uuid.UUID
+    user_id: uuid.UUID
+    amount: int
+    account_reference: str
+    description: str
+
+
+@dataclass(frozen=True)
+class PayableRef:
+    """The payable an attempt belongs to, as recorded in the gateway payment's metadata."""
+
+    type: PayableType
+    id: uuid.UUID
+    user_id: uuid.UUID
+    attempt_number: int
+
+    def metadata(self) -> dict[str, Any]:
+        return {
+            "payable_type": self.type.value,
+            "payable_id": str(self.id),
+            "user_id": str(self.user_id),
+            "attempt_number": self.attempt_number,
+        }
+
+    @classmethod
+    def from_metadata(cls, metadata: dict[str, Any]) -> PayableRef | None:
+        try:
+            return cls(
+                type=PayableType(metadata["payable_type"]),
+                id=uuid.UUID(str(metadata["payable_id"])),
+                user_id=uuid.UUID(str(metadata["user_id"])),
+                attempt_number=int(metadata["attempt_number"]),
+            )
+        except (KeyError, ValueError, TypeError):
+            return None
+
+    @classmethod
+    def of(cls, attempt: PaymentAttempt) -> PayableRef:
+        return cls(
+            type=attempt.payable_type,
+            id=attempt.payable_id,
+            user_id=attempt.user_id,
+            attempt_number=attempt.attempt_number,
+        )
+
+
+def idempotency_key(payable_type: PayableType, payable_id: uuid.UUID, attempt_number: int) -> str:
+    """The same payable and attempt number always give the same key, so a request retried after a
+    timeout or a crash finds the gateway payment it already made instead of making another."""
+    return f"session-api:{payable_type.value}:{payable_id}:{attempt_number}"
+
+
+def channel(attempt_id: uuid.UUID) -> str:
+    return f"session_api:payment_attempt:{attempt_id}"
+
+
+async def start_attempt(
+    session: AsyncSession,
+    gateway: GatewayClient,
+    settings: Settings,
+    *,
+    payable: Payable,
+    phone: str,
+    request_id: str | None = None,
+) -> PaymentAttempt:
+    """Ask the gateway for an STK push and record the attempt.
+
+    The caller holds a lock on the payable, so attempts for one payable are made one at a time and
+    an event for the new payment waits until this transaction commits. Nothing is written before
+    the gateway answers: if it cannot, the request fails with nothing half-made.
+    """
+    repository = AttemptRepository(session)
+    attempts = await repository.for_payable(payable.type, payable.id)
+    if any(attempt.status is AttemptStatus.paid for attempt in attempts):
+        raise AlreadyPaid(f"this {payable.type.value} is already paid")
+    open_attempt = next((a for a in attempts if a.status is AttemptStatus.processing), None)
+    if open_attempt is not None:
+        raise PaymentInProgress(
+            f"payment attempt {open_attempt.id} for this {payable.type.value} is still waiting "
+            "for the customer; finish or cancel it on the phone, or wait for it to time out"
+        )
+    ref = PayableRef(
+        type=payable.type,
+        id=payable.id,
+        user_id=payable.user_id,
+        attempt_number=max((a.attempt_number for a in attempts), default=0) + 1,
+    )
+    key = idempotency_key(ref.type, ref.id, ref.attempt_number)
+    request = CreatePaymentRequest(
+        amount=payable.amount,
+        phone=phone,
+        account_reference=payable.account_reference,
+        description=payable.description,
+        metadata=ref.metadata(),
+    )
+    try:
+        payment = await gateway.create_payment(request, idempotency_key=key, request_id=request_id)
+    except GatewayIdempotencyConflict as e:
+        # Only an earlier request with this same key (one whose answer we never recorded) can be
+        # behind this: a payment exists and its events will tell us how it ends.
+        log.warning("gateway_idempotency_conflict", key=key, detail=e.detail)
+        raise PaymentInProgress(
+            f"an earlier payment request for this {payable.type.value} is still being processed; "
+            "check your phone, or try again in a minute"
+        ) from e
+    except GatewayRejected as e:
+        raise PaymentRejected(f"the payment was refused: {e.detail}") from e
+    except (GatewayUnavailable, GatewayAuthError) as e:
+        log.error("gateway_unavailable", key=key, error=e.message)
+        retry_after = e.retry_after_s or settings.GATEWAY_RETRY_AFTER_S
+        raise PaymentsUnavailable(
+            f"M-Pesa payments are unavailable right now; nothing was charged. Try again in "
+            f"{retry_after} seconds.",
+            headers={"Retry-After": str(retry_after)},
+        ) from e
+    attempt = _new_attempt(ref, payment, key=key, amount=payable.amount, phone=mask_phone(phone))
+    return await repository.add(attempt)
+
+
+def _new_attempt(
+    ref: PayableRef, payment: GatewayPayment, *, key: str, amount: int, phone: str
+) -> PaymentAttempt:
+    attempt = PaymentAttempt(
+        id=uuid.uuid4(),
+        user_id=ref.user_id,
+        payable_type=ref.type,
+        payable_id=ref.id,
+        attempt_number=ref.attempt_number,
+        idempotency_key=key,
+        gateway_payment_id=payment.id,
+        amount=amount,
+        phone_masked=phone,
+        status=AttemptStatus.processing,
+        gateway_status=payment.status.value,
+        customer_message=PROCESSING_MESSAGE,
+        last_event_sequence=0,
+        version=1,
+    )
+    apply_payment(attempt, payment)
+    return attempt
+
+
+async def adopt_attempt(
+    session: AsyncSession, *, ref: PayableRef, payment: GatewayPayment
+) -> PaymentAttempt:
+    """Record a gateway payment we asked for but never recorded (our transaction was lost after
+    the gateway answered), so its outcome, and the customer's money, still count."""
+    log.warning("payment_attempt_adopted", gateway_payment_id=payment.id, payable=ref.metadata())
+    attempt = _new_attempt(
+        ref,
+        GatewayPayment.model_validate({**payment.model_dump(), "status": "sent"}),
+        key=idempotency_key(ref.type, ref.id, ref.attempt_number),
+        amount=payment.amount,
+        phone=mask_phone(payment.phone),
+    )
+    return await AttemptRepository(session).add(attempt)
+
+
+def apply_payment(
+    attempt: PaymentAttempt, payment: GatewayPayment, *, now: datetime | None = None
+) -> bool:
+    """Bring the attempt in line with the gateway's view of its payment; True if its status
+    changed. A paid attempt is never downgraded and a finished one never reopens."""
+    new_status = STATUS_FROM_GATEWAY[payment.status]
+    if attempt.status is AttemptStatus.paid and new_status is not AttemptStatus.paid:
+        log.warning(
+            "payment_downgrade_ignored", attempt_id=str(attempt.id), reported=payment.status.value
+        )
+        return False
+    if attempt.status.is_final and new_status is AttemptStatus.processing:
+        return False
+    attempt.gateway_status = payment.status.value
+    attempt.checkout_request_id = payment.checkout_request_id or attempt.checkout_request_id
+    attempt.result_code = payment.result_code or attempt.result_code
+    attempt.result_desc = payment.result_desc or attempt.result_desc
+    if new_status is attempt.status:
+        return False
+    moment = now or datetime.now(UTC)
+    attempt.status = new_status
+    attempt.version += 1
+    attempt.finished_at = moment if new_status.is_final else None
+    if new_status is AttemptStatus.paid:
+        attempt.receipt_number = payment.receipt_number
+        attempt.paid_at = moment
+        attempt.reason = None
+        attempt.customer_message = f"Payment received. M-Pesa receipt {payment.receipt_number}."
+    elif new_status is AttemptStatus.processing:
+        attempt.customer_message = PROCESSING_MESSAGE
+    else:
+        attempt.reason = payment.reason or new_status.value
+        attempt.customer_message = payment.customer_message or DEFAULT_MESSAGES[new_status]
+    return True
+
+
+def publish(session: AsyncSession, redis: Redis, attempt: PaymentAttempt) -> None:
+    """Tell stream subscribers about the attempt's new state once this transaction commits."""
+    message = AttemptOut.model_validate(attempt).model_dump_json()
+    pubsub.publish_after_commit(session, redis, channel(attempt.id), message)
+
+
+async def get_by_gateway_payment_id(
+    session: AsyncSession, gateway_payment_id: str, *, for_update: bool = False
+) -> PaymentAttempt | None:
+    return await AttemptRepository(session).get_by_gateway_payment_id(
+        gateway_payment_id, for_update=for_update
+    )
+
+
+async def attempts_for(
+    session: AsyncSession, *, payable_type: PayableType, payable_id: uuid.UUID
+) -> list[PaymentAttempt]:
+    return await AttemptRepository(session).for_payable(payable_type, payable_id)
+
+
+async def get_attempt(session: AsyncSession, attempt_id: uuid.UUID) -> PaymentAttempt:
+    attempt = await AttemptRepository(session).get(attempt_id)
+    if attempt is None:
+        raise AttemptNotFound(f"no payment attempt {attempt_id}")
+    return attempt
+
+
+def visible_to(
+    user: User, attempt: PaymentAttempt, *, booking_therapist_id: uuid.UUID | None
+) -> bool:
+    """The payer and admins see an attempt; so does the therapist of the booking it pays."""
+    return (
+        user.role is UserRole.admin
+        or attempt.user_id == user.id
+        or (booking_therapist_id is not None and booking_therapist_id == user.id)
+    )
+
+
+def history(
+    session: AsyncSession,
+    *,
+    user: User,
+    statuses: list[AttemptStatus] | None,
+    payable_type: PayableType | None,
+    created_from: datetime | None,
+    created_to: datetime | None,
+) -> Select[PaymentAttempt]:
+    return AttemptRepository(session).history(
+        user_id=None if user.role is UserRole.admin else user.id,
+        statuses=statuses,
+        payable_type=payable_type,
+        created_from=created_from,
+        created_to=created_to,
+    )
+
+
+async def _read(
+    sessionmaker: async_sessionmaker[AsyncSession], attempt_id: uuid.UUID
+) -> AttemptOut | None:
+    async with sessionmaker() as session:
+        attempt = await AttemptRepository(session).get(attempt_id)
+        return AttemptOut.model_validate(attempt) if attempt is not None else None
+
+
+async def updates(
+    *,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    redis: Redis,
+    settings: Settings,
+    attempt_id: uuid.UUID,
+) -> AsyncIterator[AttemptOut]:
+    """The attempt's current state, then each change, ending after a final status.
+
+    Subscribes before reading the current state, so nothing published in between is missed; the
+    version number drops repeats and out-of-order messages. The database is re-read on a timer
+    in case a message was lost while Redis reconnected.
+    """
+    loop = asyncio.get_running_loop()
+    async with pubsub.subscription(redis, channel(attempt_id)) as subscription:
+        current = await _read(sessionmaker, attempt_id)
+        if current is None:
+            return
+        yield current
+        last_version = current.version
+        deadline = loop.time() + settings.SSE_MAX_DURATION_S
+        next_recheck = loop.time() + settings.SSE_RECHECK_S
+        while not current.status.is_final and loop.time() < deadline:
+            wait = max(0.0, min(deadline, next_recheck) - loop.time())
+            message = await subscription.get_message(ignore_subscribe_messages=True, timeout=wait)
+            candidate: AttemptOut | None = None
+            if message is not None:
+                candidate = AttemptOut.model_validate_json(message["data"])
+            elif loop.time() >= next_recheck:
+                next_recheck = loop.time() + settings.SSE_RECHECK_S
+                candidate = await _read(sessionmaker, attempt_id)
+            if candidate is not None and candidate.version > last_version:
+                current, last_version = candidate, candidate.version
+                yield current

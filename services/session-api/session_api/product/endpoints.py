@@ -1,0 +1,39 @@
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from session_api.deps import SessionDep
+from session_api.models import Product
+from session_api.pagination import Page, PageDep, paginate
+from session_api.product import service as product_service
+from session_api.product.exceptions import ProductNotFound
+from session_api.product.schemas import ProductOut
+from shared.errors import responses
+
+router = APIRouter(tags=["shop"])
+
+
+@router.get("/v1/products", response_model=Page[ProductOut])
+async def list_products(
+    session: SessionDep,
+    page: PageDep,
+    search: Annotated[str | None, Query(max_length=100, description="Part of the name.")] = None,
+    min_price: Annotated[int | None, Query(ge=0)] = None,
+    max_price: Annotated[int | None, Query(ge=0)] = None,
+) -> Page[ProductOut]:
+    """Products on sale, by name."""
+    statement = product_service.listing(
+        session, search=search, min_price=min_price, max_price=max_price
+    )
+    return await paginate(session, statement, page, ProductOut)
+
+
+@router.get(
+    "/v1/products/{product_id}", response_model=ProductOut, responses=responses(ProductNotFound)
+)
+async def get_product(product_id: uuid.UUID, session: SessionDep) -> Product:
+    """One product on sale."""
+    return await product_service.get_product(session, product_id)

@@ -1,0 +1,1 @@
+"""Therapists: their public profiles and session rates; admins create them."""

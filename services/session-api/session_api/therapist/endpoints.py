@@ -1,0 +1,59 @@
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Query, status
+
+from session_api.auth.dependencies import CurrentAdmin
+from session_api.auth.exceptions import NotAuthenticated, RoleRequired
+from session_api.deps import SessionDep, SettingsDep
+from session_api.pagination import Page, PageDep, paginate
+from session_api.therapist import service as therapist_service
+from session_api.therapist.exceptions import InvalidSessionRate, TherapistNotFound
+from session_api.therapist.schemas import TherapistAccount, TherapistCreate, TherapistOut
+from session_api.user.exceptions import EmailTaken
+from shared.errors import responses
+
+router = APIRouter(tags=["therapists"])
+
+
+@router.get("/v1/therapists", response_model=Page[TherapistOut])
+async def list_therapists(
+    session: SessionDep,
+    page: PageDep,
+    accepting: Annotated[bool, Query(description="Only those taking new clients.")] = True,
+    max_rate: Annotated[int | None, Query(ge=1, description="Highest session rate, KES.")] = None,
+    specialty: Annotated[str | None, Query(max_length=60)] = None,
+) -> Page[TherapistOut]:
+    """Therapists a client can book, by name."""
+    statement = therapist_service.listing(
+        session, accepting_only=accepting, max_rate=max_rate, specialty=specialty
+    )
+    return await paginate(
+        session, statement, page, TherapistOut, build=lambda row: TherapistOut.of(row[0], row[1])
+    )
+
+
+@router.get(
+    "/v1/therapists/{therapist_id}",
+    response_model=TherapistOut,
+    responses=responses(TherapistNotFound),
+)
+async def get_therapist(therapist_id: uuid.UUID, session: SessionDep) -> TherapistOut:
+    """One therapist's profile and session rate."""
+    return TherapistOut.of(*await therapist_service.get_therapist(session, therapist_id))
+
+
+@router.post(
+    "/v1/admin/therapists",
+    response_model=TherapistAccount,
+    status_code=status.HTTP_201_CREATED,
+    responses=responses(NotAuthenticated, RoleRequired, EmailTaken, InvalidSessionRate),
+)
+async def create_therapist(
+    body: TherapistCreate, admin: CurrentAdmin, session: SessionDep, settings: SettingsDep
+) -> TherapistAccount:
+    """Create a therapist account with a session rate (admins only)."""
+    user, profile = await therapist_service.create_therapist(session, settings, request=body)
+    return TherapistAccount(**TherapistOut.of(user, profile).model_dump(), email=user.email)

@@ -1,0 +1,44 @@
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy import Select, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from session_api.models import TherapistProfile, User, UserRole
+
+
+class TherapistRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def add_profile(self, profile: TherapistProfile) -> TherapistProfile:
+        self.session.add(profile)
+        await self.session.flush()
+        return profile
+
+    async def get(self, user_id: uuid.UUID) -> tuple[User, TherapistProfile] | None:
+        row = (
+            await self.session.execute(
+                select(User, TherapistProfile)
+                .join(TherapistProfile, TherapistProfile.user_id == User.id)
+                .where(User.id == user_id, User.role == UserRole.therapist)
+            )
+        ).first()
+        return (row[0], row[1]) if row is not None else None
+
+    def listing(
+        self, *, accepting_only: bool, max_rate: int | None, specialty: str | None
+    ) -> Select[User, TherapistProfile]:
+        statement = (
+            select(User, TherapistProfile)
+            .join(TherapistProfile, TherapistProfile.user_id == User.id)
+            .where(User.role == UserRole.therapist, User.is_active.is_(True))
+        )
+        if accepting_only:
+            statement = statement.where(TherapistProfile.is_accepting_clients.is_(True))
+        if max_rate is not None:
+            statement = statement.where(TherapistProfile.session_rate <= max_rate)
+        if specialty:
+            statement = statement.where(TherapistProfile.specialties.contains([specialty.lower()]))
+        return statement.order_by(User.full_name, User.id)

@@ -1,0 +1,54 @@
+from __future__ import annotations
+
+import uuid
+from typing import Literal
+
+from pydantic import BaseModel, Field, field_validator
+
+from session_api.models import TherapistProfile, User
+from session_api.validation import Email, KenyanPhone, WholeKes
+
+
+class TherapistOut(BaseModel):
+    id: uuid.UUID
+    full_name: str
+    bio: str
+    specialties: list[str]
+    session_rate: int = Field(description="Price of one session in whole KES.")
+    currency: Literal["KES"] = "KES"
+    is_accepting_clients: bool
+
+    @classmethod
+    def of(cls, user: User, profile: TherapistProfile) -> TherapistOut:
+        return cls(
+            id=user.id,
+            full_name=user.full_name,
+            bio=profile.bio,
+            specialties=profile.specialties,
+            session_rate=profile.session_rate,
+            is_accepting_clients=profile.is_accepting_clients,
+        )
+
+
+class TherapistCreate(BaseModel):
+    email: Email
+    password: str = Field(min_length=8, max_length=128)
+    full_name: str = Field(min_length=1, max_length=120)
+    phone: KenyanPhone | None = None
+    session_rate: WholeKes
+    bio: str = Field(default="", max_length=2000)
+    specialties: list[str] = Field(default_factory=list, max_length=20)
+
+    @field_validator("specialties")
+    @classmethod
+    def _tidy(cls, value: list[str]) -> list[str]:
+        tidy = [item.strip().lower() for item in value]
+        if any(not item or len(item) > 60 for item in tidy):
+            raise ValueError("each specialty is 1 to 60 characters")
+        return sorted(set(tidy))
+
+
+class TherapistAccount(TherapistOut):
+    """What an admin gets back on creating a therapist."""
+
+    email: str

@@ -1,0 +1,59 @@
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy import Select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from session_api.auth import service as auth_service
+from session_api.config import Settings
+from session_api.models import TherapistProfile, User, UserRole
+from session_api.therapist.exceptions import InvalidSessionRate, TherapistNotFound
+from session_api.therapist.repository import TherapistRepository
+from session_api.therapist.schemas import TherapistCreate
+from session_api.user import service as user_service
+
+
+async def create_therapist(
+    session: AsyncSession, settings: Settings, *, request: TherapistCreate
+) -> tuple[User, TherapistProfile]:
+    if not settings.PAYMENT_MIN_KES <= request.session_rate <= settings.PAYMENT_MAX_KES:
+        raise InvalidSessionRate(
+            f"session_rate: between {settings.PAYMENT_MIN_KES} and {settings.PAYMENT_MAX_KES} KES, "
+            "the range one M-Pesa payment can carry"
+        )
+    user = await user_service.create_user(
+        session,
+        email=request.email,
+        password_hash=await auth_service.hash_password(settings, request.password),
+        full_name=request.full_name.strip(),
+        phone=request.phone,
+        role=UserRole.therapist,
+    )
+    profile = await TherapistRepository(session).add_profile(
+        TherapistProfile(
+            user_id=user.id,
+            session_rate=request.session_rate,
+            bio=request.bio,
+            specialties=request.specialties,
+            is_accepting_clients=True,
+        )
+    )
+    return user, profile
+
+
+async def get_therapist(
+    session: AsyncSession, therapist_id: uuid.UUID
+) -> tuple[User, TherapistProfile]:
+    found = await TherapistRepository(session).get(therapist_id)
+    if found is None or not found[0].is_active:
+        raise TherapistNotFound(f"no therapist {therapist_id}")
+    return found
+
+
+def listing(
+    session: AsyncSession, *, accepting_only: bool, max_rate: int | None, specialty: str | None
+) -> Select[User, TherapistProfile]:
+    return TherapistRepository(session).listing(
+        accepting_only=accepting_only, max_rate=max_rate, specialty=specialty
+    )

@@ -1,0 +1,5 @@
+from shared.errors import Conflict
+
+
+class EmailTaken(Conflict):
+    """An account with this e-mail address exists."""

@@ -1,0 +1,45 @@
+"""Creating accounts. Passwords arrive already hashed (the auth domain owns hashing)."""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from session_api.models import User, UserRole
+from session_api.user.exceptions import EmailTaken
+from session_api.user.repository import UserRepository
+from session_api.wallet import service as wallet_service
+
+
+async def create_user(
+    session: AsyncSession,
+    *,
+    email: str,
+    password_hash: str,
+    full_name: str,
+    role: UserRole,
+    phone: str | None = None,
+) -> User:
+    user = await UserRepository(session).add(
+        User(
+            email=email,
+            password_hash=password_hash,
+            full_name=full_name,
+            role=role,
+            phone=phone,
+            is_active=True,
+        )
+    )
+    if user is None:
+        raise EmailTaken(f"email: an account with {email} already exists; log in instead")
+    await wallet_service.ensure_wallet(session, user_id=user.id)
+    return user
+
+
+async def get_user(session: AsyncSession, user_id: uuid.UUID) -> User | None:
+    return await UserRepository(session).get(user_id)
+
+
+async def get_by_email(session: AsyncSession, email: str) -> User | None:
+    return await UserRepository(session).get_by_email(email)

@@ -1,0 +1,59 @@
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Literal
+
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field
+
+from session_api.models import AttemptStatus, LedgerEntryKind
+from session_api.payment.schemas import AttemptOut
+from session_api.validation import KenyanPhone, WholeKes
+
+
+class WalletOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    balance: int
+    currency: Literal["KES"] = "KES"
+    updated_at: datetime
+
+
+class DepositRequest(BaseModel):
+    amount: WholeKes
+    phone: KenyanPhone
+
+
+class DepositOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    amount: int
+    phone: str = Field(
+        validation_alias=AliasChoices("phone_masked", "phone"),
+        description="Masked to its last 4 digits.",
+    )
+    status: AttemptStatus
+    reason: str | None
+    receipt_number: str | None
+    created_at: datetime
+    credited_at: datetime | None
+
+
+class DepositCreated(DepositOut):
+    attempt: AttemptOut = Field(description="The M-Pesa payment that funds the deposit.")
+
+
+class LedgerEntryOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    kind: LedgerEntryKind
+    amount: int
+    balance_after: int
+    description: str
+    receipt_number: str | None
+    reference_type: str | None
+    reference_id: uuid.UUID | None
+    created_at: datetime

@@ -3,11 +3,17 @@
 Safaricom says it does not retry a failed delivery, so by default neither do we;
 ``SIMULATOR_CALLBACK_RETRIES`` adds retries for those who want them. Nothing signs the body:
 Daraja sends no signature and no auth header.
+
+Each attempt opens its own connection. Besides being what a merchant sees from Daraja, it keeps
+a burst of callbacks from queueing on one shared connection pool, whose bookkeeping grows with
+the square of the connections in flight (measured: 200 concurrent callbacks through one pool
+took longer than the 200 pushes that caused them).
 """
 
 from __future__ import annotations
 
 import json
+import ssl
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -46,13 +52,15 @@ class CallbackDispatcher:
     def __init__(
         self,
         *,
-        client: httpx.AsyncClient,
         clock: Clock,
+        timeout_s: float,
         retries: int,
         retry_delay_s: float,
         on_change: Callable[[], None],
     ) -> None:
-        self._client = client
+        self._timeout = httpx.Timeout(timeout_s)
+        # Loading the CA bundle takes ~50 ms: once, not per attempt.
+        self._tls = ssl.create_default_context()
         self._clock = clock
         self._retries = retries
         self._retry_delay_s = retry_delay_s
@@ -72,9 +80,12 @@ class CallbackDispatcher:
             status_code: int | None = None
             error: str | None = None
             try:
-                response = await self._client.post(
-                    url, content=content, headers={"Content-Type": "application/json"}
-                )
+                async with httpx.AsyncClient(
+                    timeout=self._timeout, verify=self._tls, trust_env=False
+                ) as client:
+                    response = await client.post(
+                        url, content=content, headers={"Content-Type": "application/json"}
+                    )
                 status_code = response.status_code
             except httpx.HTTPError as exc:
                 error = f"{type(exc).__name__}: {exc}"[:300]

@@ -118,7 +118,6 @@ class Settings(BaseServiceSettings):
     CALLBACK_RETRIES: int = Field(default=0, ge=0)
     CALLBACK_RETRY_DELAY_S: float = Field(default=5.0, ge=0)
     CALLBACK_TIMEOUT_S: float = Field(default=10.0, gt=0)
-    CALLBACK_MAX_CONNECTIONS: int = Field(default=200, ge=1)
 
     SPIKE_ARREST_RPS: int | None = Field(default=None, ge=1)
     QUOTA_REQUESTS: int | None = Field(default=None, ge=1)

@@ -6,7 +6,6 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-import httpx
 from fastapi import FastAPI
 from starlette.middleware import Middleware
 
@@ -30,19 +29,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        limits = httpx.Limits(
-            max_connections=settings.CALLBACK_MAX_CONNECTIONS,
-            max_keepalive_connections=settings.CALLBACK_MAX_CONNECTIONS,
-        )
-        async with httpx.AsyncClient(
-            timeout=httpx.Timeout(settings.CALLBACK_TIMEOUT_S), limits=limits
-        ) as client:
-            app.state.simulator = SimulatorState(settings, http_client=client)
-            app.state.readiness = {}
-            try:
-                yield
-            finally:
-                await app.state.simulator.cancel_tasks()
+        app.state.simulator = SimulatorState(settings)
+        app.state.readiness = {}
+        try:
+            yield
+        finally:
+            await app.state.simulator.cancel_tasks()
 
     app = create_base_app(
         title="daraja-simulator", version="0.1.0", description=description or "", lifespan=lifespan

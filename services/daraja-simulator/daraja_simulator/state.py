@@ -10,7 +10,6 @@ import asyncio
 from collections.abc import Callable, Coroutine
 from typing import Any
 
-import httpx
 import structlog
 
 from daraja_simulator.behaviours import Behaviour
@@ -29,7 +28,7 @@ log = structlog.get_logger(__name__)
 
 
 class SimulatorState:
-    def __init__(self, settings: Settings, *, http_client: httpx.AsyncClient) -> None:
+    def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.clock = Clock(time_scale=settings.TIME_SCALE)
         self.ids = IdFactory(settings.SEED)
@@ -37,8 +36,8 @@ class SimulatorState:
         self.checkouts = CheckoutStore()
         self.ledger = Ledger({s.shortcode: s.opening_balance for s in settings.SHORTCODES})
         self.callbacks = CallbackDispatcher(
-            client=http_client,
             clock=self.clock,
+            timeout_s=settings.CALLBACK_TIMEOUT_S,
             retries=settings.CALLBACK_RETRIES,
             retry_delay_s=settings.CALLBACK_RETRY_DELAY_S,
             on_change=self.notify,

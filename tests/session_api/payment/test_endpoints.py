@@ -236,29 +236,51 @@ class TestGatewayTrouble:
         therapist = await account(role=UserRole.therapist)
         booking = await approved_booking(api, client, therapist)
         gateway.outage = httpx.Response(
-            400,
-            json={
-                "error": "DuplicatePayment",
-                "detail": "a payment of 2500 from this phone was made less than 2 minutes ago",
-            },
+            422,
+            json={"error": "AmountOutOfRange", "detail": "amount: 1 to 150000 KES accepted"},
         )
 
         response = await pay(api, booking["id"], client)
 
         assert response.status_code == 400
         assert response.json()["error"] == "PaymentRejected"
-        assert "less than 2 minutes ago" in response.json()["detail"]
+        assert "1 to 150000 KES" in response.json()["detail"]
 
-    async def test_an_idempotency_conflict_means_a_payment_is_already_under_way(
-        self, api: httpx.AsyncClient, account: MakeAccount, gateway: FakeGateway
+    @pytest.mark.parametrize("error", ["DuplicatePayment", "PhoneBusy"])
+    async def test_a_busy_phone_is_409_with_the_gateway_retry_after(
+        self, api: httpx.AsyncClient, account: MakeAccount, gateway: FakeGateway, error: str
     ) -> None:
         client = await account()
         therapist = await account(role=UserRole.therapist)
         booking = await approved_booking(api, client, therapist)
         gateway.outage = httpx.Response(
-            422,
-            json={"error": "IdempotencyKeyReused", "detail": "the key was used with another body"},
+            409,
+            headers={"Retry-After": "95"},
+            json={"error": error, "detail": "the same phone and amount less than 2 minutes ago"},
         )
+
+        response = await pay(api, booking["id"], client)
+
+        assert response.status_code == 409
+        assert response.json()["error"] == "PaymentBlocked"
+        assert "less than 2 minutes ago" in response.json()["detail"]
+        assert response.headers["Retry-After"] == "95"
+
+    @pytest.mark.parametrize(
+        ("status", "error"), [(409, "IdempotencyKeyInUse"), (422, "IdempotencyKeyReused")]
+    )
+    async def test_an_idempotency_conflict_means_a_payment_is_already_under_way(
+        self,
+        api: httpx.AsyncClient,
+        account: MakeAccount,
+        gateway: FakeGateway,
+        status: int,
+        error: str,
+    ) -> None:
+        client = await account()
+        therapist = await account(role=UserRole.therapist)
+        booking = await approved_booking(api, client, therapist)
+        gateway.outage = httpx.Response(status, json={"error": error, "detail": "key in use"})
 
         response = await pay(api, booking["id"], client)
 

@@ -23,6 +23,7 @@ from session_api.pagination import Page, PageDep, paginate
 from session_api.payment import service as payment_service
 from session_api.payment.exceptions import (
     AlreadyPaid,
+    PaymentBlocked,
     PaymentInProgress,
     PaymentRejected,
     PaymentsUnavailable,
@@ -139,6 +140,7 @@ async def cancel_booking(
         BookingStateConflict,
         PaymentInProgress,
         AlreadyPaid,
+        PaymentBlocked,
         PaymentRejected,
         PaymentsUnavailable,
     ),

@@ -111,17 +111,16 @@ class BookingRepository:
             statement = statement.where(Booking.scheduled_at < scheduled_to)
         return statement.order_by(Booking.scheduled_at, Booking.id)
 
-    async def due_for_reminder(
-        self, *, window_start: datetime, window_end: datetime, lead_hours: int
-    ) -> list[Booking]:
+    async def confirmed_between(self, *, start: datetime, end: datetime) -> list[Booking]:
+        """Confirmed sessions starting in `(start, end]`, locked; rows another worker holds are
+        skipped, not waited for."""
         rows = await self.session.scalars(
-            select(Booking)
+            self._with_people(select(Booking))
             .where(
                 Booking.status == BookingStatus.confirmed,
-                Booking.scheduled_at >= window_start,
-                Booking.scheduled_at < window_end,
-                ~Booking.reminders_sent.contains([lead_hours]),
+                Booking.scheduled_at > start,
+                Booking.scheduled_at <= end,
             )
-            .with_for_update(skip_locked=True)
+            .with_for_update(of=Booking, skip_locked=True)
         )
         return list(rows)

@@ -340,6 +340,47 @@ async def _keep_unapplied_payment(
         )
 
 
+async def send_reminders(session: AsyncSession, *, lead_hours: list[int], now: datetime) -> int:
+    """Remind the client (and, at the last reminder, the therapist) of confirmed sessions.
+
+    Each lead time is sent at most once per booking; when several are due at once (a session
+    confirmed at short notice), only the nearest is sent and the others are marked done.
+    """
+    if not lead_hours:
+        return 0
+    bookings = await BookingRepository(session).confirmed_between(
+        start=now, end=now + timedelta(hours=max(lead_hours))
+    )
+    reminded = 0
+    for booking in bookings:
+        due = [
+            lead
+            for lead in lead_hours
+            if lead not in booking.reminders_sent
+            and booking.scheduled_at - now <= timedelta(hours=lead)
+        ]
+        if not due:
+            continue
+        lead = min(due)
+        recipients = [booking.client_id]
+        if lead == min(lead_hours):
+            recipients.append(booking.therapist_id)
+        for user_id in recipients:
+            await notification_service.notify(
+                session,
+                user_id=user_id,
+                kind="booking.reminder",
+                title=f"Session in {lead} hour{'s' if lead != 1 else ''}",
+                body=f"Reminder: the {booking.session_type.value} session between "
+                f"{booking.client.full_name} and {booking.therapist.full_name} starts "
+                f"{_when(booking)}.",
+                data={"booking_id": str(booking.id), "lead_hours": lead},
+            )
+        booking.reminders_sent = sorted({*booking.reminders_sent, *due})
+        reminded += 1
+    return reminded
+
+
 def _require_own_session(booking: Booking, therapist: User) -> None:
     if booking.therapist_id != therapist.id:
         raise BookingNotFound(f"no booking {booking.id}")

@@ -22,6 +22,7 @@ from session_api.event.repository import EventRepository
 from session_api.event.schemas import EventReceipt
 from session_api.integrations.gateway import (
     GatewayEventBody,
+    GatewayPayment,
     WebhookVerificationError,
     verify,
 )
@@ -77,7 +78,7 @@ async def receive(
     if inbox_id is None:
         log.info("payment_event_duplicate", webhook_id=webhook_id)
         return EventReceipt(webhook_id=webhook_id, duplicate=True, outcome=None)
-    outcome = await apply(session, redis, event=event)
+    outcome = await apply(session, redis, payment=event.data, sequence=event.sequence)
     await repository.mark(inbox_id, outcome=outcome, at=datetime.now(UTC))
     log.info(
         "payment_event_received",
@@ -90,14 +91,17 @@ async def receive(
     return EventReceipt(webhook_id=webhook_id, duplicate=False, outcome=outcome)
 
 
-async def apply(session: AsyncSession, redis: Redis, *, event: GatewayEventBody) -> EventOutcome:
-    payment = event.data
+async def apply(
+    session: AsyncSession, redis: Redis, *, payment: GatewayPayment, sequence: int | None
+) -> EventOutcome:
+    """Apply the gateway's view of a payment (from an event, or read back by the refresh job).
+    Without a sequence, only a change the state guard allows is applied."""
     ref = PayableRef.from_metadata(payment.metadata)
     if ref is None:
         known = await payment_service.get_by_gateway_payment_id(session, payment.id)
         ref = PayableRef.of(known) if known is not None else None
     if ref is None:
-        log.warning("payment_event_unmatched", gateway_payment_id=payment.id, type=event.type)
+        log.warning("payment_event_unmatched", gateway_payment_id=payment.id)
         return EventOutcome.unmatched
     # Lock the payable first, as the request that creates an attempt does: an event that races
     # that request waits here until its attempt is committed, instead of missing it.
@@ -110,9 +114,10 @@ async def apply(session: AsyncSession, redis: Redis, *, event: GatewayEventBody)
     attempt = await payment_service.get_by_gateway_payment_id(session, payment.id, for_update=True)
     if attempt is None:
         attempt = await payment_service.adopt_attempt(session, ref=ref, payment=payment)
-    if event.sequence <= attempt.last_event_sequence:
-        return EventOutcome.stale
-    attempt.last_event_sequence = event.sequence
+    if sequence is not None:
+        if sequence <= attempt.last_event_sequence:
+            return EventOutcome.stale
+        attempt.last_event_sequence = sequence
     if not payment_service.apply_payment(attempt, payment):
         return EventOutcome.unchanged
     await _record(session, payable, attempt)

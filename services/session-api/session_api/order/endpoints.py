@@ -17,6 +17,7 @@ from session_api.pagination import Page, PageDep, paginate
 from session_api.payment import service as payment_service
 from session_api.payment.exceptions import (
     AlreadyPaid,
+    PaymentBlocked,
     PaymentInProgress,
     PaymentRejected,
     PaymentsUnavailable,
@@ -82,6 +83,7 @@ async def get_order(order: OrderDep) -> OrderOut:
         OrderStateConflict,
         PaymentInProgress,
         AlreadyPaid,
+        PaymentBlocked,
         PaymentRejected,
         PaymentsUnavailable,
     ),

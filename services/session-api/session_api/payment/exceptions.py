@@ -17,5 +17,10 @@ class PaymentRejected(DomainError):
     """The payment gateway refused the payment request."""
 
 
+class PaymentBlocked(Conflict):
+    """M-Pesa cannot take this payment right now: the phone already has a prompt open, or the same
+    amount was just asked of it. Retry after `Retry-After` seconds."""
+
+
 class PaymentsUnavailable(ServiceUnavailable):
     """The payment gateway cannot take payments right now; retry after `Retry-After` seconds."""

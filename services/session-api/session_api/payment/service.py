@@ -31,6 +31,7 @@ from session_api.models import AttemptStatus, PayableType, PaymentAttempt, User,
 from session_api.payment.exceptions import (
     AlreadyPaid,
     AttemptNotFound,
+    PaymentBlocked,
     PaymentInProgress,
     PaymentRejected,
     PaymentsUnavailable,
@@ -168,6 +169,11 @@ async def start_attempt(
             "check your phone, or try again in a minute"
         ) from e
     except GatewayRejected as e:
+        if e.http_status == 409:
+            headers = {"Retry-After": str(e.retry_after_s)} if e.retry_after_s else None
+            raise PaymentBlocked(
+                f"M-Pesa cannot take this payment now: {e.detail}", headers=headers
+            ) from e
         raise PaymentRejected(f"the payment was refused: {e.detail}") from e
     except (GatewayUnavailable, GatewayAuthError) as e:
         log.error("gateway_unavailable", key=key, error=e.message)

@@ -11,7 +11,11 @@ from session_api.auth.exceptions import NotAuthenticated
 from session_api.deps import GatewayDep, RequestIdDep, SessionDep, SettingsDep
 from session_api.models import AttemptStatus, Wallet, WalletDeposit
 from session_api.pagination import Page, PageDep, paginate
-from session_api.payment.exceptions import PaymentRejected, PaymentsUnavailable
+from session_api.payment.exceptions import (
+    PaymentBlocked,
+    PaymentRejected,
+    PaymentsUnavailable,
+)
 from session_api.payment.schemas import AttemptOut
 from session_api.wallet import service as wallet_service
 from session_api.wallet.exceptions import DepositNotFound, InvalidDepositAmount
@@ -38,7 +42,11 @@ async def get_wallet(user: CurrentUser, session: SessionDep) -> Wallet:
     response_model=DepositCreated,
     status_code=status.HTTP_201_CREATED,
     responses=responses(
-        NotAuthenticated, InvalidDepositAmount, PaymentRejected, PaymentsUnavailable
+        NotAuthenticated,
+        InvalidDepositAmount,
+        PaymentBlocked,
+        PaymentRejected,
+        PaymentsUnavailable,
     ),
 )
 async def create_deposit(

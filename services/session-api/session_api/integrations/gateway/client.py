@@ -18,6 +18,10 @@ from session_api.integrations.gateway.schemas import CreatePaymentRequest, Gatew
 
 log = structlog.get_logger(__name__)
 
+# The gateway's names for "this idempotency key already belongs to a request": one still running
+# (409) or an earlier one with another body (422).
+IDEMPOTENCY_ERRORS = frozenset({"IdempotencyKeyInUse", "IdempotencyKeyReused"})
+
 
 class GatewayClient:
     """One per process, around one `httpx.AsyncClient` with explicit timeouts.
@@ -82,9 +86,9 @@ class GatewayClient:
                 retry_after_s=_retry_after(response),
                 **fields,
             )
-        if status == 409 or (status == 422 and "idempotency" in f"{error} {detail}".lower()):
+        if error in IDEMPOTENCY_ERRORS:
             raise GatewayIdempotencyConflict(detail, **fields)
-        raise GatewayRejected(detail, **fields)
+        raise GatewayRejected(detail, retry_after_s=_retry_after(response), **fields)
 
     @staticmethod
     def _payment(response: httpx.Response) -> GatewayPayment:

@@ -46,6 +46,9 @@ class GatewayPayment(BaseModel):
     receipt_number: str | None = None
     customer_message: str | None = None
     reason: str | None = None
+    review_reason: str | None = None
+    # Grows by one at every status change; events carry the same number.
+    sequence: int | None = None
     created_at: datetime | None = None
     updated_at: datetime | None = None
 

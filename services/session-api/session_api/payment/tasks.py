@@ -1,0 +1,54 @@
+"""Attempts whose events are overdue are read back from the gateway.
+
+The gateway retries its events for days, so this is a safety net for a receiver that was
+misconfigured or down for longer, not the normal path.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import structlog
+
+from session_api.config import Settings
+from session_api.event import service as event_service
+from session_api.integrations.gateway import GatewayClient, GatewayError
+from session_api.models import EventOutcome
+from session_api.payment.repository import AttemptRepository
+from session_api.tasks import registry
+from shared.worker import task_session
+
+log = structlog.get_logger(__name__)
+
+REFRESH_BATCH = 50
+
+
+@registry.task("payment.refresh_stale_attempts", max_tries=1, timeout_s=120)
+async def refresh_stale_attempts(ctx: dict[str, Any]) -> int:
+    """Read back from the gateway every attempt still processing after `STALE_ATTEMPT_AFTER_S`;
+    returns how many changed."""
+    settings: Settings = ctx["settings"]
+    gateway: GatewayClient = ctx["gateway"]
+    cutoff = datetime.now(UTC) - timedelta(seconds=settings.STALE_ATTEMPT_AFTER_S)
+    async with task_session(ctx) as session:
+        stale = await AttemptRepository(session).stale_processing(
+            older_than=cutoff, limit=REFRESH_BATCH
+        )
+        payment_ids = [attempt.gateway_payment_id for attempt in stale]
+    changed = 0
+    for payment_id in payment_ids:
+        try:
+            payment = await gateway.get_payment(payment_id)
+        except GatewayError as e:
+            log.warning("stale_attempt_refresh_failed", gateway_payment_id=payment_id, error=str(e))
+            continue
+        # One transaction per payment: one failure does not undo the others.
+        async with task_session(ctx) as session:
+            outcome = await event_service.apply(
+                session, ctx["redis"], payment=payment, sequence=payment.sequence
+            )
+        changed += outcome is EventOutcome.applied
+    if payment_ids:
+        log.info("stale_attempts_refreshed", checked=len(payment_ids), changed=changed)
+    return changed

@@ -1,0 +1,177 @@
+from datetime import UTC, datetime, timedelta
+
+import httpx
+import jwt
+import pytest
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from session_api.auth import service as auth_service
+from session_api.config import Settings
+from session_api.models import User, UserRole
+from tests.session_api.conftest import PASSWORD, MakeAccount
+
+
+class TestRegister:
+    async def test_creates_a_client_with_a_wallet(self, api: httpx.AsyncClient) -> None:
+        response = await api.post(
+            "/v1/auth/register",
+            json={
+                "email": "  Amina@Example.COM ",
+                "password": PASSWORD,
+                "full_name": "Amina W",
+                "phone": "+254 712-345-678",
+            },
+        )
+
+        assert response.status_code == 201, response.text
+        body = response.json()
+        assert body["email"] == "amina@example.com"
+        assert body["role"] == "client"
+        assert body["phone"] == "254712345678"
+        assert "password" not in str(body)
+        token = (
+            await api.post(
+                "/v1/auth/login", json={"email": "amina@example.com", "password": PASSWORD}
+            )
+        ).json()["access_token"]
+        wallet = await api.get("/v1/wallet", headers={"Authorization": f"Bearer {token}"})
+        assert wallet.json()["balance"] == 0
+
+    async def test_a_taken_email_is_409(self, api: httpx.AsyncClient) -> None:
+        body = {"email": "dup@example.com", "password": PASSWORD, "full_name": "One"}
+        await api.post("/v1/auth/register", json=body)
+
+        response = await api.post("/v1/auth/register", json={**body, "email": "DUP@example.com"})
+
+        assert response.status_code == 409
+        assert response.json()["error"] == "EmailTaken"
+        assert response.json()["detail"].startswith("email:")
+
+    @pytest.mark.parametrize(
+        ("field", "value"),
+        [("email", "not-an-email"), ("password", "short"), ("full_name", ""), ("phone", "12345")],
+    )
+    async def test_bad_input_names_the_field(
+        self, api: httpx.AsyncClient, field: str, value: str
+    ) -> None:
+        body = {"email": "ok@example.com", "password": PASSWORD, "full_name": "Ok", field: value}
+
+        response = await api.post("/v1/auth/register", json=body)
+
+        assert response.status_code == 422
+        assert field in response.json()["detail"]
+        assert [f["field"] for f in response.json()["fields"]] == [f"body.{field}"]
+
+    async def test_the_stored_password_is_an_argon2id_hash(
+        self, api: httpx.AsyncClient, db_session: AsyncSession
+    ) -> None:
+        await api.post(
+            "/v1/auth/register",
+            json={"email": "hash@example.com", "password": PASSWORD, "full_name": "H"},
+        )
+        stored = await db_session.scalar(
+            select(User.password_hash).where(User.email == "hash@example.com")
+        )
+        assert stored is not None
+        assert stored.startswith("$argon2id$")
+        assert PASSWORD not in stored
+
+
+class TestLogin:
+    async def test_returns_a_bearer_token_that_names_the_user(
+        self, api: httpx.AsyncClient, account: MakeAccount, settings: Settings
+    ) -> None:
+        therapist = await account(role=UserRole.therapist)
+
+        response = await api.post(
+            "/v1/auth/login", json={"email": therapist.user.email, "password": PASSWORD}
+        )
+
+        assert response.status_code == 200
+        body = response.json()
+        assert body["token_type"] == "bearer"
+        assert body["expires_in"] == settings.ACCESS_TOKEN_TTL_S
+        me = await api.get("/v1/me", headers={"Authorization": f"Bearer {body['access_token']}"})
+        assert me.json()["id"] == therapist.id
+        assert me.json()["role"] == "therapist"
+
+    @pytest.mark.parametrize("case", ["wrong password", "unknown email", "malformed email"])
+    async def test_wrong_credentials_are_401_without_saying_which(
+        self, api: httpx.AsyncClient, account: MakeAccount, case: str
+    ) -> None:
+        client = await account()
+        email = {
+            "wrong password": client.user.email,
+            "unknown email": "nobody@example.com",
+            "malformed email": "nobody",
+        }[case]
+        password = "wrong password" if case == "wrong password" else PASSWORD
+
+        response = await api.post("/v1/auth/login", json={"email": email, "password": password})
+
+        assert response.status_code == 401
+        assert response.json() == {
+            "error": "InvalidCredentials",
+            "detail": "wrong e-mail address or password",
+        }
+
+
+class TestAccessToken:
+    async def test_no_token_is_401(self, api: httpx.AsyncClient) -> None:
+        response = await api.get("/v1/me")
+        assert response.status_code == 401
+        assert response.json()["error"] == "NotAuthenticated"
+
+    async def test_an_expired_token_is_401(
+        self, api: httpx.AsyncClient, account: MakeAccount, settings: Settings
+    ) -> None:
+        client = await account()
+        old = auth_service.issue_token(
+            settings, client.user, now=datetime.now(UTC) - timedelta(hours=2)
+        )
+
+        response = await api.get("/v1/me", headers={"Authorization": f"Bearer {old.access_token}"})
+
+        assert response.status_code == 401
+        assert "expired" in response.json()["detail"]
+
+    async def test_a_token_signed_with_another_key_is_401(
+        self, api: httpx.AsyncClient, account: MakeAccount
+    ) -> None:
+        client = await account()
+        forged = jwt.encode(
+            {
+                "sub": client.id,
+                "role": "admin",
+                "iss": "session-api",
+                "typ": "access",
+                "iat": datetime.now(UTC),
+                "exp": datetime.now(UTC) + timedelta(hours=1),
+            },
+            "someone else's key of at least 32 bytes",
+            algorithm="HS256",
+        )
+
+        response = await api.get("/v1/me", headers={"Authorization": f"Bearer {forged}"})
+
+        assert response.status_code == 401
+
+    async def test_a_client_cannot_use_admin_routes(
+        self, api: httpx.AsyncClient, account: MakeAccount
+    ) -> None:
+        client = await account()
+
+        response = await api.post(
+            "/v1/admin/therapists",
+            json={
+                "email": "t@example.com",
+                "password": PASSWORD,
+                "full_name": "T",
+                "session_rate": 2000,
+            },
+            headers=client.headers,
+        )
+
+        assert response.status_code == 403
+        assert response.json()["error"] == "RoleRequired"

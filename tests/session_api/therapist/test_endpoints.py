@@ -1,0 +1,99 @@
+import uuid
+
+import httpx
+import pytest
+
+from session_api.models import UserRole
+from tests.session_api.conftest import PASSWORD, MakeAccount
+
+
+class TestCreateTherapist:
+    async def test_an_admin_creates_a_therapist_who_can_log_in(
+        self, api: httpx.AsyncClient, account: MakeAccount
+    ) -> None:
+        admin = await account(role=UserRole.admin)
+
+        response = await api.post(
+            "/v1/admin/therapists",
+            json={
+                "email": "dr.kamau@example.com",
+                "password": PASSWORD,
+                "full_name": "Dr. Kamau",
+                "session_rate": 3_000,
+                "bio": "Family therapy.",
+                "specialties": ["Family", "couples "],
+            },
+            headers=admin.headers,
+        )
+
+        assert response.status_code == 201, response.text
+        body = response.json()
+        assert (body["session_rate"], body["currency"]) == (3_000, "KES")
+        assert body["specialties"] == ["couples", "family"]
+        login = await api.post(
+            "/v1/auth/login", json={"email": "dr.kamau@example.com", "password": PASSWORD}
+        )
+        assert login.status_code == 200
+
+    @pytest.mark.parametrize(
+        ("rate", "status"), [(0, 422), (2_500.5, 422), ("2500", 422), (250_001, 400)]
+    )
+    async def test_a_bad_rate_names_the_field(
+        self, api: httpx.AsyncClient, account: MakeAccount, rate: object, status: int
+    ) -> None:
+        admin = await account(role=UserRole.admin)
+
+        response = await api.post(
+            "/v1/admin/therapists",
+            json={
+                "email": "r@example.com",
+                "password": PASSWORD,
+                "full_name": "R",
+                "session_rate": rate,
+            },
+            headers=admin.headers,
+        )
+
+        assert response.status_code == status
+        assert "session_rate" in response.json()["detail"]
+
+
+class TestListTherapists:
+    async def test_lists_filters_and_pages(
+        self, api: httpx.AsyncClient, account: MakeAccount
+    ) -> None:
+        for name, rate in [("Achieng", 1_500), ("Baraka", 2_500), ("Chebet", 4_000)]:
+            await account(role=UserRole.therapist, rate=rate, name=name)
+
+        first = (await api.get("/v1/therapists", params={"page_size": 2})).json()
+        second = (await api.get("/v1/therapists", params={"page_size": 2, "page": 2})).json()
+        cheap = (await api.get("/v1/therapists", params={"max_rate": 2_500})).json()
+
+        assert first["total"] == 3
+        assert [t["full_name"] for t in first["items"] + second["items"]] == [
+            "Achieng",
+            "Baraka",
+            "Chebet",
+        ]
+        assert [t["session_rate"] for t in cheap["items"]] == [1_500, 2_500]
+
+    async def test_one_therapist_or_404(self, api: httpx.AsyncClient, account: MakeAccount) -> None:
+        therapist = await account(role=UserRole.therapist, rate=2_000)
+        client = await account()
+
+        found = await api.get(f"/v1/therapists/{therapist.id}")
+        not_a_therapist = await api.get(f"/v1/therapists/{client.id}")
+        missing = await api.get(f"/v1/therapists/{uuid.uuid4()}")
+
+        assert found.json()["session_rate"] == 2_000
+        assert not_a_therapist.status_code == 404
+        assert missing.status_code == 404
+
+    @pytest.mark.parametrize("params", [{"page": 0}, {"page_size": 101}, {"max_rate": 0}])
+    async def test_bad_paging_or_filters_name_the_parameter(
+        self, api: httpx.AsyncClient, params: dict[str, int]
+    ) -> None:
+        response = await api.get("/v1/therapists", params=params)
+
+        assert response.status_code == 422
+        assert next(iter(params)) in response.json()["detail"]

@@ -27,6 +27,7 @@ from payment_gateway.integrations.daraja.errors import (
     DarajaUnavailable,
 )
 from payment_gateway.integrations.daraja.schemas import (
+    PullRegistration,
     PullTransaction,
     PullTransactionsPage,
     ResultAck,
@@ -54,6 +55,7 @@ __all__ = [
     "DarajaUnavailable",
     "Outcome",
     "OutcomeStatus",
+    "PullRegistration",
     "PullTransaction",
     "PullTransactionsPage",
     "ResultAck",

@@ -42,6 +42,7 @@ from payment_gateway.integrations.daraja.metrics import (
 from payment_gateway.integrations.daraja.numbers import to_decimal
 from payment_gateway.integrations.daraja.ratelimit import RateLimiter
 from payment_gateway.integrations.daraja.schemas import (
+    PullRegistration,
     PullTransaction,
     PullTransactionsPage,
     ResultAck,
@@ -64,6 +65,8 @@ STK_PUSH_PATH = "/mpesa/stkpush/v1/processrequest"
 STK_QUERY_PATH = "/mpesa/stkpushquery/v1/query"
 TRANSACTION_STATUS_PATH = "/mpesa/transactionstatus/v1/query"
 PULL_TRANSACTIONS_PATH = "/pulltransactions/v1/query"
+PULL_REGISTER_PATH = "/pulltransactions/v1/register"
+PULL_REGISTERED = frozenset({"1000", "1001"})
 
 PENDING_RESULT_CODE = "4999"
 _PHONE = re.compile(r"^254[17]\d{8}$")
@@ -262,6 +265,26 @@ class DarajaClient:
             return _pull_page(payload)
 
         return await self._with_retries("pull_transactions", once)
+
+    async def register_pull(self, *, nominated_number: str, callback_url: str) -> PullRegistration:
+        """Register the shortcode for Pull Transactions (once per shortcode; registering again
+        answers ``1001``, which is success too)."""
+        body = {
+            "ShortCode": self.config.shortcode,
+            "RequestType": "Pull",
+            "NominatedNumber": nominated_number,
+            "CallBackURL": callback_url,
+        }
+        payload = await self._authorized("pull_register", PULL_REGISTER_PATH, body)
+        status = normalise_result_code(payload.get("ResponseStatus"))
+        if status not in PULL_REGISTERED:
+            raise DarajaRejected(
+                str(payload.get("ResponseDescription") or "Pull registration refused"),
+                http_status=200,
+                error_code=status,
+                body=_dump(payload),
+            )
+        return PullRegistration.model_validate({**payload, "ResponseStatus": status})
 
     def _password(self, timestamp: str) -> str:
         return stk_password(

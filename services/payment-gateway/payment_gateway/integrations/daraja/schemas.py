@@ -50,6 +50,16 @@ class ResultAck(_Answer):
     response_description: str = Field(default="", alias="ResponseDescription")
 
 
+class PullRegistration(_Answer):
+    """The answer to a Pull Transactions registration: ``response_status`` ``"1000"`` registered
+    now, ``"1001"`` registered before."""
+
+    response_ref_id: str | None = Field(default=None, alias="ResponseRefID")
+    response_status: str = Field(alias="ResponseStatus")
+    short_code: str | None = Field(default=None, alias="ShortCode")
+    response_description: str = Field(default="", alias="ResponseDescription")
+
+
 class PullTransaction(BaseModel):
     """One C2B transaction from the Pull Transactions API."""
 

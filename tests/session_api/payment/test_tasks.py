@@ -1,0 +1,91 @@
+from datetime import UTC, datetime, timedelta
+
+import httpx
+from fastapi import FastAPI
+from sqlalchemy import update
+
+from session_api.config import Settings
+from session_api.models import PaymentAttempt, UserRole
+from session_api.payment.tasks import refresh_stale_attempts
+from tests.session_api.conftest import PHONE, FakeGateway, MakeAccount, approved_booking
+
+
+class TestRefreshStaleAttempts:
+    async def test_settles_attempts_whose_events_never_came(
+        self,
+        app: FastAPI,
+        live_api: httpx.AsyncClient,
+        live_account: MakeAccount,
+        gateway: FakeGateway,
+        settings: Settings,
+    ) -> None:
+        client = await live_account()
+        therapist = await live_account(role=UserRole.therapist)
+        booking = await approved_booking(live_api, client, therapist)
+        attempt = (
+            await live_api.post(
+                f"/v1/bookings/{booking['id']}/pay", json={"phone": PHONE}, headers=client.headers
+            )
+        ).json()
+        fresh = (
+            await live_api.post(
+                "/v1/wallet/deposits",
+                json={"amount": 100, "phone": "0722000111"},
+                headers=client.headers,
+            )
+        ).json()["attempt"]
+        # The gateway settled both, but its events were lost; one attempt is old enough to check.
+        payment_id = gateway.payments[gateway.by_key[f"session-api:booking:{booking['id']}:1"]][
+            "id"
+        ]
+        gateway.payments[payment_id]["sequence"] = 3
+        gateway.paid(payment_id, receipt="SGHPOLL001")
+        gateway.paid(gateway.last_payment()["id"])
+        async with app.state.sessionmaker() as session, session.begin():
+            await session.execute(
+                update(PaymentAttempt)
+                .where(PaymentAttempt.id == attempt["id"])
+                .values(updated_at=datetime.now(UTC) - timedelta(hours=1))
+            )
+        ctx = {
+            "settings": settings,
+            "sessionmaker": app.state.sessionmaker,
+            "redis": app.state.redis,
+            "gateway": gateway.client(),
+        }
+
+        assert await refresh_stale_attempts(ctx) == 1
+        assert await refresh_stale_attempts(ctx) == 0
+
+        seen = (await live_api.get(f"/v1/bookings/{booking['id']}", headers=client.headers)).json()
+        assert (seen["status"], seen["payment"]["receipt_number"]) == ("confirmed", "SGHPOLL001")
+        polled = await live_api.get(f"/v1/payments/{fresh['id']}", headers=client.headers)
+        assert polled.json()["status"] == "processing"
+
+    async def test_an_unreachable_gateway_is_skipped(
+        self,
+        app: FastAPI,
+        live_api: httpx.AsyncClient,
+        live_account: MakeAccount,
+        gateway: FakeGateway,
+        settings: Settings,
+    ) -> None:
+        client = await live_account()
+        await live_api.post(
+            "/v1/wallet/deposits", json={"amount": 100, "phone": PHONE}, headers=client.headers
+        )
+        async with app.state.sessionmaker() as session, session.begin():
+            await session.execute(
+                update(PaymentAttempt).values(updated_at=datetime.now(UTC) - timedelta(hours=1))
+            )
+        gateway.router.get(path__regex=r"^/v1/payments/.+$").mock(
+            side_effect=httpx.ConnectError("down")
+        )
+        ctx = {
+            "settings": settings,
+            "sessionmaker": app.state.sessionmaker,
+            "redis": app.state.redis,
+            "gateway": gateway.client(),
+        }
+
+        assert await refresh_stale_attempts(ctx) == 0

@@ -352,3 +352,28 @@ async def test_secrets_never_reach_the_logs(
     assert logs, "the calls were logged"
     for secret in ("tok-1", "cs-test", "bfb279f9aa9bdbcf", "MTc0Mzc5"):
         assert secret not in rendered
+
+
+async def test_without_redis_nothing_reaches_daraja(
+    config: DarajaConfig, daraja_mock: respx.MockRouter, token_route: respx.Route
+) -> None:
+    # Fetching a private token would invalidate every other process's: better to wait.
+    dead: Redis = Redis.from_url("redis://127.0.0.1:1/0", socket_connect_timeout=0.5)
+    push = daraja_mock.post("/mpesa/stkpush/v1/processrequest")
+    query = daraja_mock.post(QUERY)
+    try:
+        async with DarajaClient(config, redis=dead) as daraja:
+            with pytest.raises(DarajaUnavailable, match="token cache") as raised:
+                await daraja.stk_push(
+                    phone="254708374149",
+                    amount=1,
+                    account_reference="A",
+                    description="B",
+                    callback_url="https://x",
+                )
+            with pytest.raises(DarajaUnavailable, match="rate limiter"):
+                await daraja.stk_query("ws_CO_1")
+    finally:
+        await dead.aclose()
+    assert raised.value.maybe_processed is False
+    assert token_route.call_count == push.call_count == query.call_count == 0

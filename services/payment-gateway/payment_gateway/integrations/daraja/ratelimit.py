@@ -12,8 +12,9 @@ import asyncio
 from dataclasses import dataclass
 
 from redis.asyncio import Redis
+from redis.exceptions import RedisError
 
-from payment_gateway.integrations.daraja.errors import DarajaRateLimited
+from payment_gateway.integrations.daraja.errors import DarajaRateLimited, DarajaUnavailable
 from payment_gateway.integrations.daraja.metrics import DARAJA_RATE_LIMIT_WAIT
 
 # Microseconds are written with string.format: Redis would render a bare Lua number with 14
@@ -51,9 +52,15 @@ class RateLimiter:
 
     async def reserve(self) -> Reservation:
         """Take the next slot if it is at most ``max_wait_s`` away; say how long to wait."""
-        granted, wait_us = await self._reserve(
-            keys=[self.key], args=[self._interval_us, self._max_wait_us]
-        )
+        try:
+            granted, wait_us = await self._reserve(
+                keys=[self.key], args=[self._interval_us, self._max_wait_us]
+            )
+        except RedisError as e:
+            raise DarajaUnavailable(
+                f"the shared Daraja rate limiter is unavailable: {type(e).__name__}",
+                maybe_processed=False,
+            ) from e
         return Reservation(granted=bool(int(granted)), wait_s=int(wait_us) / 1_000_000)
 
     async def acquire(self, operation: str) -> None:

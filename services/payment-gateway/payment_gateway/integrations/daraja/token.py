@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 import structlog
 from redis.asyncio import Redis
+from redis.exceptions import RedisError
 
 from payment_gateway.integrations.daraja.errors import DarajaUnavailable
 from payment_gateway.integrations.daraja.metrics import DARAJA_TOKEN_INVALIDATIONS
@@ -64,15 +65,18 @@ class TokenCache:
 
     async def get(self) -> str:
         """A token valid for at least the refresh margin."""
-        token = await self.cached()
-        if token is not None:
-            return token
-        if self._inflight is None or self._inflight.done():
-            self._inflight = asyncio.create_task(self._fetch_shared())
-            # A fetch whose callers were all cancelled still ends; its error must not be
-            # reported as never retrieved.
-            self._inflight.add_done_callback(_retrieve_exception)
-        return await asyncio.shield(self._inflight)
+        try:
+            token = await self.cached()
+            if token is not None:
+                return token
+            if self._inflight is None or self._inflight.done():
+                self._inflight = asyncio.create_task(self._fetch_shared())
+                # A fetch whose callers were all cancelled still ends; its error must not be
+                # reported as never retrieved.
+                self._inflight.add_done_callback(_retrieve_exception)
+            return await asyncio.shield(self._inflight)
+        except RedisError as e:
+            raise _cache_down(e) from e
 
     async def cached(self) -> str | None:
         return _decode(await self._redis.get(self.key))
@@ -80,7 +84,10 @@ class TokenCache:
     async def invalidate(self, token: str) -> bool:
         """Drop ``token`` from the cache if it is still the cached one (another process may
         already have replaced it). Returns whether it was dropped."""
-        dropped = bool(await self._compare_and_delete(keys=[self.key], args=[token]))
+        try:
+            dropped = bool(await self._compare_and_delete(keys=[self.key], args=[token]))
+        except RedisError as e:
+            raise _cache_down(e) from e
         if dropped:
             DARAJA_TOKEN_INVALIDATIONS.inc()
             log.info("daraja_token_invalidated", key=self.key)
@@ -142,6 +149,15 @@ class TokenCache:
                 return _decode(token)
             if lock is None:
                 return None
+
+
+def _cache_down(error: RedisError) -> DarajaUnavailable:
+    # Without the shared cache a process must not fetch on its own: its token would invalidate
+    # every other process's. The call waits for Redis like it would for Daraja.
+    return DarajaUnavailable(
+        f"the shared Daraja token cache is unavailable: {type(error).__name__}",
+        maybe_processed=False,
+    )
 
 
 def _decode(value: bytes | str | None) -> str | None:

@@ -11,5 +11,7 @@ if __name__ == "__main__":
         host=settings.HOST,
         port=settings.PORT,
         log_config=None,
-        proxy_headers=True,
+        # The callback allow-list resolves the client from X-Forwarded-For itself, counting
+        # GATEWAY_TRUSTED_PROXY_HOPS; uvicorn rewriting the peer first would count twice.
+        proxy_headers=False,
     )

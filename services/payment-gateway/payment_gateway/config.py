@@ -3,17 +3,190 @@
 
 from __future__ import annotations
 
-from pydantic_settings import SettingsConfigDict
+import base64
+import binascii
+import ipaddress
+from typing import Annotated, Any, ClassVar, Literal, Self
+
+from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
+from pydantic_settings import NoDecode, SettingsConfigDict
 
 from shared.settings import BaseServiceSettings
 
 QUEUE_NAME = "arq:gateway"
 
+# Safaricom's public sandbox passkey for shortcode 174379 (see the Daraja reference, §7).
+SANDBOX_PASSKEY = "bfb279f9aa9bdbcf158e97dd71a467cd2e0c893059b10f78e6b72ada1ed2c919"
+# The secret `make run` gives session-api too; refused outside development.
+DEV_WEBHOOK_SECRET = "whsec_ZGV2LW9ubHktc2Vzc2lvbi1hcGktd2ViaG9vay1rZXkh"  # noqa: S105
+DEV_WEBHOOK_URL = "http://127.0.0.1:8000/internal/payment-events"
+
+
+class WebhookEndpoint(BaseModel):
+    """One subscriber of payment events."""
+
+    url: str
+    secret: SecretStr
+
+    @field_validator("url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("a webhook endpoint url must start with http:// or https://")
+        return value
+
+    @field_validator("secret")
+    @classmethod
+    def _whsec(cls, value: SecretStr) -> SecretStr:
+        raw = value.get_secret_value()
+        if not raw.startswith("whsec_"):
+            raise ValueError("a webhook secret has the form whsec_<base64 key>")
+        try:
+            key = base64.b64decode(raw.removeprefix("whsec_"), validate=True)
+        except binascii.Error as e:
+            raise ValueError("the part of a webhook secret after whsec_ must be base64") from e
+        if len(key) < 24:
+            raise ValueError("a webhook secret key must be at least 24 bytes")
+        return value
+
+
+def _comma_list(value: Any) -> Any:
+    """Accept a JSON list or a comma-separated string from the environment."""
+    if isinstance(value, str):
+        stripped = value.strip()
+        if stripped.startswith("["):
+            import json
+
+            return json.loads(stripped)
+        return [item.strip() for item in stripped.split(",") if item.strip()]
+    return value
+
 
 class Settings(BaseServiceSettings):
     model_config = SettingsConfigDict(env_prefix="GATEWAY_")
 
+    secret_fields: ClassVar[tuple[str, ...]] = (
+        "API_KEYS",
+        "DARAJA_CONSUMER_KEY",
+        "DARAJA_CONSUMER_SECRET",
+    )
+
     PORT: int = 8001
+    API_KEYS: Annotated[list[SecretStr], NoDecode] = Field(
+        default_factory=lambda: [SecretStr("dev-service-key")]
+    )
+    PUBLIC_BASE_URL: str = "http://127.0.0.1:8001"
+
+    DARAJA_BASE_URL: str = "http://127.0.0.1:8002"
+    DARAJA_CONSUMER_KEY: SecretStr = SecretStr("test-consumer-key")
+    DARAJA_CONSUMER_SECRET: SecretStr = SecretStr("test-consumer-secret")
+    DARAJA_SHORTCODE: str = "174379"
+    DARAJA_PARTY_B: str | None = None
+    DARAJA_PASSKEY: SecretStr = SecretStr(SANDBOX_PASSKEY)
+    DARAJA_TRANSACTION_TYPE: Literal["CustomerPayBillOnline", "CustomerBuyGoodsOnline"] = (
+        "CustomerPayBillOnline"
+    )
+    DARAJA_ENVIRONMENT: Literal["sandbox", "production"] = "sandbox"
+    DARAJA_CONNECT_TIMEOUT_S: float = 5.0
+    DARAJA_READ_TIMEOUT_S: float = 30.0
+    DARAJA_TOKEN_REFRESH_MARGIN_S: float = 60.0
+    DARAJA_QUERY_MAX_RETRIES: int = 2
+    DARAJA_QUERY_RATE_PER_SECOND: float = 5.0
+
+    AMOUNT_MIN: int = Field(default=1, ge=1)
+    AMOUNT_MAX: int = Field(default=250_000, ge=1)
+    DUPLICATE_WINDOW_S: float = 120.0
+    IDEMPOTENCY_TTL_H: float = Field(default=24.0, ge=24.0)
+    IDEMPOTENCY_LOCK_TIMEOUT_S: float = 90.0
+
+    PUSH_MAX_ATTEMPTS: int = Field(default=6, ge=1)
+    PUSH_RETRY_BASE_S: float = 2.0
+    PUSH_RETRY_CAP_S: float = 30.0
+    POLL_SCHEDULE_S: list[float] = Field(
+        default_factory=lambda: [20.0, 30.0, 60.0, 120.0, 300.0, 600.0]
+    )
+    SWEEP_INTERVAL_S: int = Field(default=60, ge=1)
+    SWEEP_GRACE_S: float = 30.0
+    REFRESH_MIN_INTERVAL_S: float = 10.0
+
+    CALLBACK_ALLOWED_CIDRS: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    TRUSTED_PROXY_HOPS: int = Field(default=0, ge=0)
+    CALLBACK_MAX_BYTES: int = 65_536
+
+    WEBHOOK_ENDPOINTS: list[WebhookEndpoint] = Field(
+        default_factory=lambda: [
+            WebhookEndpoint(url=DEV_WEBHOOK_URL, secret=SecretStr(DEV_WEBHOOK_SECRET))
+        ]
+    )
+    WEBHOOK_TIMEOUT_S: float = 10.0
+    WEBHOOK_RETRY_BASE_S: float = 5.0
+    WEBHOOK_RETRY_CAP_S: float = 6 * 3600.0
+    WEBHOOK_MAX_AGE_H: float = 72.0
+
+    TIME_SCALE: float = Field(default=1.0, gt=0)
+    STATS_REFRESH_S: float = 15.0
+    WORKER_METRICS_PORT: int = 0
+    WORKER_MAX_JOBS: int = 20
+
+    @field_validator("API_KEYS", "CALLBACK_ALLOWED_CIDRS", mode="before")
+    @classmethod
+    def _split(cls, value: Any) -> Any:
+        return _comma_list(value)
+
+    @field_validator("CALLBACK_ALLOWED_CIDRS")
+    @classmethod
+    def _cidrs(cls, value: list[str]) -> list[str]:
+        for cidr in value:
+            try:
+                ipaddress.ip_network(cidr, strict=False)
+            except ValueError as e:
+                raise ValueError(f"{cidr!r} is not a CIDR network such as 196.201.214.0/24") from e
+        return value
+
+    @field_validator("POLL_SCHEDULE_S")
+    @classmethod
+    def _schedule(cls, value: list[float]) -> list[float]:
+        if not value or any(step <= 0 for step in value):
+            raise ValueError("the poll schedule is a non-empty list of positive delays in seconds")
+        return value
+
+    @field_validator("PUBLIC_BASE_URL", "DARAJA_BASE_URL")
+    @classmethod
+    def _strip_slash(cls, value: str) -> str:
+        return value.rstrip("/")
+
+    @model_validator(mode="after")
+    def _production_rules(self) -> Self:
+        if self.AMOUNT_MIN > self.AMOUNT_MAX:
+            raise ValueError("GATEWAY_AMOUNT_MIN must not exceed GATEWAY_AMOUNT_MAX")
+        if self.DARAJA_ENVIRONMENT == "production":
+            if self.DARAJA_PASSKEY.get_secret_value() == SANDBOX_PASSKEY:
+                raise ValueError("GATEWAY_DARAJA_PASSKEY is the public sandbox passkey")
+            if not self.PUBLIC_BASE_URL.startswith("https://"):
+                raise ValueError("Daraja production requires an https GATEWAY_PUBLIC_BASE_URL")
+        if not self.is_development:
+            dev = [
+                e.url
+                for e in self.WEBHOOK_ENDPOINTS
+                if e.secret.get_secret_value() == DEV_WEBHOOK_SECRET
+            ]
+            if dev:
+                raise ValueError(
+                    "the development webhook secret is refused in "
+                    f"{self.ENVIRONMENT.value}: set GATEWAY_WEBHOOK_ENDPOINTS secrets for {dev}"
+                )
+        return self
+
+    @property
+    def party_b(self) -> str:
+        return self.DARAJA_PARTY_B or self.DARAJA_SHORTCODE
+
+    def scaled(self, seconds: float) -> float:
+        """A schedule delay after `TIME_SCALE` (tests run whole flows in a fraction of the time)."""
+        return seconds * self.TIME_SCALE
+
+    def endpoint(self, url: str) -> WebhookEndpoint | None:
+        return next((e for e in self.WEBHOOK_ENDPOINTS if e.url == url), None)
 
 
 settings = Settings()

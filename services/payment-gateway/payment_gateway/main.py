@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
 from payment_gateway import __doc__ as description
+from payment_gateway import clients, stats
+from payment_gateway.callback.endpoints import router as callback_router
 from payment_gateway.config import QUEUE_NAME, Settings
 from payment_gateway.config import settings as default_settings
+from payment_gateway.payment.endpoints import router as payment_router
 from shared.app import create_base_app, infrastructure
 from shared.logging import configure_logging
 
@@ -19,13 +24,28 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        async with infrastructure(app, settings, queue_name=QUEUE_NAME):
-            yield
+        async with infrastructure(app, settings, queue_name=QUEUE_NAME) as infra:
+            daraja = clients.daraja_client(settings, redis=infra.redis)
+            app.state.daraja = daraja
+            gauges = asyncio.create_task(
+                stats.refresh_forever(
+                    infra.sessionmaker, infra.redis, every_s=settings.STATS_REFRESH_S
+                )
+            )
+            try:
+                yield
+            finally:
+                gauges.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await gauges
+                await daraja.aclose()
 
     app = create_base_app(
         title="payment-gateway", version="0.1.0", description=description or "", lifespan=lifespan
     )
     app.state.settings = settings
+    app.include_router(payment_router)
+    app.include_router(callback_router)
     return app
 
 

@@ -2,12 +2,78 @@
 
 from __future__ import annotations
 
-from payment_gateway.config import QUEUE_NAME, settings
+from typing import Any
+
+import structlog
+from arq.cron import CronJob, cron
+from prometheus_client import start_http_server
+
+from payment_gateway import clients
+from payment_gateway.callback import tasks as callback_tasks
+from payment_gateway.config import QUEUE_NAME, Settings, settings
+from payment_gateway.idempotency import tasks as idempotency_tasks
+from payment_gateway.payment import tasks as payment_tasks
 from payment_gateway.tasks import registry
+from payment_gateway.webhook import tasks as webhook_tasks
 from shared.logging import configure_logging
 from shared.worker import build_worker_settings, run_worker
 
-WorkerSettings = build_worker_settings(settings, registry=registry, queue_name=QUEUE_NAME)
+log = structlog.get_logger(__name__)
+
+
+async def sweep(ctx: dict[str, Any]) -> dict[str, int]:
+    """Every sweep in one cron job: resume open payments, reprocess stored callbacks, re-send
+    undelivered events, forget expired idempotency keys."""
+    counts = {
+        "payments": await payment_tasks.sweep(ctx),
+        "callbacks": await callback_tasks.sweep(ctx),
+        "events": await webhook_tasks.sweep(ctx),
+        "idempotency_keys": await idempotency_tasks.prune(ctx),
+    }
+    if any(counts.values()):
+        log.info("sweep", **counts)
+    return counts
+
+
+def sweep_cron(settings: Settings) -> CronJob:
+    every = settings.SWEEP_INTERVAL_S
+    if every < 60:
+        timing: dict[str, Any] = {"second": set(range(0, 60, every))}
+    else:
+        timing = {"minute": set(range(0, 60, max(1, every // 60))), "second": {0}}
+    return cron(
+        sweep, name="gateway.sweep", run_at_startup=True, unique=True, timeout=300, **timing
+    )
+
+
+def worker_settings(settings: Settings) -> type:
+    """The arq `WorkerSettings` for `settings`; tests build their own with scaled schedules."""
+
+    async def startup(ctx: dict[str, Any]) -> None:
+        ctx["daraja"] = clients.daraja_client(settings, redis=ctx["redis"])
+        ctx["webhook_http"] = clients.webhook_http(settings)
+        if settings.WORKER_METRICS_PORT:
+            start_http_server(settings.WORKER_METRICS_PORT, addr=settings.HOST)
+
+    async def shutdown(ctx: dict[str, Any]) -> None:
+        await ctx["daraja"].aclose()
+        await ctx["webhook_http"].aclose()
+
+    worker = build_worker_settings(
+        settings,
+        registry=registry,
+        queue_name=QUEUE_NAME,
+        cron_jobs=[sweep_cron(settings)],
+        on_startup=startup,
+        on_shutdown=shutdown,
+        max_jobs=settings.WORKER_MAX_JOBS,
+    )
+    # Job ids only deduplicate live jobs: a finished job's id may be enqueued again.
+    worker.keep_result = 0  # type: ignore[attr-defined]
+    return worker
+
+
+WorkerSettings = worker_settings(settings)
 
 if __name__ == "__main__":
     configure_logging(

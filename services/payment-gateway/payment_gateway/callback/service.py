@@ -1,0 +1,182 @@
+"""The STK callback inbox: store the raw body first, answer Daraja, then process it under the
+payment's row lock. Daraja signs nothing, so a callback is trusted only as far as its
+unguessable per-push URL (and the optional source allow-list) and its agreement with what was
+asked: a success for another amount or phone is held for review, never credited."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import structlog
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from payment_gateway import metrics
+from payment_gateway.callback import repository
+from payment_gateway.callback.exceptions import UnknownCallback
+from payment_gateway.config import Settings
+from payment_gateway.integrations.daraja import (
+    CallbackParseError,
+    StkCallback,
+    outcome_for,
+    parse_stk_callback,
+)
+from payment_gateway.models import CallbackInbox, Payment
+from payment_gateway.payment import repository as payment_repository
+from payment_gateway.payment import service as payment_service
+from shared.db import utcnow
+from shared.worker import enqueue_after_commit
+
+log = structlog.get_logger(__name__)
+
+PROCESS_TASK = "callback.process"
+
+
+def body_digest(body: bytes) -> str:
+    """Identical callbacks collide on this: the hash of the canonical JSON (so whitespace or key
+    order does not make a resend look new), or of the raw bytes if it is not JSON."""
+    try:
+        canonical = json.dumps(json.loads(body), sort_keys=True, separators=(",", ":")).encode()
+    except ValueError:
+        canonical = body
+    return hashlib.sha256(canonical).hexdigest()
+
+
+@dataclass(frozen=True)
+class Received:
+    inbox_id: int | None  # None: an identical callback was stored before
+    received_at: datetime | None
+
+
+async def receive(
+    session: AsyncSession, *, token: str, body: bytes, source_ip: str | None
+) -> Received:
+    """Store the callback, or raise `UnknownCallback` (nothing stored) for a token no push used."""
+    stored = await repository.store(
+        session,
+        token_hash=payment_service.token_hash(token),
+        digest=body_digest(body),
+        body=body,
+        source_ip=source_ip,
+    )
+    if stored is None:
+        metrics.CALLBACKS.labels("unknown_token").inc()
+        log.warning("callback_unknown_token", source_ip=source_ip)
+        raise UnknownCallback("no payment expects a callback at this address")
+    if stored.inbox_id is None:
+        metrics.CALLBACKS.labels("duplicate").inc()
+    return Received(inbox_id=stored.inbox_id, received_at=stored.received_at)
+
+
+@dataclass(frozen=True)
+class Processed:
+    outcome: str
+    settled: bool
+
+
+async def process(session: AsyncSession, *, inbox_id: int, settings: Settings) -> Processed | None:
+    """Apply one stored callback; None when it was processed already (or is being processed)."""
+    inbox = await repository.lock_unprocessed(session, inbox_id)
+    if inbox is None:
+        return None
+    try:
+        callback = parse_stk_callback(inbox.body)
+    except CallbackParseError as e:
+        await _finish(session, inbox, "invalid", str(e)[:500])
+        return Processed("invalid", settled=False)
+    payment = await payment_repository.lock(session, inbox.payment_id)
+    assert payment is not None  # the inbox row references it
+    outcome, note = await _apply(session, payment, callback, settings=settings)
+    await _finish(session, inbox, outcome, note)
+    return Processed(outcome, settled=outcome == "applied")
+
+
+async def _apply(
+    session: AsyncSession, payment: Payment, callback: StkCallback, *, settings: Settings
+) -> tuple[str, str | None]:
+    detail: dict[str, Any] = {
+        "checkout_request_id": callback.checkout_request_id,
+        "result_code": callback.result_code,
+    }
+    other_push = (
+        payment.checkout_request_id is not None
+        and callback.checkout_request_id != payment.checkout_request_id
+    )
+    if payment.review_reason is not None:
+        return "ignored", f"payment held for review ({payment.review_reason})"
+    if callback.result_code == "0" and not callback.is_success:
+        # "Paid" without a receipt proves nothing; polling keeps asking Daraja.
+        return "ignored", "result code 0 without a receipt number"
+    if callback.is_success:
+        mismatch = _mismatch(payment, callback)
+        if mismatch is not None:
+            review_reason, note = mismatch
+            await payment_service.hold(
+                session,
+                payment,
+                review_reason=review_reason,
+                actor=payment_service.CALLBACK,
+                detail={**detail, "note": note, "receipt_number": callback.receipt_number},
+            )
+            return "held", note
+        if other_push:
+            detail["other_push"] = True  # an earlier push whose answer was lost: still money in
+    elif other_push:
+        return "ignored", (
+            f"a failure for push {callback.checkout_request_id}, not the current push "
+            f"{payment.checkout_request_id}"
+        )
+    if payment.checkout_request_id is None:
+        payment.checkout_request_id = callback.checkout_request_id
+        payment.merchant_request_id = callback.merchant_request_id
+    settlement = await payment_service.settle(
+        session,
+        payment,
+        outcome=outcome_for(callback.result_code),
+        result_desc=callback.result_desc,
+        receipt=callback.receipt_number if callback.is_success else None,
+        actor=payment_service.CALLBACK,
+        detail=detail,
+        settings=settings,
+    )
+    if settlement == "contradiction":
+        log.warning(
+            "callback_contradiction",
+            payment_id=str(payment.id),
+            status=payment.status,
+            result_code=callback.result_code,
+        )
+        return "contradiction", f"payment is {payment.status}; callback says {callback.result_code}"
+    return settlement, None
+
+
+def _mismatch(payment: Payment, callback: StkCallback) -> tuple[str, str] | None:
+    if callback.amount != payment.amount:
+        return "amount_mismatch", f"asked KES {payment.amount}, callback says {callback.amount}"
+    if callback.phone is not None and str(callback.phone) != payment.phone:
+        return "phone_mismatch", "the callback's phone is not the one the prompt went to"
+    return None
+
+
+async def _finish(
+    session: AsyncSession, inbox: CallbackInbox, outcome: str, note: str | None
+) -> None:
+    await repository.mark(session, inbox=inbox, outcome=outcome, note=note)
+    metrics.CALLBACKS.labels(outcome).inc()
+
+
+def schedule_processing(session: AsyncSession, inbox_id: int, *, attempt: int = 1) -> None:
+    enqueue_after_commit(session, PROCESS_TASK, inbox_id, _job_id=f"callback:{inbox_id}:{attempt}")
+
+
+async def requeue_unprocessed(
+    session: AsyncSession, *, settings: Settings, limit: int = 500
+) -> int:
+    older_than = utcnow() - timedelta(seconds=settings.scaled(settings.SWEEP_GRACE_S))
+    ids = await repository.unprocessed(session, older_than=older_than, limit=limit)
+    for inbox_id in ids:
+        enqueue_after_commit(session, PROCESS_TASK, inbox_id, _job_id=f"callback:{inbox_id}:sweep")
+    return len(ids)

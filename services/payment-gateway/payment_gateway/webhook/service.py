@@ -1,0 +1,228 @@
+"""The outbox: events written with the change that caused them, then delivered to every
+subscriber, signed, in order, retried with backoff for days, every attempt recorded."""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+import httpx
+import structlog
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from payment_gateway import metrics
+from payment_gateway.config import Settings
+from payment_gateway.models import DeliveryStatus, OutboxEvent, Payment, PaymentStatus
+from payment_gateway.payment.schemas import PaymentOut
+from payment_gateway.webhook import repository, signing
+from shared.db import utcnow
+from shared.worker import backoff_seconds, enqueue_after_commit
+
+log = structlog.get_logger(__name__)
+
+DELIVER_TASK = "webhook.deliver"
+
+EVENT_TYPES: dict[str, str] = {
+    PaymentStatus.sent: "payment.sent",
+    PaymentStatus.completed: "payment.completed",
+    PaymentStatus.failed: "payment.failed",
+    PaymentStatus.cancelled: "payment.cancelled",
+    PaymentStatus.timeout: "payment.timeout",
+}
+
+
+def message_id(event_id: uuid.UUID) -> str:
+    return f"evt_{event_id.hex}"
+
+
+def deliver_job(
+    delivery_id: int, *, attempt: int, defer_s: float = 0, tag: str = ""
+) -> dict[str, Any]:
+    """arq options for one delivery job; the id makes an identical enqueue a no-op."""
+    options: dict[str, Any] = {"_job_id": f"webhook:{delivery_id}:{attempt}{tag}"}
+    if defer_s > 0:
+        options["_defer_by"] = defer_s
+    return options
+
+
+async def publish(
+    session: AsyncSession, *, payment: Payment, settings: Settings
+) -> OutboxEvent | None:
+    """Write the event for the payment's new status (if subscribers care about it) and queue
+    its deliveries for after the commit."""
+    event_type = EVENT_TYPES.get(payment.status)
+    if event_type is None:
+        return None
+    now = utcnow()
+    event_id = uuid.uuid4()
+    body = {
+        "id": message_id(event_id),
+        "type": event_type,
+        "created_at": now.isoformat().replace("+00:00", "Z"),
+        "data": PaymentOut.of(payment).model_dump(mode="json"),
+        "sequence": payment.sequence,
+    }
+    event = OutboxEvent(
+        id=event_id,
+        payment_id=payment.id,
+        type=event_type,
+        sequence=payment.sequence,
+        payload=body,
+        created_at=now,
+    )
+    deliveries = await repository.add_event(
+        session,
+        event=event,
+        endpoint_urls=[endpoint.url for endpoint in settings.WEBHOOK_ENDPOINTS],
+        now=now,
+    )
+    for delivery in deliveries:
+        enqueue_after_commit(
+            session, DELIVER_TASK, delivery.id, **deliver_job(delivery.id, attempt=0)
+        )
+    return event
+
+
+@dataclass(frozen=True)
+class SendResult:
+    status_code: int | None
+    error: str | None
+    duration_ms: float
+
+    @property
+    def ok(self) -> bool:
+        return self.status_code is not None and 200 <= self.status_code < 300
+
+
+def encode(payload: dict[str, Any]) -> bytes:
+    return json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+async def send(
+    http: httpx.AsyncClient, *, settings: Settings, delivery: repository.ClaimedDelivery
+) -> SendResult:
+    """One signed POST; never raises."""
+    endpoint = settings.endpoint(delivery.endpoint_url)
+    if endpoint is None:
+        return SendResult(None, "endpoint no longer configured in GATEWAY_WEBHOOK_ENDPOINTS", 0.0)
+    body = encode(delivery.payload)
+    headers = signing.headers(
+        endpoint.secret.get_secret_value(),
+        message_id=message_id(delivery.event_id),
+        timestamp=int(time.time()),
+        body=body,
+    )
+    started = time.perf_counter()
+    try:
+        response = await http.post(
+            delivery.endpoint_url, content=body, headers=headers, timeout=settings.WEBHOOK_TIMEOUT_S
+        )
+    except httpx.HTTPError as e:
+        elapsed = (time.perf_counter() - started) * 1000
+        return SendResult(None, f"{type(e).__name__}: {e}"[:500], elapsed)
+    elapsed = (time.perf_counter() - started) * 1000
+    error = None if response.is_success else response.text[:500] or response.reason_phrase
+    return SendResult(response.status_code, error, elapsed)
+
+
+async def record(
+    session: AsyncSession,
+    *,
+    delivery: repository.ClaimedDelivery,
+    result: SendResult,
+    settings: Settings,
+) -> str:
+    """Store the attempt and decide what comes next: done, retry later, or give up."""
+    await repository.record_attempt(
+        session,
+        delivery_id=delivery.id,
+        number=delivery.attempts,
+        duration_ms=result.duration_ms,
+        status_code=result.status_code,
+        error=result.error,
+    )
+    if result.ok:
+        outcome = DeliveryStatus.delivered
+        await repository.finish(
+            session,
+            delivery_id=delivery.id,
+            status=outcome,
+            status_code=result.status_code,
+            error=None,
+        )
+    else:
+        delay = settings.scaled(
+            backoff_seconds(
+                delivery.attempts,
+                base_s=settings.WEBHOOK_RETRY_BASE_S,
+                cap_s=settings.WEBHOOK_RETRY_CAP_S,
+            )
+        )
+        next_at = utcnow() + timedelta(seconds=delay)
+        gone = settings.endpoint(delivery.endpoint_url) is None
+        expired = next_at > delivery.event_created_at + timedelta(
+            hours=settings.WEBHOOK_MAX_AGE_H * settings.TIME_SCALE
+        )
+        outcome = DeliveryStatus.abandoned if gone or expired else DeliveryStatus.pending
+        await repository.finish(
+            session,
+            delivery_id=delivery.id,
+            status=outcome,
+            status_code=result.status_code,
+            error=result.error,
+            next_attempt_at=next_at,
+        )
+        if outcome == DeliveryStatus.pending:
+            enqueue_after_commit(
+                session,
+                DELIVER_TASK,
+                delivery.id,
+                **deliver_job(delivery.id, attempt=delivery.attempts, defer_s=delay),
+            )
+    metrics.WEBHOOK_ATTEMPTS.labels(
+        "failed" if outcome == DeliveryStatus.pending else outcome
+    ).inc()
+    if outcome != DeliveryStatus.pending:
+        # The stream of this payment to this subscriber is free again: send its next event.
+        following = await repository.next_in_stream(session, delivery_id=delivery.id)
+        if following is not None:
+            enqueue_after_commit(
+                session,
+                DELIVER_TASK,
+                following.id,
+                **deliver_job(
+                    following.id, attempt=following.attempts, tag=f":after:{delivery.id}"
+                ),
+            )
+    log.info(
+        "webhook_attempt",
+        delivery_id=delivery.id,
+        event_id=message_id(delivery.event_id),
+        endpoint=delivery.endpoint_url,
+        attempt=delivery.attempts,
+        status_code=result.status_code,
+        outcome=outcome,
+    )
+    return outcome
+
+
+async def requeue_overdue(session: AsyncSession, *, settings: Settings, limit: int = 500) -> int:
+    """Re-enqueue deliveries whose job was lost (worker restart, Redis loss)."""
+    older_than = utcnow() - timedelta(seconds=settings.scaled(settings.SWEEP_GRACE_S))
+    overdue = await repository.overdue(session, older_than=older_than, limit=limit)
+    for delivery in overdue:
+        enqueue_after_commit(
+            session,
+            DELIVER_TASK,
+            delivery.id,
+            **deliver_job(delivery.id, attempt=delivery.attempts, tag=":sweep"),
+        )
+    return len(overdue)
+
+
+def lease_seconds(settings: Settings) -> float:
+    return settings.WEBHOOK_TIMEOUT_S * 2 + 5

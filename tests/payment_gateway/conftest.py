@@ -1,0 +1,346 @@
+"""Whole-flow fixtures: the real Daraja simulator, the gateway and a signature-checking event
+receiver, each served over loopback HTTP, and the gateway's arq worker running in this event
+loop. Schedules are scaled down by settings so a flow takes a fraction of a second."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import time
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+import pytest
+from arq.worker import Worker
+from fastapi import FastAPI, Request, Response
+from redis.asyncio import Redis
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from daraja_simulator.config import Settings as SimulatorSettings
+from daraja_simulator.main import create_app as create_simulator
+from payment_gateway.config import QUEUE_NAME, Settings, WebhookEndpoint
+from payment_gateway.main import create_app as create_gateway
+from payment_gateway.webhook import signing
+from payment_gateway.worker import worker_settings
+from shared.testing import serve_app
+
+API_KEY = "test-service-key"
+RECEIVER_SECRET = "whsec_dGVzdC1yZWNlaXZlci1zZWNyZXQta2V5LTMyYnl0ZXMh"
+AUTH = {"Authorization": f"Bearer {API_KEY}"}
+
+_phones = itertools.count(1)
+
+
+async def wait_until(
+    check: Callable[[], Awaitable[Any]], *, within: float = 10.0, what: str = "condition"
+) -> Any:
+    """Await a condition another task makes true (a worker job, a served app); returns the
+    first truthy value `check` gives."""
+    deadline = time.monotonic() + within
+    while True:
+        value = await check()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {within}s waiting for {what}")
+        await asyncio.sleep(0.01)
+
+
+@dataclass
+class Received:
+    webhook_id: str
+    event: dict[str, Any]
+    timestamp: int
+
+
+@dataclass
+class EventReceiver:
+    """A subscriber that checks Standard Webhooks signatures, like session-api does."""
+
+    secret: str
+    events: list[Received] = field(default_factory=list)
+    attempts: int = 0
+    rejected: int = 0
+    down: bool = False
+    changed: asyncio.Event = field(default_factory=asyncio.Event)
+
+    def app(self) -> FastAPI:
+        app = FastAPI()
+
+        @app.post("/events")
+        async def receive(request: Request) -> Response:
+            self.attempts += 1
+            body = await request.body()
+            try:
+                if self.down:
+                    return Response(status_code=503, content=b"down for maintenance")
+                valid = signing.verify(
+                    self.secret,
+                    message_id=request.headers["webhook-id"],
+                    timestamp=request.headers["webhook-timestamp"],
+                    signature_header=request.headers["webhook-signature"],
+                    body=body,
+                    now=time.time(),
+                )
+                if not valid:
+                    self.rejected += 1
+                    return Response(status_code=401)
+                self.events.append(
+                    Received(
+                        webhook_id=request.headers["webhook-id"],
+                        event=await request.json(),
+                        timestamp=int(request.headers["webhook-timestamp"]),
+                    )
+                )
+                return Response(status_code=204)
+            finally:
+                self.changed.set()
+
+        return app
+
+    def for_payment(self, payment_id: str) -> list[dict[str, Any]]:
+        return [r.event for r in self.events if r.event["data"]["id"] == payment_id]
+
+    def types(self, payment_id: str) -> list[str]:
+        return [e["type"] for e in self.for_payment(payment_id)]
+
+    async def wait_for(
+        self, payment_id: str, event_type: str, *, count: int = 1, within: float = 10.0
+    ) -> list[dict[str, Any]]:
+        async def arrived() -> list[dict[str, Any]] | None:
+            matching = [e for e in self.for_payment(payment_id) if e["type"] == event_type]
+            return matching if len(matching) >= count else None
+
+        return await _wait_event(self.changed, arrived, within, f"{event_type} for {payment_id}")
+
+
+async def _wait_event(
+    event: asyncio.Event, check: Callable[[], Awaitable[Any]], within: float, what: str
+) -> Any:
+    deadline = time.monotonic() + within
+    while True:
+        event.clear()
+        value = await check()
+        if value:
+            return value
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            raise AssertionError(f"timed out after {within}s waiting for {what}")
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(event.wait(), timeout=min(remaining, 0.25))
+
+
+@dataclass
+class RunningWorker:
+    worker: Worker
+    task: asyncio.Task[None]
+
+    async def kill(self) -> None:
+        """Stop abruptly, as a killed process would: running jobs are cut off."""
+        self.worker.main_task and self.worker.main_task.cancel()
+        for job in list(self.worker.tasks.values()):
+            job.cancel()
+        await asyncio.gather(self.task, *self.worker.tasks.values(), return_exceptions=True)
+        if self.worker.on_shutdown is not None:
+            await self.worker.on_shutdown(self.worker.ctx)
+        await self.worker.pool.aclose(close_connection_pool=True)
+
+
+async def start_worker(settings: Settings) -> RunningWorker:
+    cls = worker_settings(settings)
+    worker = Worker(
+        functions=cls.functions,
+        cron_jobs=cls.cron_jobs,
+        queue_name=QUEUE_NAME,
+        redis_settings=cls.redis_settings,
+        on_startup=cls.on_startup,
+        on_shutdown=cls.on_shutdown,
+        max_jobs=50,
+        keep_result=0,
+        poll_delay=0.01,
+        handle_signals=False,
+        log_results=False,
+    )
+    task = asyncio.create_task(worker.async_run())
+    return RunningWorker(worker=worker, task=task)
+
+
+@dataclass
+class Stack:
+    """The simulator, the gateway, the event receiver and the worker, all on loopback."""
+
+    settings: Settings
+    gateway_url: str
+    simulator_url: str
+    client: httpx.AsyncClient
+    simulator: httpx.AsyncClient
+    receiver: EventReceiver
+    engine: AsyncEngine
+    worker: RunningWorker | None = None
+
+    @staticmethod
+    def phone(behaviour: str = "100") -> str:
+        """A fresh 07XXXXXXXX number whose last three digits choose the simulator's behaviour
+        (`001`..`010`; anything else pays), unique per call so tests never share a phone."""
+        return f"07{next(_phones) % 100_000:05d}{behaviour}"
+
+    async def pay(
+        self,
+        phone: str,
+        amount: int = 100,
+        *,
+        key: str | None = None,
+        reference: str = "ACC-1",
+        description: str = "Test payment",
+        metadata: dict[str, Any] | None = None,
+    ) -> httpx.Response:
+        return await self.client.post(
+            "/v1/payments",
+            json={
+                "amount": amount,
+                "phone": phone,
+                "account_reference": reference,
+                "description": description,
+                "metadata": metadata or {},
+            },
+            headers={**AUTH, "Idempotency-Key": key or str(uuid.uuid4())},
+        )
+
+    @staticmethod
+    async def until(
+        check: Callable[[], Awaitable[Any]], *, within: float = 10.0, what: str = "condition"
+    ) -> Any:
+        return await wait_until(check, within=within, what=what)
+
+    async def payment(self, payment_id: str) -> dict[str, Any]:
+        response = await self.client.get(f"/v1/payments/{payment_id}", headers=AUTH)
+        assert response.status_code == 200, response.text
+        body: dict[str, Any] = response.json()
+        return body
+
+    async def events(self, payment_id: str) -> list[dict[str, Any]]:
+        response = await self.client.get(f"/v1/payments/{payment_id}/events", headers=AUTH)
+        assert response.status_code == 200, response.text
+        events: list[dict[str, Any]] = response.json()
+        return events
+
+    async def wait_status(
+        self, payment_id: str, *statuses: str, within: float = 10.0
+    ) -> dict[str, Any]:
+        async def reached() -> dict[str, Any] | None:
+            payment = await self.payment(payment_id)
+            return payment if payment["status"] in statuses else None
+
+        result: dict[str, Any] = await wait_until(
+            reached, within=within, what=f"{payment_id} to become {statuses}"
+        )
+        return result
+
+    async def checkout(self, checkout_request_id: str) -> dict[str, Any]:
+        response = await self.simulator.get(f"/simulator/checkouts/{checkout_request_id}")
+        assert response.status_code == 200, response.text
+        body: dict[str, Any] = response.json()
+        return body
+
+    async def sim_requests(self, api: str) -> list[dict[str, Any]]:
+        response = await self.simulator.get("/simulator/requests", params={"api": api})
+        assert response.status_code == 200, response.text
+        requests: list[dict[str, Any]] = response.json()["requests"]
+        return requests
+
+    async def fault(self, **fault: Any) -> dict[str, Any]:
+        response = await self.simulator.post("/simulator/faults", json=fault)
+        assert response.status_code == 201, response.text
+        body: dict[str, Any] = response.json()
+        return body
+
+    async def clear_faults(self) -> None:
+        response = await self.simulator.delete("/simulator/faults")
+        assert response.status_code == 204, response.text
+
+    async def scalar(self, sql: str, **params: Any) -> Any:
+        async with self.engine.connect() as connection:
+            return (await connection.execute(text(sql), params)).scalar()
+
+    async def start_worker(self) -> RunningWorker:
+        self.worker = await start_worker(self.settings)
+        return self.worker
+
+
+SIMULATOR_DEFAULTS: dict[str, Any] = {
+    "TIME_SCALE": 0.01,
+    "CUSTOMER_RESPONSE_DELAY_S": 15,
+    "PROMPT_WINDOW_S": 30,
+    "SEED": 7,
+}
+GATEWAY_DEFAULTS: dict[str, Any] = {
+    "API_KEYS": [API_KEY],
+    "TIME_SCALE": 0.01,
+    "POLL_SCHEDULE_S": [20, 30, 60, 120, 300, 600],
+    "PUSH_RETRY_BASE_S": 2,
+    "SWEEP_GRACE_S": 30,
+    "STATS_REFRESH_S": 3600,
+    "DARAJA_QUERY_RATE_PER_SECOND": 200,
+    "REFRESH_MIN_INTERVAL_S": 10,
+}
+
+StackFactory = Callable[..., contextlib.AbstractAsyncContextManager[Stack]]
+
+
+@pytest.fixture
+def make_stack(clean_database: None, redis_client: Redis, db_engine: AsyncEngine) -> StackFactory:
+    """`async with make_stack(simulator={...}, gateway={...}, worker=True) as stack:`"""
+
+    @contextlib.asynccontextmanager
+    async def factory(
+        *,
+        simulator: dict[str, Any] | None = None,
+        gateway: dict[str, Any] | None = None,
+        worker: bool = True,
+    ) -> AsyncIterator[Stack]:
+        receiver = EventReceiver(secret=RECEIVER_SECRET)
+        sim_settings = SimulatorSettings(**{**SIMULATOR_DEFAULTS, **(simulator or {})})
+        async with (
+            serve_app(create_simulator(sim_settings)) as simulator_url,
+            serve_app(receiver.app()) as receiver_url,
+        ):
+            settings = Settings(
+                **{
+                    **GATEWAY_DEFAULTS,
+                    "DARAJA_BASE_URL": simulator_url,
+                    "WEBHOOK_ENDPOINTS": [
+                        WebhookEndpoint(url=f"{receiver_url}/events", secret=RECEIVER_SECRET)
+                    ],
+                    **(gateway or {}),
+                }
+            )
+            async with serve_app(create_gateway(settings)) as gateway_url:
+                # The callback URL needs the port the gateway was just given.
+                settings.PUBLIC_BASE_URL = gateway_url
+                async with (
+                    httpx.AsyncClient(base_url=gateway_url, timeout=30) as client,
+                    httpx.AsyncClient(base_url=simulator_url, timeout=30) as sim_client,
+                ):
+                    stack = Stack(
+                        settings=settings,
+                        gateway_url=gateway_url,
+                        simulator_url=simulator_url,
+                        client=client,
+                        simulator=sim_client,
+                        receiver=receiver,
+                        engine=db_engine,
+                    )
+                    if worker:
+                        await stack.start_worker()
+                    try:
+                        yield stack
+                    finally:
+                        if stack.worker is not None:
+                            await stack.worker.kill()
+
+    return factory

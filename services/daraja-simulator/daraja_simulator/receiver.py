@@ -20,6 +20,7 @@ class Received:
     path: str
     body: Any
     raw: bytes
+    headers: dict[str, str]
 
 
 class CallbackReceiver:
@@ -38,7 +39,9 @@ class CallbackReceiver:
             body: Any = json.loads(raw)
         except ValueError:
             body = None
-        self.received.append(Received(path=f"/{path}", body=body, raw=raw))
+        self.received.append(
+            Received(path=f"/{path}", body=body, raw=raw, headers=dict(request.headers))
+        )
         self._changed.set()
         self._changed = asyncio.Event()
         if not 200 <= self.status_code < 300:

@@ -101,12 +101,12 @@ def transaction_status(*, state: SimulatorState, body: dict[str, Any]) -> Transa
 
 
 def find_transaction(state: SimulatorState, request: StatusRequest) -> LedgerEntry | None:
-    """By receipt; else by OriginalConversationID, which for an STK payment the simulator
+    """By receipt, then by OriginalConversationID, which for an STK payment the simulator
     matches against its MerchantRequestID or CheckoutRequestID."""
     entry = None
     if request.transaction_id:
         entry = state.ledger.by_receipt(request.transaction_id)
-    elif request.original_conversation_id:
+    if entry is None and request.original_conversation_id:
         key = request.original_conversation_id
         entry = state.ledger.by_checkout(key) or state.ledger.by_merchant_request(key)
     if entry is None or request.party_a not in (entry.shortcode, entry.party_b):

@@ -4,18 +4,16 @@ callback receiver served on a free loopback port."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator, Callable
-from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 import pytest
 
 from daraja_simulator.config import Settings
 from daraja_simulator.receiver import CallbackReceiver
-from daraja_simulator.testing import FAST, Receiver, Sim, open_simulator
+from daraja_simulator.testing import FAST, Receiver, Sim, SimFactory, open_simulator
 from shared.testing import serve_app
-
-SimFactory = Callable[..., AbstractAsyncContextManager[Sim]]
 
 
 @pytest.fixture(scope="session")

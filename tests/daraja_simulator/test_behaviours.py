@@ -10,7 +10,7 @@ import pytest
 
 from daraja_simulator.clock import NAIROBI
 from daraja_simulator.stk.repository import Checkout
-from daraja_simulator.testing import Receiver, Sim, assert_daraja_error, decimal_json
+from daraja_simulator.testing import Receiver, Sim, SimFactory, assert_daraja_error, decimal_json
 
 RECEIPT = re.compile(r"^[A-Z][A-L][1-9A-V][A-Z0-9]{7}$")
 
@@ -120,7 +120,7 @@ class TestPays:
 
         await assert_query_pending(sim, sim.checkout(checkout_request_id))
 
-    async def test_the_pending_query_can_be_the_4999_variant(self, make_sim) -> None:
+    async def test_the_pending_query_can_be_the_4999_variant(self, make_sim: SimFactory) -> None:
         async with make_sim(QUERY_PENDING_STYLE="4999") as sim:
             await sim.client.put(
                 f"/simulator/behaviours/{phone('149')}", json={"behaviour": "manual"}

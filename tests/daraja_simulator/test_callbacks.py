@@ -1,4 +1,4 @@
-from daraja_simulator.testing import Receiver, Sim
+from daraja_simulator.testing import Receiver, Sim, SimFactory
 
 
 async def paid(sim: Sim) -> str:
@@ -8,7 +8,7 @@ async def paid(sim: Sim) -> str:
     return checkout_request_id
 
 
-async def test_balance_item_can_be_dropped(make_sim, receiver: Receiver) -> None:
+async def test_balance_item_can_be_dropped(make_sim: SimFactory, receiver: Receiver) -> None:
     async with make_sim(CALLBACK_INCLUDE_BALANCE=False) as sim:
         await paid(sim)
 
@@ -31,7 +31,7 @@ async def test_a_failed_delivery_is_logged_and_not_retried(sim: Sim, receiver: R
     assert len(receiver.received) == 1
 
 
-async def test_retries_when_configured(make_sim, receiver: Receiver) -> None:
+async def test_retries_when_configured(make_sim: SimFactory, receiver: Receiver) -> None:
     receiver.receiver.status_code = 503
     async with make_sim(CALLBACK_RETRIES=2) as sim:
         checkout_request_id = await paid(sim)
@@ -41,7 +41,7 @@ async def test_retries_when_configured(make_sim, receiver: Receiver) -> None:
     assert len(receiver.received) == 3
 
 
-async def test_retries_stop_at_the_first_success(make_sim, receiver: Receiver) -> None:
+async def test_retries_stop_at_the_first_success(make_sim: SimFactory, receiver: Receiver) -> None:
     async with make_sim(CALLBACK_RETRIES=2) as sim:
         checkout_request_id = await paid(sim)
 
@@ -49,7 +49,7 @@ async def test_retries_stop_at_the_first_success(make_sim, receiver: Receiver) -
     assert [(a.attempt, a.delivered) for a in attempts] == [(1, True)]
 
 
-async def test_an_unreachable_callback_url_is_logged_with_the_error(make_sim) -> None:
+async def test_an_unreachable_callback_url_is_logged_with_the_error(make_sim: SimFactory) -> None:
     async with make_sim() as sim:
         checkout_request_id = await sim.pushed(CallBackURL="http://127.0.0.1:9/callbacks/stk/x")
         await sim.settled(checkout_request_id)

@@ -4,7 +4,7 @@ import io
 import pytest
 
 from daraja_simulator.clock import NAIROBI
-from daraja_simulator.testing import PAYBILL, PHONE, Receiver, Sim
+from daraja_simulator.testing import PAYBILL, PHONE, Receiver, Sim, SimFactory
 from daraja_simulator.transactions.statement import COLUMNS
 
 MANUAL_PHONE = "254711222149"
@@ -70,7 +70,7 @@ class TestPrompts:
         assert response.json()["error"] == "CheckoutNotFound"
 
     async def test_without_auto_respond_prompts_wait_and_then_expire(
-        self, make_sim, receiver: Receiver
+        self, make_sim: SimFactory, receiver: Receiver
     ) -> None:
         async with make_sim(AUTO_RESPOND=False) as sim:
             checkout_request_id = await sim.pushed(PhoneNumber="254711222001")

@@ -4,7 +4,7 @@ from datetime import UTC, datetime
 import pytest
 
 from daraja_simulator.faults import FaultBoard, FaultKind
-from daraja_simulator.testing import KEY, OAUTH, PUSH, SECRET, Sim, assert_daraja_error
+from daraja_simulator.testing import KEY, OAUTH, PUSH, SECRET, Sim, SimFactory, assert_daraja_error
 
 SPIKE = {"status": 500, "code": "500.003.02", "message": "Error Occurred: Spike Arrest Violation"}
 QUOTA = {"status": 500, "code": "500.003.03", "message": "Quota Violation"}
@@ -93,7 +93,7 @@ class TestRateLimits:
         assert [a.status_code for a in answers[:2]] == [200, 200]
         assert_daraja_error(answers[2], **SPIKE)
 
-    async def test_standing_spike_arrest_setting(self, make_sim) -> None:
+    async def test_standing_spike_arrest_setting(self, make_sim: SimFactory) -> None:
         async with make_sim(SPIKE_ARREST_RPS=1) as sim:
             assert (await sim.client.get(OAUTH, auth=(KEY, SECRET))).status_code == 200
             refused = await sim.client.get(OAUTH, auth=(KEY, SECRET))
@@ -106,7 +106,7 @@ class TestRateLimits:
         assert_daraja_error(await sim.client.get(OAUTH, auth=(KEY, SECRET)), **QUOTA)
         assert (await sim.client.get(OAUTH, auth=(KEY, SECRET))).status_code == 200
 
-    async def test_standing_quota_setting(self, make_sim) -> None:
+    async def test_standing_quota_setting(self, make_sim: SimFactory) -> None:
         async with make_sim(QUOTA_REQUESTS=2) as sim:
             for _ in range(2):
                 assert (await sim.client.get(OAUTH, auth=(KEY, SECRET))).status_code == 200

@@ -1,7 +1,7 @@
 import base64
 import re
 
-from daraja_simulator.testing import KEY, OAUTH, PUSH, SECRET, Sim, assert_daraja_error
+from daraja_simulator.testing import KEY, OAUTH, PUSH, SECRET, Sim, SimFactory, assert_daraja_error
 
 
 class TestGenerate:
@@ -14,7 +14,7 @@ class TestGenerate:
         assert body["expires_in"] == "3599"
         assert re.fullmatch(r"[A-Za-z0-9]{28}", body["access_token"])
 
-    async def test_expires_in_can_be_a_number(self, make_sim) -> None:
+    async def test_expires_in_can_be_a_number(self, make_sim: SimFactory) -> None:
         async with make_sim(TOKEN_EXPIRES_IN_AS_NUMBER=True, TOKEN_TTL_S=120) as sim:
             response = await sim.client.get(OAUTH, auth=(KEY, SECRET))
 
@@ -65,7 +65,7 @@ class TestGenerate:
             response, status=400, code="400.008.01", message="Invalid Authentication passed"
         )
 
-    async def test_wrong_secret_can_answer_a_bare_400(self, make_sim) -> None:
+    async def test_wrong_secret_can_answer_a_bare_400(self, make_sim: SimFactory) -> None:
         async with make_sim(OAUTH_BAD_CREDENTIALS_EMPTY_BODY=True) as sim:
             response = await sim.client.get(OAUTH, auth=(KEY, "wrong-secret"))
 
@@ -77,7 +77,7 @@ class TestGenerate:
 
         assert_daraja_error(response, status=405, code="405.001", message="Method Not Allowed")
 
-    async def test_more_apps_through_settings(self, make_sim) -> None:
+    async def test_more_apps_through_settings(self, make_sim: SimFactory) -> None:
         apps = [
             {"consumer_key": "a-key", "consumer_secret": "a-secret"},
             {"consumer_key": "b-key", "consumer_secret": "b-secret"},
@@ -100,7 +100,9 @@ class TestBearer:
         assert_daraja_error(refused, status=404, code="404.001.03", message="Invalid Access Token")
         assert accepted.status_code == 200
 
-    async def test_previous_tokens_survive_when_invalidation_is_off(self, make_sim) -> None:
+    async def test_previous_tokens_survive_when_invalidation_is_off(
+        self, make_sim: SimFactory
+    ) -> None:
         async with make_sim(INVALIDATE_PREVIOUS_TOKEN=False) as sim:
             first = await sim.token()
             await sim.token()
@@ -108,7 +110,7 @@ class TestBearer:
 
         assert response.status_code == 200
 
-    async def test_another_apps_token_is_not_invalidated(self, make_sim) -> None:
+    async def test_another_apps_token_is_not_invalidated(self, make_sim: SimFactory) -> None:
         apps = [
             {"consumer_key": "a-key", "consumer_secret": "a-secret"},
             {"consumer_key": "b-key", "consumer_secret": "b-secret"},

@@ -10,6 +10,7 @@ from daraja_simulator.testing import (
     PUSH,
     Receiver,
     Sim,
+    SimFactory,
     assert_daraja_error,
     decimal_json,
 )
@@ -153,7 +154,7 @@ class TestInvalidFields:
 
         assert response.status_code == 200
 
-    async def test_production_mode_requires_https(self, make_sim) -> None:
+    async def test_production_mode_requires_https(self, make_sim: SimFactory) -> None:
         async with make_sim(MODE="production") as sim:
             refused = await sim.push(CallBackURL="http://example.com/callbacks/stk/x")
             accepted = await sim.push(CallBackURL="https://example.com/callbacks/stk/x")
@@ -161,7 +162,7 @@ class TestInvalidFields:
         assert_daraja_error(refused, **invalid("CallBackURL"))
         assert accepted.status_code == 200
 
-    async def test_timestamp_skew_is_checked_when_configured(self, make_sim) -> None:
+    async def test_timestamp_skew_is_checked_when_configured(self, make_sim: SimFactory) -> None:
         async with make_sim(TIMESTAMP_MAX_SKEW_S=300) as sim:
             stale = "20210628092408"
             response = await sim.push(Timestamp=stale, Password=sim.password(stale))
@@ -278,7 +279,9 @@ class TestDarajaRules:
 
         assert (await sim.settled(second)).outcome.result_code == 0
 
-    async def test_till_store_takes_buy_goods_to_its_till(self, make_sim, receiver) -> None:
+    async def test_till_store_takes_buy_goods_to_its_till(
+        self, make_sim: SimFactory, receiver: Receiver
+    ) -> None:
         store = {
             "shortcode": "300100",
             "passkey": "till-passkey",

@@ -13,6 +13,7 @@ from daraja_simulator.testing import (
     STATUS,
     Receiver,
     Sim,
+    SimFactory,
     assert_daraja_error,
 )
 
@@ -240,7 +241,7 @@ class TestPullTransactions:
             "organizationname": "Simulated Paybill 174379",
         }
 
-    async def test_pages_with_the_offset(self, make_sim) -> None:
+    async def test_pages_with_the_offset(self, make_sim: SimFactory) -> None:
         async with make_sim(PULL_PAGE_SIZE=1) as sim:
             first = await paid(sim, amount=11)
             second = await paid(sim, amount=12)

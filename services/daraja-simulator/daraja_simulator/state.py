@@ -94,7 +94,8 @@ class SimulatorState:
     async def reset(self) -> None:
         await self.cancel_tasks()
         self.clock.reset()
-        self.ids = IdFactory(self.settings.SEED)
+        # Identifiers carry on: M-Pesa never reissues a receipt, and a merchant's database that
+        # outlives the reset would reject a repeated one.
         self.tokens.reset()
         self.checkouts.reset()
         self.ledger.reset()

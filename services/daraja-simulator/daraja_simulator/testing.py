@@ -8,8 +8,8 @@ served on loopback.
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -172,6 +172,10 @@ def assert_daraja_error(
     assert body["errorCode"] == code
     assert body["errorMessage"] == message
     return body
+
+
+# ``async with make_sim(SETTING=value) as sim`` (the tests' fixture).
+SimFactory = Callable[..., AbstractAsyncContextManager[Sim]]
 
 
 @asynccontextmanager

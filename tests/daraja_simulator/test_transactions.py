@@ -5,6 +5,7 @@ from typing import Any
 
 import pytest
 
+from daraja_simulator.clock import NAIROBI
 from daraja_simulator.ledger import LedgerEntry
 from daraja_simulator.testing import (
     PAYBILL,
@@ -79,13 +80,15 @@ class TestTransactionStatus:
             p["Key"]: p.get("Value") for p in result["ResultParameters"]["ResultParameter"]
         }
         assert parameters["ReceiptNo"] == entry.receipt
-        assert parameters["Amount"] == 1500
+        assert parameters["Amount"] == "1500"
         assert parameters["TransactionStatus"] == "Completed"
         assert parameters["DebitPartyName"] == f"{entry.phone} - {entry.customer_name}"
         assert parameters["CreditPartyName"].startswith(f"{PAYBILL} - ")
         assert parameters["ReasonType"] == "Pay Bill Online"
         assert parameters["OriginatorConversationID"] == entry.merchant_request_id
-        assert isinstance(parameters["FinalisedTime"], int)
+        assert parameters["FinalisedTime"] == entry.completed_at.astimezone(NAIROBI).strftime(
+            "%Y%m%d%H%M%S"
+        )
         assert receiver.at("/status/timeout") == []
 
     @pytest.mark.parametrize("key", ["checkout_request_id", "merchant_request_id"])

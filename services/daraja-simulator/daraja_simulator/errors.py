@@ -60,18 +60,6 @@ class DarajaError(Exception):
         return {status: {"model": DarajaErrorBody, "description": text}}
 
 
-def daraja_responses(*errors: type[DarajaError]) -> dict[int | str, dict[str, Any]]:
-    """Merge error docs for an endpoint's ``responses=``."""
-    merged: dict[int | str, dict[str, Any]] = {}
-    for error in errors:
-        for status, entry in error.doc().items():
-            if status in merged:
-                merged[status]["description"] += f" | {entry['description']}"
-            else:
-                merged[status] = dict(entry)
-    return merged
-
-
 class InvalidField(DarajaError):
     """A field is missing or malformed: "Bad Request - Invalid <Field>"."""
 
@@ -113,6 +101,25 @@ class SystemBusy(DarajaError):
 class QuotaViolation(DarajaError):
     error_code = "500.003.03"
     default_message = "Quota Violation"
+
+
+def daraja_responses(*errors: type[DarajaError]) -> dict[int | str, dict[str, Any]]:
+    """Merge error docs for an endpoint's ``responses=``, with the faults any Daraja path may
+    answer (see ``faults.py``)."""
+    merged: dict[int | str, dict[str, Any]] = {
+        503: {
+            "content": {"text/html": {}},
+            "description": "An outage fault: an HTML error page, not JSON.",
+        }
+    }
+    faults: tuple[type[DarajaError], ...] = (SpikeArrest, SystemBusy, QuotaViolation)
+    for error in (*errors, *faults):
+        for status, entry in error.doc().items():
+            if status in merged:
+                merged[status]["description"] += f" | {entry['description']}"
+            else:
+                merged[status] = dict(entry)
+    return merged
 
 
 def error_response(exc: DarajaError, request_id: str) -> Response:

@@ -70,6 +70,3 @@ class IdFactory:
 
     def reference_id(self) -> str:
         return f"{self._hex(8)}-{self._hex(4)}-{self._hex(4)}-{self._hex(4)}-{self._hex(12)}"
-
-    def choice(self, options: list[str]) -> str:
-        return self._random.choice(options)

@@ -6,7 +6,6 @@ from here, which is what lets a reconciler find payments whose callback never ca
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -111,9 +110,6 @@ class Ledger:
 
     def __len__(self) -> int:
         return len(self._entries)
-
-    def __iter__(self) -> Iterator[LedgerEntry]:
-        return iter(self._entries)
 
     def select(
         self,

@@ -51,6 +51,3 @@ class TokenStore:
         count = len(self._tokens)
         self._tokens.clear()
         return count
-
-    def __len__(self) -> int:
-        return len(self._tokens)

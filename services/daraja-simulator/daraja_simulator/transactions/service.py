@@ -146,6 +146,7 @@ def result_document(
 
 
 def _result_parameters(state: SimulatorState, entry: LedgerEntry) -> list[dict[str, Any]]:
+    # Times and amount are strings here, as in Safaricom's sample (unlike the STK callback).
     merchant = state.settings.shortcode(entry.shortcode)
     organization = merchant.organization_name if merchant is not None else entry.shortcode
     buy_goods = entry.transaction_type == BUY_GOODS
@@ -153,14 +154,14 @@ def _result_parameters(state: SimulatorState, entry: LedgerEntry) -> list[dict[s
         {"Key": "DebitPartyName", "Value": f"{entry.phone} - {entry.customer_name}"},
         {"Key": "CreditPartyName", "Value": f"{entry.party_b} - {organization}"},
         {"Key": "OriginatorConversationID", "Value": entry.merchant_request_id},
-        {"Key": "InitiatedTime", "Value": int(daraja_timestamp(entry.initiated_at))},
+        {"Key": "InitiatedTime", "Value": daraja_timestamp(entry.initiated_at)},
         {"Key": "DebitAccountType", "Value": "MMF Account For Customer"},
         {"Key": "DebitPartyCharges"},
         {"Key": "TransactionReason"},
         {"Key": "ReasonType", "Value": "Buy Goods Online" if buy_goods else "Pay Bill Online"},
         {"Key": "TransactionStatus", "Value": "Completed"},
-        {"Key": "FinalisedTime", "Value": int(daraja_timestamp(entry.completed_at))},
-        {"Key": "Amount", "Value": entry.amount},
+        {"Key": "FinalisedTime", "Value": daraja_timestamp(entry.completed_at)},
+        {"Key": "Amount", "Value": str(entry.amount)},
         {"Key": "ConversationID", "Value": entry.checkout_request_id},
         {"Key": "ReceiptNo", "Value": entry.receipt},
     ]

@@ -14,16 +14,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import socket
 import ssl
 import statistics
 import time
-from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
 import httpx
-import uvicorn
-from fastapi import FastAPI
 
 from daraja_simulator.clock import daraja_timestamp
 from daraja_simulator.config import Settings
@@ -31,6 +27,7 @@ from daraja_simulator.main import create_app
 from daraja_simulator.receiver import CallbackReceiver
 from daraja_simulator.stk.validation import expected_password
 from shared.logging import configure_logging
+from shared.serving import serve_app
 
 PUSHES = 200
 TIME_SCALE = 0.001  # the 5 s customer delay becomes 5 ms
@@ -54,34 +51,6 @@ def _percentile(values: list[float], fraction: float) -> float:
     return ordered[index]
 
 
-@contextlib.asynccontextmanager
-async def serve(app: FastAPI) -> AsyncIterator[str]:
-    """Serve ``app`` on a free loopback port in this event loop and yield its URL.
-
-    Like ``shared.testing.serve_app``, except the listening socket is created with
-    ``IPPROTO_TCP``: asyncio only sets TCP_NODELAY on sockets whose protocol says TCP, and
-    without it every response waits ~40 ms for a delayed ACK (measured: 44 ms against 2 ms
-    per request).
-    """
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, log_config=None, access_log=False))
-    task = asyncio.create_task(server.serve(sockets=[sock]))
-    try:
-        while not server.started:
-            if task.done():
-                task.result()
-                raise RuntimeError("server stopped before it started")
-            await asyncio.sleep(0.01)
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        await task
-        sock.close()
-
-
 def _phone(n: int) -> str:
     # Ends in 149: outside the behaviour table, so every customer pays.
     return f"25471{n:04d}149"
@@ -97,8 +66,8 @@ async def run(pushes: int = PUSHES, time_scale: float = TIME_SCALE) -> Figures:
     # answering.
     tls = ssl.create_default_context()
     async with (
-        serve(app) as simulator_url,
-        serve(receiver.app) as receiver_url,
+        serve_app(app) as simulator_url,
+        serve_app(receiver.app) as receiver_url,
         httpx.AsyncClient(base_url=simulator_url, verify=tls) as client,
     ):
         token_response = await client.get(

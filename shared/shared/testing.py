@@ -32,6 +32,9 @@ from sqlalchemy.pool import NullPool
 
 from shared import db, worker
 from shared.devstack.servers import Stack, ensure_stack
+from shared.serving import serve_app
+
+__all__ = ["open_asgi_client", "serve_app"]
 
 # Overridable so several test runs can share one embedded server without touching each other.
 TEST_DATABASE = os.environ.get("TEST_DATABASE_NAME", "mpesa_test")
@@ -222,33 +225,3 @@ def asgi_client() -> AsgiClientFactory:
         return open_asgi_client(app, **kwargs)
 
     return factory
-
-
-@asynccontextmanager
-async def serve_app(app: FastAPI, *, host: str = "127.0.0.1") -> AsyncIterator[str]:
-    """Serve ``app`` over real HTTP on a free loopback port inside this event loop, lifespan
-    included, and yield its base URL. For tests that need a peer to call back (Daraja
-    callbacks, webhooks) or a service another process talks to."""
-    import asyncio
-    import socket
-
-    import uvicorn
-
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind((host, 0))
-    port = sock.getsockname()[1]
-    config = uvicorn.Config(app, log_config=None, lifespan="on", access_log=False)
-    server = uvicorn.Server(config)
-    task = asyncio.create_task(server.serve(sockets=[sock]))
-    try:
-        while not server.started:
-            if task.done():
-                task.result()
-                raise RuntimeError("server stopped before it started")
-            await asyncio.sleep(0.01)
-        yield f"http://{host}:{port}"
-    finally:
-        server.should_exit = True
-        await task
-        sock.close()

@@ -34,20 +34,27 @@ PASSWORD = "correct horse battery"
 PHONE = "0712345678"
 
 
+def make_settings(database_url: str, redis_url: str, **overrides: Any) -> Settings:
+    return Settings(
+        **{
+            "DATABASE_URL": database_url,
+            "REDIS_URL": redis_url,
+            "ENVIRONMENT": "testing",
+            "GATEWAY_URL": GATEWAY_URL,
+            "SEED_ON_STARTUP": False,
+            # Cheap hashing: the cost is a setting, the algorithm is the same.
+            "ARGON2_TIME_COST": 1,
+            "ARGON2_MEMORY_KIB": 64,
+            "ARGON2_PARALLELISM": 1,
+            "SSE_MAX_DURATION_S": 20,
+            **overrides,
+        }
+    )
+
+
 @pytest.fixture
 def settings(database_url: str, redis_url: str) -> Settings:
-    return Settings(
-        DATABASE_URL=database_url,
-        REDIS_URL=redis_url,
-        ENVIRONMENT="testing",
-        GATEWAY_URL=GATEWAY_URL,
-        SEED_ON_STARTUP=False,
-        # Cheap hashing: the cost is a setting, the algorithm is the same.
-        ARGON2_TIME_COST=1,
-        ARGON2_MEMORY_KIB=64,
-        ARGON2_PARALLELISM=1,
-        SSE_MAX_DURATION_S=20,
-    )
+    return make_settings(database_url, redis_url)
 
 
 @dataclass

@@ -89,7 +89,11 @@ async def check_wallets(settings: Settings) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m session_api.cli", description=__doc__)
+    parser = argparse.ArgumentParser(
+        prog="python -m session_api.cli",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     commands = parser.add_subparsers(dest="command", required=True)
     admin = commands.add_parser("create-admin", help="create an admin account")
     admin.add_argument("--email", required=True)

@@ -60,6 +60,7 @@ class Settings(BaseServiceSettings):
     SSE_MAX_DURATION_S: float = Field(default=600.0, gt=0)
     SSE_RECHECK_S: float = Field(default=15.0, gt=0)
     STALE_ATTEMPT_AFTER_S: int = Field(default=900, ge=60)
+    RECEIPT_BACKFILL_AFTER_S: int = Field(default=30, ge=0)
 
     # Lists.
     PAGE_SIZE_DEFAULT: int = Field(default=20, ge=1)

@@ -336,3 +336,31 @@ class TestConcurrentDeposit:
         assert sum(entry["amount"] for entry in ledger["items"]) == wallet["balance"]
         assert deposits["items"][0]["status"] == "paid"
         assert deposits["items"][0]["credited_at"] is not None
+
+
+class TestReceiptAfterSettling:
+    async def test_a_receipt_that_comes_after_a_receiptless_success_is_recorded(
+        self, api: httpx.AsyncClient, account: MakeAccount, gateway: FakeGateway
+    ) -> None:
+        # The gateway settles on a status query (no receipt there), then records the receipt
+        # from the late callback without a new sequence.
+        client, therapist, booking, attempt = await paying_booking(api, account)
+        payment_id = gateway.last_payment()["id"]
+        settled = gateway.event(payment_id, "completed", result_code="0", sequence=2)
+        with_receipt = gateway.paid(payment_id, receipt="SGHAFTER01")
+        with_receipt["sequence"] = 2
+
+        first = await deliver(api, settled)
+        confirmed = (
+            await api.get(f"/v1/bookings/{booking['id']}", headers=therapist.headers)
+        ).json()
+        second = await deliver(api, with_receipt)
+        again = await deliver(api, gateway.paid(payment_id, receipt="SGHAFTER01"))
+
+        assert (first.json()["outcome"], second.json()["outcome"]) == ("applied", "applied")
+        assert again.json()["outcome"] == "stale"
+        assert (confirmed["status"], confirmed["payment"]["receipt_number"]) == ("confirmed", None)
+        seen = (await api.get(f"/v1/bookings/{booking['id']}", headers=therapist.headers)).json()
+        assert seen["payment"]["receipt_number"] == "SGHAFTER01"
+        polled = (await api.get(f"/v1/payments/{attempt['id']}", headers=client.headers)).json()
+        assert polled["customer_message"] == "Payment received. M-Pesa receipt SGHAFTER01."

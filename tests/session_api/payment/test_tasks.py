@@ -7,7 +7,14 @@ from sqlalchemy import update
 from session_api.config import Settings
 from session_api.models import PaymentAttempt, UserRole
 from session_api.payment.tasks import refresh_stale_attempts
-from tests.session_api.conftest import PHONE, FakeGateway, MakeAccount, approved_booking
+from tests.session_api.conftest import (
+    PHONE,
+    FakeGateway,
+    MakeAccount,
+    approved_booking,
+    deliver,
+    make_settings,
+)
 
 
 class TestRefreshStaleAttempts:
@@ -88,4 +95,40 @@ class TestRefreshStaleAttempts:
             "gateway": gateway.client(),
         }
 
+        assert await refresh_stale_attempts(ctx) == 0
+
+    async def test_fetches_the_receipt_of_an_attempt_paid_without_one(
+        self,
+        app: FastAPI,
+        live_api: httpx.AsyncClient,
+        live_account: MakeAccount,
+        gateway: FakeGateway,
+        settings: Settings,
+    ) -> None:
+        client = await live_account()
+        deposit = (
+            await live_api.post(
+                "/v1/wallet/deposits", json={"amount": 100, "phone": PHONE}, headers=client.headers
+            )
+        ).json()
+        payment_id = gateway.last_payment()["id"]
+        await deliver(live_api, gateway.event(payment_id, "completed", result_code="0"))
+        # The gateway learns the receipt from the callback later, and sends no event for it.
+        gateway.payments[payment_id]["receipt_number"] = "SGHBACKF01"
+        ctx = {
+            "settings": make_settings(
+                settings.DATABASE_URL, settings.REDIS_URL, RECEIPT_BACKFILL_AFTER_S=0
+            ),
+            "sessionmaker": app.state.sessionmaker,
+            "redis": app.state.redis,
+            "gateway": gateway.client(),
+        }
+
+        assert await refresh_stale_attempts(ctx) == 1
+
+        seen = (
+            await live_api.get(f"/v1/wallet/deposits/{deposit['id']}", headers=client.headers)
+        ).json()
+        assert (seen["status"], seen["receipt_number"]) == ("paid", "SGHBACKF01")
+        assert (await live_api.get("/v1/wallet", headers=client.headers)).json()["balance"] == 100
         assert await refresh_stale_attempts(ctx) == 0

@@ -257,7 +257,9 @@ async def record_payment(
     if attempt.status is AttemptStatus.paid:
         if booking.status is BookingStatus.approved:
             await _confirm(session, booking=booking, attempt=attempt)
-        elif booking.last_attempt_id != attempt.id or booking.status is not BookingStatus.confirmed:
+        elif booking.last_attempt_id == attempt.id and booking.status is BookingStatus.confirmed:
+            booking.receipt_number = booking.receipt_number or attempt.receipt_number
+        else:
             await _keep_unapplied_payment(session, booking=booking, attempt=attempt)
         return
     if booking.payment_status is PayableStatus.paid:
@@ -293,7 +295,7 @@ async def _confirm(session: AsyncSession, *, booking: Booking, attempt: PaymentA
         user_id=booking.client_id,
         kind="booking.confirmed",
         title="Session confirmed",
-        body=f"Payment received (M-Pesa receipt {attempt.receipt_number}). Your session on "
+        body=f"Payment received{payment_service.receipt_note(attempt)}. Your session on "
         f"{_when(booking)} is confirmed.",
         data=data,
     )
@@ -302,8 +304,8 @@ async def _confirm(session: AsyncSession, *, booking: Booking, attempt: PaymentA
         user_id=booking.therapist_id,
         kind="booking.paid",
         title="Session paid",
-        body=f"The session on {_when(booking)} is paid (M-Pesa receipt "
-        f"{attempt.receipt_number}) and confirmed.",
+        body=f"The session on {_when(booking)} is paid{payment_service.receipt_note(attempt)} "
+        "and confirmed.",
         data=data,
     )
 
@@ -323,7 +325,8 @@ async def _keep_unapplied_payment(
         amount=attempt.amount,
         kind=LedgerEntryKind.unapplied_payment,
         entry_key=wallet_service.payment_entry_key(attempt.gateway_payment_id),
-        description=f"Payment {attempt.receipt_number} for a booking that no longer needed it",
+        description=f"Payment{payment_service.receipt_note(attempt)} for a booking that no "
+        "longer needed it",
         reference_type=PayableType.booking.value,
         reference_id=booking.id,
         receipt_number=attempt.receipt_number,
@@ -334,7 +337,7 @@ async def _keep_unapplied_payment(
             user_id=attempt.user_id,
             kind="wallet.credited",
             title="Payment kept in your wallet",
-            body=f"KES {attempt.amount:,} (M-Pesa receipt {attempt.receipt_number}) arrived for a "
+            body=f"KES {attempt.amount:,}{payment_service.receipt_note(attempt)} arrived for a "
             f"booking that was {booking.status.value}; it is in your wallet.",
             data={"booking_id": str(booking.id), "receipt_number": attempt.receipt_number},
         )

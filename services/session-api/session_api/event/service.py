@@ -115,9 +115,12 @@ async def apply(
     if attempt is None:
         attempt = await payment_service.adopt_attempt(session, ref=ref, payment=payment)
     if sequence is not None:
-        if sequence <= attempt.last_event_sequence:
+        # A receipt is proof whatever the order it arrives in: the gateway records one that
+        # comes after the payment settled without changing the payment's sequence.
+        stale = sequence <= attempt.last_event_sequence
+        if stale and not payment_service.fills_receipt(attempt, payment):
             return EventOutcome.stale
-        attempt.last_event_sequence = sequence
+        attempt.last_event_sequence = max(attempt.last_event_sequence, sequence)
     if not payment_service.apply_payment(attempt, payment):
         return EventOutcome.unchanged
     await _record(session, payable, attempt)

@@ -207,11 +207,13 @@ async def record_payment(session: AsyncSession, *, order: Order, attempt: Paymen
                 user_id=order.user_id,
                 kind="order.paid",
                 title="Order paid",
-                body=f"Payment of KES {order.total:,} received (M-Pesa receipt "
-                f"{attempt.receipt_number}). We are preparing your order.",
+                body=f"Payment of KES {order.total:,} received"
+                f"{payment_service.receipt_note(attempt)}. We are preparing your order.",
                 data={"order_id": str(order.id), "receipt_number": attempt.receipt_number},
             )
-        elif order.last_attempt_id != attempt.id or order.payment_status is not PayableStatus.paid:
+        elif order.last_attempt_id == attempt.id and order.payment_status is PayableStatus.paid:
+            order.receipt_number = order.receipt_number or attempt.receipt_number
+        else:
             await _keep_unapplied_payment(session, order=order, attempt=attempt)
         return
     if order.payment_status is PayableStatus.paid:
@@ -246,7 +248,8 @@ async def _keep_unapplied_payment(
         amount=attempt.amount,
         kind=LedgerEntryKind.unapplied_payment,
         entry_key=wallet_service.payment_entry_key(attempt.gateway_payment_id),
-        description=f"Payment {attempt.receipt_number} for an order that no longer needed it",
+        description=f"Payment{payment_service.receipt_note(attempt)} for an order that no "
+        "longer needed it",
         reference_type=PayableType.order.value,
         reference_id=order.id,
         receipt_number=attempt.receipt_number,
@@ -256,7 +259,7 @@ async def _keep_unapplied_payment(
             user_id=attempt.user_id,
             kind="wallet.credited",
             title="Payment kept in your wallet",
-            body=f"KES {attempt.amount:,} (M-Pesa receipt {attempt.receipt_number}) arrived for an "
+            body=f"KES {attempt.amount:,}{payment_service.receipt_note(attempt)} arrived for an "
             f"order that was {order.status.value}; it is in your wallet.",
             data={"order_id": str(order.id), "receipt_number": attempt.receipt_number},
         )

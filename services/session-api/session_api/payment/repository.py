@@ -3,7 +3,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from session_api.models import AttemptStatus, PayableType, PaymentAttempt
@@ -66,12 +66,24 @@ class AttemptRepository:
             statement = statement.where(PaymentAttempt.created_at < created_to)
         return statement.order_by(PaymentAttempt.created_at.desc(), PaymentAttempt.id)
 
-    async def stale_processing(self, *, older_than: datetime, limit: int) -> list[PaymentAttempt]:
+    async def needing_refresh(
+        self, *, processing_before: datetime, receiptless_before: datetime, limit: int
+    ) -> list[PaymentAttempt]:
+        """Attempts whose events look overdue: still processing, or paid without a receipt."""
         rows = await self.session.scalars(
             select(PaymentAttempt)
             .where(
-                PaymentAttempt.status == AttemptStatus.processing,
-                PaymentAttempt.updated_at < older_than,
+                or_(
+                    and_(
+                        PaymentAttempt.status == AttemptStatus.processing,
+                        PaymentAttempt.updated_at < processing_before,
+                    ),
+                    and_(
+                        PaymentAttempt.status == AttemptStatus.paid,
+                        PaymentAttempt.receipt_number.is_(None),
+                        PaymentAttempt.updated_at < receiptless_before,
+                    ),
+                )
             )
             .order_by(PaymentAttempt.updated_at)
             .limit(limit)

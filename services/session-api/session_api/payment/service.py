@@ -232,6 +232,13 @@ def apply_payment(
     """Bring the attempt in line with the gateway's view of its payment; True if its status
     changed. A paid attempt is never downgraded and a finished one never reopens."""
     new_status = STATUS_FROM_GATEWAY[payment.status]
+    if fills_receipt(attempt, payment):
+        # Paid on the word of a status query, which carries no receipt; the callback with the
+        # receipt came later.
+        attempt.receipt_number = payment.receipt_number
+        attempt.customer_message = f"Payment received. M-Pesa receipt {payment.receipt_number}."
+        attempt.version += 1
+        return True
     if attempt.status is AttemptStatus.paid and new_status is not AttemptStatus.paid:
         log.warning(
             "payment_downgrade_ignored", attempt_id=str(attempt.id), reported=payment.status.value
@@ -253,13 +260,32 @@ def apply_payment(
         attempt.receipt_number = payment.receipt_number
         attempt.paid_at = moment
         attempt.reason = None
-        attempt.customer_message = f"Payment received. M-Pesa receipt {payment.receipt_number}."
+        attempt.customer_message = (
+            f"Payment received. M-Pesa receipt {payment.receipt_number}."
+            if payment.receipt_number
+            else "Payment received."
+        )
     elif new_status is AttemptStatus.processing:
         attempt.customer_message = PROCESSING_MESSAGE
     else:
         attempt.reason = payment.reason or new_status.value
         attempt.customer_message = payment.customer_message or DEFAULT_MESSAGES[new_status]
     return True
+
+
+def receipt_note(attempt: PaymentAttempt) -> str:
+    """` (M-Pesa receipt X)` for messages, or nothing while the receipt is not known yet."""
+    return f" (M-Pesa receipt {attempt.receipt_number})" if attempt.receipt_number else ""
+
+
+def fills_receipt(attempt: PaymentAttempt, payment: GatewayPayment) -> bool:
+    """The payment brings the receipt of an attempt already paid without one."""
+    return (
+        attempt.status is AttemptStatus.paid
+        and attempt.receipt_number is None
+        and payment.status is GatewayPaymentStatus.completed
+        and bool(payment.receipt_number)
+    )
 
 
 def publish(session: AsyncSession, redis: Redis, attempt: PaymentAttempt) -> None:

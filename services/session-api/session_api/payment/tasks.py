@@ -1,7 +1,8 @@
-"""Attempts whose events are overdue are read back from the gateway.
+"""Attempts whose events look overdue are read back from the gateway.
 
-The gateway retries its events for days, so this is a safety net for a receiver that was
-misconfigured or down for longer, not the normal path.
+The gateway retries its events for days, so for a status this is a safety net (a receiver that was
+misconfigured or down for longer). It is the normal path for a receipt that arrived after the
+payment settled on a status query: the gateway records it without sending an event.
 """
 
 from __future__ import annotations
@@ -26,14 +27,16 @@ REFRESH_BATCH = 50
 
 @registry.task("payment.refresh_stale_attempts", max_tries=1, timeout_s=120)
 async def refresh_stale_attempts(ctx: dict[str, Any]) -> int:
-    """Read back from the gateway every attempt still processing after `STALE_ATTEMPT_AFTER_S`;
-    returns how many changed."""
+    """Read back from the gateway every attempt still processing after `STALE_ATTEMPT_AFTER_S`
+    or paid without a receipt after `RECEIPT_BACKFILL_AFTER_S`; returns how many changed."""
     settings: Settings = ctx["settings"]
     gateway: GatewayClient = ctx["gateway"]
-    cutoff = datetime.now(UTC) - timedelta(seconds=settings.STALE_ATTEMPT_AFTER_S)
+    now = datetime.now(UTC)
     async with task_session(ctx) as session:
-        stale = await AttemptRepository(session).stale_processing(
-            older_than=cutoff, limit=REFRESH_BATCH
+        stale = await AttemptRepository(session).needing_refresh(
+            processing_before=now - timedelta(seconds=settings.STALE_ATTEMPT_AFTER_S),
+            receiptless_before=now - timedelta(seconds=settings.RECEIPT_BACKFILL_AFTER_S),
+            limit=REFRESH_BATCH,
         )
         payment_ids = [attempt.gateway_payment_id for attempt in stale]
     changed = 0

@@ -184,7 +184,7 @@ async def record_payment(
         amount=attempt.amount,
         kind=LedgerEntryKind.deposit,
         entry_key=payment_entry_key(attempt.gateway_payment_id),
-        description=f"M-Pesa deposit {attempt.receipt_number}",
+        description=f"M-Pesa deposit{payment_service.receipt_note(attempt)}",
         reference_type=PayableType.deposit.value,
         reference_id=deposit.id,
         receipt_number=attempt.receipt_number,
@@ -196,8 +196,8 @@ async def record_payment(
             user_id=deposit.user_id,
             kind="deposit.credited",
             title="Deposit received",
-            body=f"KES {attempt.amount:,} was added to your wallet "
-            f"(M-Pesa receipt {attempt.receipt_number}).",
+            body=f"KES {attempt.amount:,} was added to your wallet"
+            f"{payment_service.receipt_note(attempt)}.",
             data={"deposit_id": str(deposit.id), "receipt_number": attempt.receipt_number},
         )
 

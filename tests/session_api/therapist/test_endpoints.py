@@ -4,7 +4,7 @@ import httpx
 import pytest
 
 from session_api.models import UserRole
-from tests.session_api.conftest import PASSWORD, MakeAccount
+from tests.session_api.conftest import PASSWORD, MakeAccount, future
 
 
 class TestCreateTherapist:
@@ -97,3 +97,64 @@ class TestListTherapists:
 
         assert response.status_code == 422
         assert next(iter(params)) in response.json()["detail"]
+
+
+class TestUpdateMyProfile:
+    async def test_a_new_rate_prices_new_bookings_only(
+        self, api: httpx.AsyncClient, account: MakeAccount
+    ) -> None:
+        therapist = await account(role=UserRole.therapist, rate=2_000)
+        client = await account()
+        before = await api.post(
+            "/v1/bookings",
+            json={"therapist_id": therapist.id, "scheduled_at": future(2)},
+            headers=client.headers,
+        )
+
+        updated = await api.patch(
+            "/v1/therapists/me",
+            json={"session_rate": 3_000, "specialties": ["Grief"]},
+            headers=therapist.headers,
+        )
+        after = await api.post(
+            "/v1/bookings",
+            json={"therapist_id": therapist.id, "scheduled_at": future(4)},
+            headers=client.headers,
+        )
+        old = await api.get(f"/v1/bookings/{before.json()['id']}", headers=client.headers)
+
+        assert updated.status_code == 200, updated.text
+        assert (updated.json()["session_rate"], updated.json()["specialties"]) == (3_000, ["grief"])
+        assert old.json()["price"] == 2_000
+        assert after.json()["price"] == 3_000
+
+    async def test_not_accepting_clients_refuses_new_bookings(
+        self, api: httpx.AsyncClient, account: MakeAccount
+    ) -> None:
+        therapist = await account(role=UserRole.therapist)
+        client = await account()
+        await api.patch(
+            "/v1/therapists/me", json={"is_accepting_clients": False}, headers=therapist.headers
+        )
+
+        response = await api.post(
+            "/v1/bookings",
+            json={"therapist_id": therapist.id, "scheduled_at": future()},
+            headers=client.headers,
+        )
+        listed = (await api.get("/v1/therapists")).json()
+
+        assert response.status_code == 400
+        assert "not taking new clients" in response.json()["detail"]
+        assert therapist.id not in [t["id"] for t in listed["items"]]
+
+    async def test_only_therapists_have_a_profile(
+        self, api: httpx.AsyncClient, account: MakeAccount
+    ) -> None:
+        client = await account()
+
+        response = await api.patch(
+            "/v1/therapists/me", json={"session_rate": 100}, headers=client.headers
+        )
+
+        assert response.status_code == 403

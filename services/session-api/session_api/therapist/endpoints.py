@@ -5,13 +5,18 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, status
 
-from session_api.auth.dependencies import CurrentAdmin
+from session_api.auth.dependencies import CurrentAdmin, CurrentTherapist
 from session_api.auth.exceptions import NotAuthenticated, RoleRequired
 from session_api.deps import SessionDep, SettingsDep
 from session_api.pagination import Page, PageDep, paginate
 from session_api.therapist import service as therapist_service
 from session_api.therapist.exceptions import InvalidSessionRate, TherapistNotFound
-from session_api.therapist.schemas import TherapistAccount, TherapistCreate, TherapistOut
+from session_api.therapist.schemas import (
+    TherapistAccount,
+    TherapistCreate,
+    TherapistOut,
+    TherapistUpdate,
+)
 from session_api.user.exceptions import EmailTaken
 from shared.errors import responses
 
@@ -33,6 +38,21 @@ async def list_therapists(
     return await paginate(
         session, statement, page, TherapistOut, build=lambda row: TherapistOut.of(row[0], row[1])
     )
+
+
+@router.patch(
+    "/v1/therapists/me",
+    response_model=TherapistOut,
+    responses=responses(NotAuthenticated, RoleRequired, InvalidSessionRate),
+)
+async def update_my_profile(
+    body: TherapistUpdate, therapist: CurrentTherapist, session: SessionDep, settings: SettingsDep
+) -> TherapistOut:
+    """Change your rate, bio, specialties or whether you take new clients."""
+    user, profile = await therapist_service.update_profile(
+        session, settings, therapist=therapist, request=body
+    )
+    return TherapistOut.of(user, profile)
 
 
 @router.get(

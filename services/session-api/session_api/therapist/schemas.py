@@ -9,6 +9,13 @@ from session_api.models import TherapistProfile, User
 from session_api.validation import Email, KenyanPhone, WholeKes
 
 
+def tidy_specialties(value: list[str]) -> list[str]:
+    tidy = [item.strip().lower() for item in value]
+    if any(not item or len(item) > 60 for item in tidy):
+        raise ValueError("each specialty is 1 to 60 characters")
+    return sorted(set(tidy))
+
+
 class TherapistOut(BaseModel):
     id: uuid.UUID
     full_name: str
@@ -42,13 +49,24 @@ class TherapistCreate(BaseModel):
     @field_validator("specialties")
     @classmethod
     def _tidy(cls, value: list[str]) -> list[str]:
-        tidy = [item.strip().lower() for item in value]
-        if any(not item or len(item) > 60 for item in tidy):
-            raise ValueError("each specialty is 1 to 60 characters")
-        return sorted(set(tidy))
+        return tidy_specialties(value)
 
 
 class TherapistAccount(TherapistOut):
     """What an admin gets back on creating a therapist."""
 
     email: str
+
+
+class TherapistUpdate(BaseModel):
+    """Only the fields given change."""
+
+    session_rate: WholeKes | None = None
+    bio: str | None = Field(default=None, max_length=2000)
+    specialties: list[str] | None = Field(default=None, max_length=20)
+    is_accepting_clients: bool | None = None
+
+    @field_validator("specialties")
+    @classmethod
+    def _tidy(cls, value: list[str] | None) -> list[str] | None:
+        return tidy_specialties(value) if value is not None else None

@@ -10,18 +10,14 @@ from session_api.config import Settings
 from session_api.models import TherapistProfile, User, UserRole
 from session_api.therapist.exceptions import InvalidSessionRate, TherapistNotFound
 from session_api.therapist.repository import TherapistRepository
-from session_api.therapist.schemas import TherapistCreate
+from session_api.therapist.schemas import TherapistCreate, TherapistUpdate
 from session_api.user import service as user_service
 
 
 async def create_therapist(
     session: AsyncSession, settings: Settings, *, request: TherapistCreate
 ) -> tuple[User, TherapistProfile]:
-    if not settings.PAYMENT_MIN_KES <= request.session_rate <= settings.PAYMENT_MAX_KES:
-        raise InvalidSessionRate(
-            f"session_rate: between {settings.PAYMENT_MIN_KES} and {settings.PAYMENT_MAX_KES} KES, "
-            "the range one M-Pesa payment can carry"
-        )
+    _check_rate(settings, request.session_rate)
     user = await user_service.create_user(
         session,
         email=request.email,
@@ -39,6 +35,28 @@ async def create_therapist(
             is_accepting_clients=True,
         )
     )
+    return user, profile
+
+
+def _check_rate(settings: Settings, rate: int) -> None:
+    if not settings.PAYMENT_MIN_KES <= rate <= settings.PAYMENT_MAX_KES:
+        raise InvalidSessionRate(
+            f"session_rate: between {settings.PAYMENT_MIN_KES} and {settings.PAYMENT_MAX_KES} KES, "
+            "the range one M-Pesa payment can carry"
+        )
+
+
+async def update_profile(
+    session: AsyncSession, settings: Settings, *, therapist: User, request: TherapistUpdate
+) -> tuple[User, TherapistProfile]:
+    """Change a therapist's own profile. Bookings already made keep the price they were made at."""
+    user, profile = await get_therapist(session, therapist.id)
+    changes = request.model_dump(exclude_unset=True, exclude_none=True)
+    if "session_rate" in changes:
+        _check_rate(settings, changes["session_rate"])
+    for name, value in changes.items():
+        setattr(profile, name, value)
+    await session.flush()
     return user, profile
 
 

@@ -23,7 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from daraja_simulator.config import Settings as SimulatorSettings
 from daraja_simulator.main import create_app as create_simulator
-from payment_gateway.config import QUEUE_NAME, Settings, WebhookEndpoint
+from payment_gateway.config import Settings, WebhookEndpoint
 from payment_gateway.main import create_app as create_gateway
 from payment_gateway.webhook import signing
 from payment_gateway.worker import worker_settings
@@ -142,10 +142,13 @@ class RunningWorker:
 
     async def kill(self) -> None:
         """Stop abruptly, as a killed process would: running jobs are cut off."""
-        self.worker.main_task and self.worker.main_task.cancel()
+        self.task.cancel()
+        if self.worker.main_task is not None:
+            self.worker.main_task.cancel()
         for job in list(self.worker.tasks.values()):
             job.cancel()
         await asyncio.gather(self.task, *self.worker.tasks.values(), return_exceptions=True)
+        self.worker.tasks.clear()
         if self.worker.on_shutdown is not None:
             await self.worker.on_shutdown(self.worker.ctx)
         await self.worker.pool.aclose(close_connection_pool=True)
@@ -156,7 +159,7 @@ async def start_worker(settings: Settings) -> RunningWorker:
     worker = Worker(
         functions=cls.functions,
         cron_jobs=cls.cron_jobs,
-        queue_name=QUEUE_NAME,
+        queue_name=settings.queue_name,
         redis_settings=cls.redis_settings,
         on_startup=cls.on_startup,
         on_shutdown=cls.on_shutdown,
@@ -167,6 +170,13 @@ async def start_worker(settings: Settings) -> RunningWorker:
         log_results=False,
     )
     task = asyncio.create_task(worker.async_run())
+
+    async def started() -> bool:
+        if task.done():
+            task.result()
+        return "webhook_http" in worker.ctx
+
+    await wait_until(started, within=10, what="the worker to start")
     return RunningWorker(worker=worker, task=task)
 
 
@@ -181,7 +191,14 @@ class Stack:
     simulator: httpx.AsyncClient
     receiver: EventReceiver
     engine: AsyncEngine
+    app: FastAPI
     worker: RunningWorker | None = None
+
+    def client_from(self, address: str) -> httpx.AsyncClient:
+        """Talk to the running gateway in-process as if from `address` (the served app's
+        uvicorn would rewrite the peer from X-Forwarded-For on loopback)."""
+        transport = httpx.ASGITransport(app=self.app, client=(address, 40_000))
+        return httpx.AsyncClient(transport=transport, base_url=self.gateway_url)
 
     @staticmethod
     def phone(behaviour: str = "100") -> str:
@@ -247,6 +264,13 @@ class Stack:
         body: dict[str, Any] = response.json()
         return body
 
+    async def pushes(self, phone: str) -> list[dict[str, Any]]:
+        """The STK pushes the simulator received for `phone` (any accepted spelling)."""
+        number = "254" + phone.replace(" ", "").replace("-", "")[-9:]
+        return [
+            p for p in await self.sim_requests("stk_push") if p["body"].get("PhoneNumber") == number
+        ]
+
     async def sim_requests(self, api: str) -> list[dict[str, Any]]:
         response = await self.simulator.get("/simulator/requests", params={"api": api})
         assert response.status_code == 200, response.text
@@ -264,7 +288,7 @@ class Stack:
         assert response.status_code == 204, response.text
 
     async def scalar(self, sql: str, **params: Any) -> Any:
-        async with self.engine.connect() as connection:
+        async with self.engine.begin() as connection:
             return (await connection.execute(text(sql), params)).scalar()
 
     async def start_worker(self) -> RunningWorker:
@@ -292,55 +316,80 @@ GATEWAY_DEFAULTS: dict[str, Any] = {
 StackFactory = Callable[..., contextlib.AbstractAsyncContextManager[Stack]]
 
 
+@contextlib.asynccontextmanager
+async def running_stack(
+    db_engine: AsyncEngine,
+    *,
+    simulator: dict[str, Any] | None = None,
+    gateway: dict[str, Any] | None = None,
+    worker: bool = True,
+) -> AsyncIterator[Stack]:
+    receiver = EventReceiver(secret=RECEIVER_SECRET)
+    sim_settings = SimulatorSettings(**{**SIMULATOR_DEFAULTS, **(simulator or {})})
+    async with (
+        serve_app(create_simulator(sim_settings)) as simulator_url,
+        serve_app(receiver.app()) as receiver_url,
+    ):
+        settings = Settings(
+            **{
+                **GATEWAY_DEFAULTS,
+                # Its own queue and token key: stacks never consume each other's jobs.
+                "REDIS_NAMESPACE": f"test-{uuid.uuid4().hex[:8]}",
+                "DARAJA_BASE_URL": simulator_url,
+                "WEBHOOK_ENDPOINTS": [
+                    WebhookEndpoint(url=f"{receiver_url}/events", secret=RECEIVER_SECRET)
+                ],
+                **(gateway or {}),
+            }
+        )
+        app = create_gateway(settings)
+        async with serve_app(app) as gateway_url:
+            # The callback URL needs the port the gateway was just given.
+            settings.PUBLIC_BASE_URL = gateway_url
+            async with (
+                httpx.AsyncClient(base_url=gateway_url, timeout=30) as client,
+                httpx.AsyncClient(base_url=simulator_url, timeout=30) as sim_client,
+            ):
+                stack = Stack(
+                    settings=settings,
+                    gateway_url=gateway_url,
+                    simulator_url=simulator_url,
+                    client=client,
+                    simulator=sim_client,
+                    receiver=receiver,
+                    engine=db_engine,
+                    app=app,
+                )
+                if worker:
+                    await stack.start_worker()
+                try:
+                    yield stack
+                finally:
+                    if stack.worker is not None:
+                        await stack.worker.kill()
+
+
+@pytest.fixture(scope="session")
+async def shared_stack(db_engine: AsyncEngine) -> AsyncIterator[Stack]:
+    async with running_stack(db_engine) as stack:
+        yield stack
+
+
+@pytest.fixture
+async def stack(shared_stack: Stack) -> AsyncIterator[Stack]:
+    """The default stack, shared by the tests that need nothing special (starting one costs a
+    second): such tests use fresh phones and look only at their own payments."""
+    yield shared_stack
+    shared_stack.receiver.down = False
+    await shared_stack.clear_faults()
+
+
 @pytest.fixture
 def make_stack(clean_database: None, redis_client: Redis, db_engine: AsyncEngine) -> StackFactory:
-    """`async with make_stack(simulator={...}, gateway={...}, worker=True) as stack:`"""
+    """A stack of its own, on an empty database:
+    `async with make_stack(simulator={...}, gateway={...}, worker=True) as stack:`"""
 
-    @contextlib.asynccontextmanager
-    async def factory(
-        *,
-        simulator: dict[str, Any] | None = None,
-        gateway: dict[str, Any] | None = None,
-        worker: bool = True,
-    ) -> AsyncIterator[Stack]:
-        receiver = EventReceiver(secret=RECEIVER_SECRET)
-        sim_settings = SimulatorSettings(**{**SIMULATOR_DEFAULTS, **(simulator or {})})
-        async with (
-            serve_app(create_simulator(sim_settings)) as simulator_url,
-            serve_app(receiver.app()) as receiver_url,
-        ):
-            settings = Settings(
-                **{
-                    **GATEWAY_DEFAULTS,
-                    "DARAJA_BASE_URL": simulator_url,
-                    "WEBHOOK_ENDPOINTS": [
-                        WebhookEndpoint(url=f"{receiver_url}/events", secret=RECEIVER_SECRET)
-                    ],
-                    **(gateway or {}),
-                }
-            )
-            async with serve_app(create_gateway(settings)) as gateway_url:
-                # The callback URL needs the port the gateway was just given.
-                settings.PUBLIC_BASE_URL = gateway_url
-                async with (
-                    httpx.AsyncClient(base_url=gateway_url, timeout=30) as client,
-                    httpx.AsyncClient(base_url=simulator_url, timeout=30) as sim_client,
-                ):
-                    stack = Stack(
-                        settings=settings,
-                        gateway_url=gateway_url,
-                        simulator_url=simulator_url,
-                        client=client,
-                        simulator=sim_client,
-                        receiver=receiver,
-                        engine=db_engine,
-                    )
-                    if worker:
-                        await stack.start_worker()
-                    try:
-                        yield stack
-                    finally:
-                        if stack.worker is not None:
-                            await stack.worker.kill()
+    def factory(**options: Any) -> contextlib.AbstractAsyncContextManager[Stack]:
+        return running_stack(db_engine, **options)
 
     return factory

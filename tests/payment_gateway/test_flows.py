@@ -8,10 +8,6 @@ from typing import Any
 
 import pytest
 
-# A short polling schedule for behaviours that need polling to run out (seconds before the
-# gateway's TIME_SCALE of 0.01).
-SHORT_POLLS = {"POLL_SCHEDULE_S": [5, 5, 5]}
-
 
 @dataclass(frozen=True)
 class Expected:
@@ -21,7 +17,6 @@ class Expected:
     result_code: str | None
     receipt: bool
     events: list[str]
-    gateway: dict[str, Any] | None = None
 
 
 BEHAVIOURS = [
@@ -46,97 +41,104 @@ BEHAVIOURS = [
         "007", "timeout", "prompt_expired", "1019", False, ["payment.sent", "payment.timeout"]
     ),
     Expected("009", "completed", None, "0", True, ["payment.sent", "payment.completed"]),
-    Expected(
-        "010",
-        "timeout",
-        "no_response",
-        None,
-        False,
-        ["payment.sent", "payment.timeout"],
-        SHORT_POLLS,
-    ),
 ]
 
 
 @pytest.mark.parametrize("expected", BEHAVIOURS, ids=[b.code for b in BEHAVIOURS])
-async def test_behaviour_ends_right(make_stack: Any, expected: Expected) -> None:
-    async with make_stack(gateway=expected.gateway) as stack:
-        response = await stack.pay(stack.phone(expected.code), 150)
-        assert response.status_code == 201, response.text
-        created = response.json()
-        # A fast customer's callback may beat the push's own answer; either way `sent` came first.
-        assert created["status"] in ("sent", expected.status)
-        assert created["checkout_request_id"].startswith("ws_CO_")
+async def test_behaviour_ends_right(stack: Any, expected: Expected) -> None:
+    await check_behaviour(stack, expected)
 
-        final_type = expected.events[-1]
-        await stack.receiver.wait_for(created["id"], final_type)
-        payment = await stack.payment(created["id"])
-        assert payment["status"] == expected.status
-        assert payment["reason"] == expected.reason
-        assert payment["result_code"] == expected.result_code
-        assert payment["customer_message"]
-        checkout = await stack.checkout(created["checkout_request_id"])
-        if expected.receipt:
-            assert payment["receipt_number"] == checkout["receipt"]
-        else:
-            assert payment["receipt_number"] is None
 
-        events = stack.receiver.for_payment(created["id"])
-        assert [e["type"] for e in events] == expected.events
-        assert [e["sequence"] for e in events] == [1, 2]
-        assert len({r.webhook_id for r in stack.receiver.events}) == len(stack.receiver.events)
-        assert stack.receiver.rejected == 0
-        assert events[-1]["data"] == payment
-        assert events[0]["id"] == stack.receiver.events[0].webhook_id
+async def test_never_answered_times_out_when_polling_runs_out(make_stack: Any) -> None:
+    # `010`: no callback, and every query says "being processed".
+    async with make_stack(gateway={"POLL_SCHEDULE_S": [5, 5, 5]}) as stack:
+        await check_behaviour(
+            stack,
+            Expected(
+                "010", "timeout", "no_response", None, False, ["payment.sent", "payment.timeout"]
+            ),
+        )
+        payment_id = stack.receiver.events[0].event["data"]["id"]
+        timeline = await stack.events(payment_id)
+        assert (timeline[-1]["source"], timeline[-1]["detail"]["polls"]) == ("query", 3)
 
-        timeline = await stack.events(created["id"])
-        assert [(t["from_status"], t["to_status"]) for t in timeline][:3] == [
-            (None, "pending"),
-            ("pending", "sent"),
-            ("sent", expected.status),
+
+async def check_behaviour(stack: Any, expected: Expected) -> None:
+    response = await stack.pay(stack.phone(expected.code), 150)
+    assert response.status_code == 201, response.text
+    created = response.json()
+    # A fast customer's callback may beat the push's own answer; either way `sent` came first.
+    assert created["status"] in ("sent", expected.status)
+    assert created["checkout_request_id"].startswith("ws_CO_")
+
+    final_type = expected.events[-1]
+    await stack.receiver.wait_for(created["id"], final_type)
+    payment = await stack.payment(created["id"])
+    assert payment["status"] == expected.status
+    assert payment["reason"] == expected.reason
+    assert payment["result_code"] == expected.result_code
+    assert payment["customer_message"]
+    checkout = await stack.checkout(created["checkout_request_id"])
+    if expected.receipt:
+        assert payment["receipt_number"] == checkout["receipt"]
+    else:
+        assert payment["receipt_number"] is None
+
+    events = stack.receiver.for_payment(created["id"])
+    assert [e["type"] for e in events] == expected.events
+    assert [e["sequence"] for e in events] == [1, 2]
+    ids = [r.webhook_id for r in stack.receiver.events if r.event["data"]["id"] == created["id"]]
+    assert len(set(ids)) == len(ids) == 2
+    assert [e["id"] for e in events] == ids
+    assert stack.receiver.rejected == 0
+    assert events[-1]["data"] == payment
+
+    timeline = await stack.events(created["id"])
+    assert [(t["from_status"], t["to_status"]) for t in timeline][:3] == [
+        (None, "pending"),
+        ("pending", "sent"),
+        ("sent", expected.status),
+    ]
+
+
+async def test_triplicate_callback_makes_one_transition(stack: Any) -> None:
+    created = (await stack.pay(stack.phone("006"), 200)).json()
+    await stack.receiver.wait_for(created["id"], "payment.completed")
+
+    async def three_deliveries() -> bool:
+        response = await stack.simulator.get("/simulator/callbacks")
+        deliveries = [
+            a
+            for a in response.json()["attempts"]
+            if a["reference"] == created["checkout_request_id"] and a["delivered"]
         ]
+        return len(deliveries) == 3
+
+    await stack.until(three_deliveries, what="the simulator's three callback deliveries")
+    transitions = [
+        t for t in await stack.events(created["id"]) if t["from_status"] != t["to_status"]
+    ]
+    assert [t["to_status"] for t in transitions] == ["pending", "sent", "completed"]
+    assert stack.receiver.types(created["id"]) == ["payment.sent", "payment.completed"]
+    stored = await stack.scalar(
+        "SELECT count(*) FROM gateway.callback_inbox WHERE payment_id = :id",
+        id=created["id"],
+    )
+    assert stored == 1  # identical resends collide on the dedupe key
 
 
-async def test_triplicate_callback_makes_one_transition(make_stack: Any) -> None:
-    async with make_stack() as stack:
-        created = (await stack.pay(stack.phone("006"), 200)).json()
-        await stack.receiver.wait_for(created["id"], "payment.completed")
-
-        async def three_deliveries() -> bool:
-            response = await stack.simulator.get("/simulator/callbacks")
-            deliveries = [
-                a
-                for a in response.json()["attempts"]
-                if a["reference"] == created["checkout_request_id"] and a["delivered"]
-            ]
-            return len(deliveries) == 3
-
-        await stack.until(three_deliveries, what="the simulator's three callback deliveries")
-        transitions = [
-            t for t in await stack.events(created["id"]) if t["from_status"] != t["to_status"]
-        ]
-        assert [t["to_status"] for t in transitions] == ["pending", "sent", "completed"]
-        assert stack.receiver.types(created["id"]) == ["payment.sent", "payment.completed"]
-        stored = await stack.scalar(
+async def test_lost_callback_is_settled_by_polling(stack: Any) -> None:
+    created = (await stack.pay(stack.phone("005"), 300)).json()
+    await stack.receiver.wait_for(created["id"], "payment.completed")
+    timeline = await stack.events(created["id"])
+    assert timeline[-1]["source"] == "query"
+    assert (
+        await stack.scalar(
             "SELECT count(*) FROM gateway.callback_inbox WHERE payment_id = :id",
             id=created["id"],
         )
-        assert stored == 1  # identical resends collide on the dedupe key
-
-
-async def test_lost_callback_is_settled_by_polling(make_stack: Any) -> None:
-    async with make_stack() as stack:
-        created = (await stack.pay(stack.phone("005"), 300)).json()
-        await stack.receiver.wait_for(created["id"], "payment.completed")
-        timeline = await stack.events(created["id"])
-        assert timeline[-1]["source"] == "query"
-        assert (
-            await stack.scalar(
-                "SELECT count(*) FROM gateway.callback_inbox WHERE payment_id = :id",
-                id=created["id"],
-            )
-            == 0
-        )
+        == 0
+    )
 
 
 async def test_late_callback_after_timeout_is_a_late_success(make_stack: Any) -> None:
@@ -171,19 +173,22 @@ async def test_late_callback_after_timeout_is_a_late_success(make_stack: Any) ->
         assert "gateway_late_successes_total" in metrics
 
 
-async def test_contradicting_query_leaves_completed(make_stack: Any) -> None:
-    async with make_stack() as stack:
-        created = (await stack.pay(stack.phone("009"), 500)).json()
-        await stack.receiver.wait_for(created["id"], "payment.completed")
-        response = await stack.client.post(
-            f"/v1/payments/{created['id']}/refresh",
-            headers={"Authorization": f"Bearer {stack.settings.API_KEYS[0].get_secret_value()}"},
-        )
-        assert response.status_code == 200, response.text
-        assert response.json()["status"] == "completed"
-        queries = await stack.sim_requests("stk_query")
-        assert queries, "the refresh asked Daraja"
-        timeline = await stack.events(created["id"])
-        assert timeline[-1]["reason"] == "contradiction_ignored"
-        assert timeline[-1]["detail"]["says"] == "1032"
-        assert stack.receiver.types(created["id"]) == ["payment.sent", "payment.completed"]
+async def test_contradicting_query_leaves_completed(stack: Any) -> None:
+    created = (await stack.pay(stack.phone("009"), 500)).json()
+    await stack.receiver.wait_for(created["id"], "payment.completed")
+    response = await stack.client.post(
+        f"/v1/payments/{created['id']}/refresh",
+        headers={"Authorization": f"Bearer {stack.settings.API_KEYS[0].get_secret_value()}"},
+    )
+    assert response.status_code == 200, response.text
+    assert response.json()["status"] == "completed"
+    queries = [
+        q
+        for q in await stack.sim_requests("stk_query")
+        if q["body"]["CheckoutRequestID"] == created["checkout_request_id"]
+    ]
+    assert queries, "the refresh asked Daraja"
+    timeline = await stack.events(created["id"])
+    assert timeline[-1]["reason"] == "contradiction_ignored"
+    assert timeline[-1]["detail"]["says"] == "1032"
+    assert stack.receiver.types(created["id"]) == ["payment.sent", "payment.completed"]

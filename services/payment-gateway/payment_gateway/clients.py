@@ -24,6 +24,7 @@ def daraja_config(settings: Settings) -> DarajaConfig:
         token_refresh_margin_s=int(settings.DARAJA_TOKEN_REFRESH_MARGIN_S),
         query_max_retries=settings.DARAJA_QUERY_MAX_RETRIES,
         query_rate_per_second=settings.DARAJA_QUERY_RATE_PER_SECOND,
+        redis_key_prefix=f"{settings.REDIS_NAMESPACE}:daraja",
     )
 
 

@@ -13,8 +13,6 @@ from pydantic_settings import NoDecode, SettingsConfigDict
 
 from shared.settings import BaseServiceSettings
 
-QUEUE_NAME = "arq:gateway"
-
 # Safaricom's public sandbox passkey for shortcode 174379 (see the Daraja reference, §7).
 SANDBOX_PASSKEY = "bfb279f9aa9bdbcf158e97dd71a467cd2e0c893059b10f78e6b72ada1ed2c919"
 # The secret `make run` gives session-api too; refused outside development.
@@ -123,6 +121,10 @@ class Settings(BaseServiceSettings):
     WEBHOOK_RETRY_CAP_S: float = 6 * 3600.0
     WEBHOOK_MAX_AGE_H: float = 72.0
 
+    # Prefix of every Redis key this deployment uses (its arq queue, the shared Daraja token,
+    # rate limits), so two deployments can share one Redis.
+    REDIS_NAMESPACE: str = Field(default="gateway", pattern=r"^[a-z0-9_\-]+$")
+
     TIME_SCALE: float = Field(default=1.0, gt=0)
     STATS_REFRESH_S: float = 15.0
     WORKER_METRICS_PORT: int = 0
@@ -176,6 +178,10 @@ class Settings(BaseServiceSettings):
                     f"{self.ENVIRONMENT.value}: set GATEWAY_WEBHOOK_ENDPOINTS secrets for {dev}"
                 )
         return self
+
+    @property
+    def queue_name(self) -> str:
+        return f"arq:{self.REDIS_NAMESPACE}"
 
     @property
     def party_b(self) -> str:

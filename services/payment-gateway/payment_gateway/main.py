@@ -12,7 +12,7 @@ from fastapi import FastAPI
 from payment_gateway import __doc__ as description
 from payment_gateway import clients, stats
 from payment_gateway.callback.endpoints import router as callback_router
-from payment_gateway.config import QUEUE_NAME, Settings
+from payment_gateway.config import Settings
 from payment_gateway.config import settings as default_settings
 from payment_gateway.payment.endpoints import router as payment_router
 from shared.app import create_base_app, infrastructure
@@ -24,12 +24,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        async with infrastructure(app, settings, queue_name=QUEUE_NAME) as infra:
+        async with infrastructure(app, settings, queue_name=settings.queue_name) as infra:
             daraja = clients.daraja_client(settings, redis=infra.redis)
             app.state.daraja = daraja
             gauges = asyncio.create_task(
                 stats.refresh_forever(
-                    infra.sessionmaker, infra.redis, every_s=settings.STATS_REFRESH_S
+                    infra.sessionmaker,
+                    infra.redis,
+                    queue_name=settings.queue_name,
+                    every_s=settings.STATS_REFRESH_S,
                 )
             )
             try:

@@ -10,7 +10,7 @@ from prometheus_client import start_http_server
 
 from payment_gateway import clients
 from payment_gateway.callback import tasks as callback_tasks
-from payment_gateway.config import QUEUE_NAME, Settings, settings
+from payment_gateway.config import Settings, settings
 from payment_gateway.idempotency import tasks as idempotency_tasks
 from payment_gateway.payment import tasks as payment_tasks
 from payment_gateway.tasks import registry
@@ -62,7 +62,7 @@ def worker_settings(settings: Settings) -> type:
     worker = build_worker_settings(
         settings,
         registry=registry,
-        queue_name=QUEUE_NAME,
+        queue_name=settings.queue_name,
         cron_jobs=[sweep_cron(settings)],
         on_startup=startup,
         on_shutdown=shutdown,

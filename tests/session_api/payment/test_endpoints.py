@@ -73,6 +73,11 @@ class TestPayBooking:
             assert polled.status_code == 200
             assert polled.json()["status"] == "paid"
             assert polled.json()["receipt_number"] == "SGH4TQ7XK2"
+        # Properties 25 and 62 (004): the therapist is told, with the receipt.
+        told = (await api.get("/v1/notifications", headers=therapist.headers)).json()["items"]
+        paid_note = next(n for n in told if n["kind"] == "booking.paid")
+        assert paid_note["data"]["receipt_number"] == "SGH4TQ7XK2"
+        assert "SGH4TQ7XK2" in paid_note["body"]
 
 
 async def pay(api: httpx.AsyncClient, booking_id: str, payer: Account) -> httpx.Response:
@@ -105,6 +110,11 @@ class TestRetries:
         assert polled["customer_message"] == "You cancelled the M-Pesa prompt."
         assert polled["can_retry"] is True
         assert "try again" in polled["retry_hint"]
+        # Property 63 (004): the client is told why, in the app.
+        told = (await api.get("/v1/notifications", headers=client.headers)).json()["items"]
+        failed_note = next(n for n in told if n["kind"] == "payment.failed")
+        assert failed_note["data"]["reason"] == "customer_cancelled"
+        assert "You cancelled the M-Pesa prompt." in failed_note["body"]
 
         retry = await pay(api, booking["id"], client)
         assert retry.status_code == 201, retry.text

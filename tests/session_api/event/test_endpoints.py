@@ -70,7 +70,8 @@ class TestSignature:
         elif tamper == "old timestamp":
             headers, body = signed(event, timestamp=now - 301)
         elif tamper == "future timestamp":
-            headers, body = signed(event, timestamp=now + 301)
+            # Time passes before the check: keep well clear of the edge on this side.
+            headers, body = signed(event, timestamp=now + 330)
         else:
             headers, body = signed(event)
             del headers["webhook-signature"]

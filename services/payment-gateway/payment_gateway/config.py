@@ -16,7 +16,7 @@ from shared.settings import BaseServiceSettings
 # Safaricom's public sandbox passkey for shortcode 174379 (see the Daraja reference, §7).
 SANDBOX_PASSKEY = "bfb279f9aa9bdbcf158e97dd71a467cd2e0c893059b10f78e6b72ada1ed2c919"
 # The secret `make run` gives session-api too; refused outside development.
-DEV_WEBHOOK_SECRET = "whsec_ZGV2LW9ubHktc2Vzc2lvbi1hcGktd2ViaG9vay1rZXkh"  # noqa: S105
+DEV_WEBHOOK_SECRET = "whsec_ZGV2LXNlc3Npb24tYXBpLXdlYmhvb2stc2VjcmV0"  # noqa: S105
 DEV_WEBHOOK_URL = "http://127.0.0.1:8000/internal/payment-events"
 
 
@@ -110,6 +110,7 @@ class Settings(BaseServiceSettings):
     CALLBACK_ALLOWED_CIDRS: Annotated[list[str], NoDecode] = Field(default_factory=list)
     TRUSTED_PROXY_HOPS: int = Field(default=0, ge=0)
     CALLBACK_MAX_BYTES: int = 65_536
+    CALLBACK_STORE_POOL_SIZE: int = Field(default=10, ge=1)
 
     WEBHOOK_ENDPOINTS: list[WebhookEndpoint] = Field(
         default_factory=lambda: [
@@ -129,6 +130,8 @@ class Settings(BaseServiceSettings):
     STATS_REFRESH_S: float = 15.0
     WORKER_METRICS_PORT: int = 0
     WORKER_MAX_JOBS: int = 20
+    # How often an idle worker looks for due jobs: bounds how long a stored callback waits.
+    WORKER_POLL_DELAY_S: float = Field(default=0.05, gt=0)
 
     @field_validator("API_KEYS", "CALLBACK_ALLOWED_CIDRS", mode="before")
     @classmethod

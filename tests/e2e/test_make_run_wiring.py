@@ -1,0 +1,36 @@
+"""`make run` starts every service on its defaults: those defaults must point at each other."""
+
+from urllib.parse import urlsplit
+
+from daraja_simulator.config import Settings as SimulatorSettings
+from payment_gateway.config import Settings as GatewaySettings
+from session_api.config import Settings as SessionSettings
+
+
+class TestDevelopmentDefaultsAgree:
+    def test_gateway_calls_the_simulator_with_an_app_and_shortcode_it_knows(self) -> None:
+        gateway, simulator = GatewaySettings(), SimulatorSettings()
+        assert urlsplit(gateway.DARAJA_BASE_URL).port == simulator.PORT
+        apps = {(a.consumer_key, a.consumer_secret) for a in simulator.APPS}
+        assert (
+            gateway.DARAJA_CONSUMER_KEY.get_secret_value(),
+            gateway.DARAJA_CONSUMER_SECRET.get_secret_value(),
+        ) in apps
+        shortcode = simulator.shortcode(gateway.DARAJA_SHORTCODE)
+        assert shortcode is not None
+        assert shortcode.passkey == gateway.DARAJA_PASSKEY.get_secret_value()
+
+    def test_session_api_calls_the_gateway_with_a_key_it_accepts(self) -> None:
+        gateway, session = GatewaySettings(), SessionSettings()
+        assert urlsplit(session.GATEWAY_URL).port == gateway.PORT
+        keys = {key.get_secret_value() for key in gateway.API_KEYS}
+        assert session.GATEWAY_API_KEY.get_secret_value() in keys
+
+    def test_gateway_signs_events_with_the_secret_session_api_verifies(self) -> None:
+        gateway, session = GatewaySettings(), SessionSettings()
+        subscribers = {
+            urlsplit(endpoint.url).port: endpoint.secret.get_secret_value()
+            for endpoint in gateway.WEBHOOK_ENDPOINTS
+        }
+        assert session.PORT in subscribers
+        assert subscribers[session.PORT] == session.WEBHOOK_SECRET.get_secret_value()

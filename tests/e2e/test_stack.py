@@ -1,0 +1,207 @@
+"""The whole platform as `make run` starts it: every Procfile process as its own OS process,
+talking over loopback HTTP, driven the way the web app and a customer would drive it."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import socket
+import sys
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from redis.asyncio import Redis
+
+from session_api.config import DEV_WEBHOOK_SECRET
+from shared.devstack.supervisor import read_procfile
+
+READY_TIMEOUT_S = 60.0
+FLOW_TIMEOUT_S = 60.0
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass
+class Stack:
+    session_api: str
+    gateway: str
+    simulator: str
+    logs: Path
+
+
+async def _wait_ready(client: httpx.AsyncClient, url: str, processes: list[Any]) -> None:
+    deadline = asyncio.get_running_loop().time() + READY_TIMEOUT_S
+    while asyncio.get_running_loop().time() < deadline:
+        if any(p.returncode is not None for p in processes):
+            raise RuntimeError("a process of the stack exited during start-up")
+        try:
+            if (await client.get(f"{url}/readyz")).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        # Another process's readiness can only be polled.
+        await asyncio.sleep(0.1)
+    raise TimeoutError(f"{url} not ready within {READY_TIMEOUT_S}s")
+
+
+@pytest.fixture
+async def stack(
+    database_url: str, redis_client: Redis, clean_database: None, tmp_path: Path
+) -> AsyncIterator[Stack]:
+    ports = {"session": _free_port(), "gateway": _free_port(), "simulator": _free_port()}
+    urls = {name: f"http://127.0.0.1:{port}" for name, port in ports.items()}
+    env = {
+        **os.environ,
+        "PATH": os.pathsep.join([str(Path(sys.executable).parent), os.environ["PATH"]]),
+        "ENVIRONMENT": "development",
+        "SIMULATOR_PORT": str(ports["simulator"]),
+        "SIMULATOR_TIME_SCALE": "0.01",
+        "GATEWAY_PORT": str(ports["gateway"]),
+        "GATEWAY_DARAJA_BASE_URL": urls["simulator"],
+        "GATEWAY_PUBLIC_BASE_URL": urls["gateway"],
+        "GATEWAY_TIME_SCALE": "0.01",
+        "GATEWAY_WEBHOOK_ENDPOINTS": json.dumps(
+            [{"url": f"{urls['session']}/internal/payment-events", "secret": DEV_WEBHOOK_SECRET}]
+        ),
+        "SESSION_API_PORT": str(ports["session"]),
+        "SESSION_API_GATEWAY_URL": urls["gateway"],
+    }
+    log_file = tmp_path / "stack.log"
+    processes = []
+    with log_file.open("wb") as log:
+        for spec in read_procfile(Path("Procfile")):
+            processes.append(
+                await asyncio.create_subprocess_shell(
+                    f"exec {spec.command}",
+                    env=env,
+                    stdout=log,
+                    stderr=asyncio.subprocess.STDOUT,
+                    start_new_session=True,
+                )
+            )
+        try:
+            async with httpx.AsyncClient(timeout=5) as client:
+                for url in urls.values():
+                    await _wait_ready(client, url, processes)
+            yield Stack(urls["session"], urls["gateway"], urls["simulator"], log_file)
+        finally:
+            for process in processes:
+                if process.returncode is None:
+                    os.killpg(process.pid, signal.SIGTERM)
+            await asyncio.wait_for(asyncio.gather(*(p.wait() for p in processes)), 20)
+
+
+async def _login(
+    client: httpx.AsyncClient, stack: Stack, email: str, password: str
+) -> dict[str, str]:
+    response = await client.post(
+        f"{stack.session_api}/v1/auth/login", json={"email": email, "password": password}
+    )
+    assert response.status_code == 200, response.text
+    return {"Authorization": f"Bearer {response.json()['access_token']}"}
+
+
+async def _stream_statuses(
+    client: httpx.AsyncClient, stack: Stack, attempt_id: str, headers: dict[str, str]
+) -> list[str]:
+    statuses: list[str] = []
+    async with client.stream(
+        "GET", f"{stack.session_api}/v1/payments/{attempt_id}/stream", headers=headers
+    ) as response:
+        assert response.status_code == 200
+        async for line in response.aiter_lines():
+            if line.startswith("data:"):
+                statuses.append(json.loads(line.removeprefix("data:"))["status"])
+    return statuses
+
+
+class TestWholeStack:
+    async def test_a_booking_is_paid_through_gateway_and_simulator_and_confirmed(
+        self, stack: Stack
+    ) -> None:
+        async with httpx.AsyncClient(timeout=FLOW_TIMEOUT_S) as client:
+            client_auth = await _login(client, stack, "client@demo.test", "demo-client-pass")
+            therapist_auth = await _login(
+                client, stack, "therapist@demo.test", "demo-therapist-pass"
+            )
+            therapists = (await client.get(f"{stack.session_api}/v1/therapists")).json()["items"]
+            therapist = next(t for t in therapists if t["session_rate"] == 2500)
+
+            booking = await client.post(
+                f"{stack.session_api}/v1/bookings",
+                headers=client_auth,
+                json={
+                    "therapist_id": therapist["id"],
+                    "scheduled_at": (datetime.now(UTC) + timedelta(days=2)).isoformat(),
+                    "session_type": "individual",
+                },
+            )
+            assert booking.status_code == 201, booking.text
+            booking_id = booking.json()["id"]
+            assert booking.json()["status"] == "pending_approval"
+            approved = await client.post(
+                f"{stack.session_api}/v1/bookings/{booking_id}/approve", headers=therapist_auth
+            )
+            assert approved.json()["status"] == "approved"
+
+            attempt = await client.post(
+                f"{stack.session_api}/v1/bookings/{booking_id}/pay",
+                headers=client_auth,
+                json={"phone": "0712 345 678"},
+            )
+            assert attempt.status_code == 201, attempt.text
+            assert (
+                attempt.json()["customer_message"] == "Check your phone and enter your M-Pesa PIN"
+            )
+            statuses = await asyncio.wait_for(
+                _stream_statuses(client, stack, attempt.json()["id"], client_auth), FLOW_TIMEOUT_S
+            )
+            assert statuses[-1] == "paid", stack.logs.read_text()[-5000:]
+
+            seen_by_therapist = (
+                await client.get(
+                    f"{stack.session_api}/v1/bookings/{booking_id}", headers=therapist_auth
+                )
+            ).json()
+            assert seen_by_therapist["status"] == "confirmed"
+            receipt = seen_by_therapist["payment"]["receipt_number"]
+            assert receipt and len(receipt) == 10
+
+            # M-Pesa's own record agrees: one transaction with that receipt, for the rate.
+            ledger = (await client.get(f"{stack.simulator}/simulator/ledger")).json()
+            matching = [e for e in ledger["entries"] if e["receipt"] == receipt]
+            assert [(e["amount"], e["phone"]) for e in matching] == [(2500, "254712345678")]
+
+    async def test_a_cancelled_deposit_credits_nothing_and_says_why(self, stack: Stack) -> None:
+        async with httpx.AsyncClient(timeout=FLOW_TIMEOUT_S) as client:
+            auth = await _login(client, stack, "client@demo.test", "demo-client-pass")
+            before = (await client.get(f"{stack.session_api}/v1/wallet", headers=auth)).json()
+            deposit = await client.post(
+                f"{stack.session_api}/v1/wallet/deposits",
+                headers=auth,
+                json={"amount": 500, "phone": "+254 700 000 001"},
+            )
+            assert deposit.status_code == 201, deposit.text
+            attempt_id = deposit.json()["attempt"]["id"]
+            statuses = await asyncio.wait_for(
+                _stream_statuses(client, stack, attempt_id, auth), FLOW_TIMEOUT_S
+            )
+            assert statuses[-1] == "cancelled", stack.logs.read_text()[-5000:]
+            attempt = (
+                await client.get(f"{stack.session_api}/v1/payments/{attempt_id}", headers=auth)
+            ).json()
+            assert attempt["reason"] == "customer_cancelled"
+            assert attempt["can_retry"] is True
+            after = (await client.get(f"{stack.session_api}/v1/wallet", headers=auth)).json()
+            assert after["balance"] == before["balance"]

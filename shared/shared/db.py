@@ -90,4 +90,6 @@ async def get_db_session(request: Request) -> AsyncIterator[AsyncSession]:
             await worker.flush_pending_jobs(session, request.app.state.arq)
 
 
-SessionDep = Annotated[AsyncSession, Depends(get_db_session)]
+# scope="function": commit before the response is sent. FastAPI's default ("request") would run
+# the commit after the client already has its 201, and a failed commit could not change it.
+SessionDep = Annotated[AsyncSession, Depends(get_db_session, scope="function")]

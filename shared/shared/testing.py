@@ -191,26 +191,38 @@ AsgiClientFactory = Callable[..., AbstractAsyncContextManager[httpx.AsyncClient]
 
 @asynccontextmanager
 async def open_asgi_client(
-    app: FastAPI, *, session: AsyncSession | None = None, base_url: str = "http://testserver"
+    app: FastAPI,
+    *,
+    session: AsyncSession | None = None,
+    base_url: str = "http://testserver",
+    raise_app_exceptions: bool = True,
 ) -> AsyncIterator[httpx.AsyncClient]:
     """Run the app's lifespan and talk to it in-process. With ``session``, every request uses that
-    session (the test's rolled-back transaction) instead of opening its own."""
+    session (the test's rolled-back transaction) instead of opening its own. Unexpected errors
+    are raised into the test unless ``raise_app_exceptions=False`` (then the 500 is returned)."""
     if session is not None:
 
         async def test_session() -> AsyncIterator[AsyncSession]:
+            # Each request runs in its own savepoint so a failing one is undone on its own, as a
+            # real request's rollback would be, leaving what the test wrote before it.
+            request_savepoint = await session.begin_nested()
             try:
                 yield session
             except BaseException:
+                if request_savepoint.is_active:
+                    await request_savepoint.rollback()
                 worker.discard_pending_jobs(session)
                 raise
             else:
+                if request_savepoint.is_active:
+                    await request_savepoint.commit()
                 await session.commit()
                 await worker.flush_pending_jobs(session, getattr(app.state, "arq", None))
 
         app.dependency_overrides[db.get_db_session] = test_session
     try:
         async with app.router.lifespan_context(app):
-            transport = httpx.ASGITransport(app=app)
+            transport = httpx.ASGITransport(app=app, raise_app_exceptions=raise_app_exceptions)
             async with httpx.AsyncClient(transport=transport, base_url=base_url) as client:
                 yield client
     finally:

@@ -1,0 +1,54 @@
+from fastapi import FastAPI
+from sqlalchemy import text
+
+from payment_gateway.config import Settings
+from payment_gateway.main import create_app
+from shared.db import SessionDep
+
+
+def app_with_routes() -> FastAPI:
+    app = create_app(Settings())
+
+    @app.post("/commit-fails")
+    async def commit_fails(session: SessionDep) -> dict[str, str]:
+        # A deferred unique constraint fails only at COMMIT.
+        await session.execute(
+            text(
+                "CREATE TEMP TABLE deferred_probe (id int UNIQUE DEFERRABLE INITIALLY DEFERRED)"
+                " ON COMMIT DROP"
+            )
+        )
+        await session.execute(text("INSERT INTO deferred_probe VALUES (1), (1)"))
+        return {"status": "written"}
+
+    @app.post("/raises")
+    async def raises(session: SessionDep) -> None:
+        await session.execute(text("CREATE TEMP TABLE IF NOT EXISTS probe (id int)"))
+        await session.execute(text("INSERT INTO probe VALUES (7)"))
+        raise RuntimeError("after a write")
+
+    return app
+
+
+class TestRequestSession:
+    async def test_commit_happens_before_the_response_so_its_failure_is_reported(
+        self, asgi_client
+    ) -> None:
+        async with asgi_client(app_with_routes(), raise_app_exceptions=False) as client:
+            response = await client.post("/commit-fails")
+        assert response.status_code == 500
+        assert response.json()["error"] == "InternalServerError"
+
+
+class TestAsgiClientWithTestSession:
+    async def test_a_failed_request_leaves_nothing_in_the_test_transaction(
+        self, asgi_client, db_session
+    ) -> None:
+        await db_session.execute(text("CREATE TEMP TABLE probe (id int)"))
+        async with asgi_client(
+            app_with_routes(), session=db_session, raise_app_exceptions=False
+        ) as client:
+            response = await client.post("/raises")
+        assert response.status_code == 500
+        rows = (await db_session.execute(text("SELECT count(*) FROM probe"))).scalar_one()
+        assert rows == 0

@@ -6,7 +6,6 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 from redis.asyncio import Redis
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from session_api.config import Settings
 from session_api.integrations.gateway import GatewayClient
@@ -37,6 +36,4 @@ SettingsDep = Annotated[Settings, Depends(get_settings)]
 RedisDep = Annotated[Redis, Depends(get_redis)]
 GatewayDep = Annotated[GatewayClient, Depends(get_gateway)]
 RequestIdDep = Annotated[str | None, Depends(get_request_id)]
-# Function scope: the transaction commits before the response is sent, so a client that acts on a
-# 2xx (polls the attempt it was just given, for example) always finds the committed rows.
-SessionDep = Annotated[AsyncSession, Depends(db.get_db_session, scope="function")]
+SessionDep = db.SessionDep

@@ -2,7 +2,7 @@
 
 Revision ID: 0002_sessions_core
 Revises: 0001_sessions_baseline
-Create Date: 2026-11-23 09:00:00
+Create Date: 2026-11-22 03:00:00
 """
 
 from collections.abc import Sequence

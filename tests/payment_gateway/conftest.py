@@ -154,11 +154,11 @@ class RunningWorker:
         await self.worker.pool.aclose(close_connection_pool=True)
 
 
-async def start_worker(settings: Settings) -> RunningWorker:
+async def start_worker(settings: Settings, *, sweeps: bool = True) -> RunningWorker:
     cls = worker_settings(settings)
     worker = Worker(
         functions=cls.functions,
-        cron_jobs=cls.cron_jobs,
+        cron_jobs=cls.cron_jobs if sweeps else [],
         queue_name=settings.queue_name,
         redis_settings=cls.redis_settings,
         on_startup=cls.on_startup,
@@ -174,9 +174,10 @@ async def start_worker(settings: Settings) -> RunningWorker:
     async def started() -> bool:
         if task.done():
             task.result()
-        return "webhook_http" in worker.ctx
+        listener = worker.ctx.get("callback_listener")
+        return listener is not None and listener.connected.is_set()
 
-    await wait_until(started, within=10, what="the worker to start")
+    await wait_until(started, within=10, what="the worker to start and listen")
     return RunningWorker(worker=worker, task=task)
 
 
@@ -193,6 +194,7 @@ class Stack:
     engine: AsyncEngine
     app: FastAPI
     worker: RunningWorker | None = None
+    sweeps: bool = True
 
     def client_from(self, address: str) -> httpx.AsyncClient:
         """Talk to the running gateway in-process as if from `address` (the served app's
@@ -291,8 +293,24 @@ class Stack:
         async with self.engine.begin() as connection:
             return (await connection.execute(text(sql), params)).scalar()
 
+    async def callbacks_processed(self, payment_id: str, count: int = 1) -> list[str]:
+        """Wait for the worker to process `count` stored callbacks of a payment; their outcomes."""
+
+        async def processed() -> list[str] | None:
+            outcomes = await self.scalar(
+                "SELECT json_agg(outcome ORDER BY id) FROM gateway.callback_inbox "
+                "WHERE payment_id = :id AND processed_at IS NOT NULL",
+                id=payment_id,
+            )
+            return outcomes if outcomes and len(outcomes) >= count else None
+
+        outcomes: list[str] = await wait_until(
+            processed, what=f"{count} processed callbacks of {payment_id}"
+        )
+        return outcomes
+
     async def start_worker(self) -> RunningWorker:
-        self.worker = await start_worker(self.settings)
+        self.worker = await start_worker(self.settings, sweeps=self.sweeps)
         return self.worker
 
 
@@ -323,6 +341,7 @@ async def running_stack(
     simulator: dict[str, Any] | None = None,
     gateway: dict[str, Any] | None = None,
     worker: bool = True,
+    sweeps: bool = True,
 ) -> AsyncIterator[Stack]:
     receiver = EventReceiver(secret=RECEIVER_SECRET)
     sim_settings = SimulatorSettings(**{**SIMULATOR_DEFAULTS, **(simulator or {})})
@@ -334,7 +353,7 @@ async def running_stack(
             **{
                 **GATEWAY_DEFAULTS,
                 # Its own queue and token key: stacks never consume each other's jobs.
-                "REDIS_NAMESPACE": f"test-{uuid.uuid4().hex[:8]}",
+                "NAMESPACE": f"test_{uuid.uuid4().hex[:8]}",
                 "DARAJA_BASE_URL": simulator_url,
                 "WEBHOOK_ENDPOINTS": [
                     WebhookEndpoint(url=f"{receiver_url}/events", secret=RECEIVER_SECRET)
@@ -359,6 +378,7 @@ async def running_stack(
                     receiver=receiver,
                     engine=db_engine,
                     app=app,
+                    sweeps=sweeps,
                 )
                 if worker:
                     await stack.start_worker()
@@ -371,7 +391,8 @@ async def running_stack(
 
 @pytest.fixture(scope="session")
 async def shared_stack(db_engine: AsyncEngine) -> AsyncIterator[Stack]:
-    async with running_stack(db_engine) as stack:
+    # No sweeps: this stack lives through other tests' stacks, whose rows it must not adopt.
+    async with running_stack(db_engine, sweeps=False) as stack:
         yield stack
 
 

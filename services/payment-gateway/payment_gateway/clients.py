@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncpg  # type: ignore[import-untyped]  # ships no type information
 import httpx
 from redis.asyncio import Redis
 
@@ -24,7 +25,7 @@ def daraja_config(settings: Settings) -> DarajaConfig:
         token_refresh_margin_s=int(settings.DARAJA_TOKEN_REFRESH_MARGIN_S),
         query_max_retries=settings.DARAJA_QUERY_MAX_RETRIES,
         query_rate_per_second=settings.DARAJA_QUERY_RATE_PER_SECOND,
-        redis_key_prefix=f"{settings.REDIS_NAMESPACE}:daraja",
+        redis_key_prefix=f"{settings.NAMESPACE}:daraja",
     )
 
 
@@ -39,3 +40,23 @@ def webhook_http(settings: Settings) -> httpx.AsyncClient:
         follow_redirects=False,
         headers={"user-agent": "mpesa-payment-gateway/0.1"},
     )
+
+
+async def callback_store(settings: Settings) -> asyncpg.Pool:
+    """A plain asyncpg pool for the one statement that stores a callback: the API's hottest
+    write needs no ORM session, and bypassing it makes ingest several times cheaper. Connects
+    lazily, like the engine, so the API starts while PostgreSQL is down."""
+    pool = asyncpg.create_pool(
+        asyncpg_dsn(settings),
+        min_size=0,
+        max_size=settings.CALLBACK_STORE_POOL_SIZE,
+        timeout=settings.DATABASE_CONNECT_TIMEOUT_S,
+        # Statements are few and fixed; keep them prepared per connection.
+        statement_cache_size=16,
+    )
+    return await pool
+
+
+def asyncpg_dsn(settings: Settings) -> str:
+    """`DATABASE_URL` as asyncpg itself takes it (SQLAlchemy's URL names the driver)."""
+    return settings.DATABASE_URL.replace("postgresql+asyncpg://", "postgresql://", 1)

@@ -122,9 +122,9 @@ class Settings(BaseServiceSettings):
     WEBHOOK_RETRY_CAP_S: float = 6 * 3600.0
     WEBHOOK_MAX_AGE_H: float = 72.0
 
-    # Prefix of every Redis key this deployment uses (its arq queue, the shared Daraja token,
-    # rate limits), so two deployments can share one Redis.
-    REDIS_NAMESPACE: str = Field(default="gateway", pattern=r"^[a-z0-9_\-]+$")
+    # Names this deployment's Redis keys (its arq queue, the shared Daraja token, rate limits)
+    # and its PostgreSQL notification channel, so deployments can share servers.
+    NAMESPACE: str = Field(default="gateway", pattern=r"^[a-z0-9_]+$")
 
     TIME_SCALE: float = Field(default=1.0, gt=0)
     STATS_REFRESH_S: float = 15.0
@@ -184,7 +184,12 @@ class Settings(BaseServiceSettings):
 
     @property
     def queue_name(self) -> str:
-        return f"arq:{self.REDIS_NAMESPACE}"
+        return f"arq:{self.NAMESPACE}"
+
+    @property
+    def callback_channel(self) -> str:
+        """The PostgreSQL NOTIFY channel on which stored callbacks are announced to workers."""
+        return f"{self.NAMESPACE}_callback"
 
     @property
     def party_b(self) -> str:

@@ -17,12 +17,13 @@ from shared.db import get_db_session
 SessionDep = Annotated[AsyncSession, Depends(get_db_session, scope="function")]
 
 
-def _settings(request: Request) -> Settings:
+# Async on purpose: FastAPI runs plain `def` dependencies in a thread pool, a needless hop here.
+async def _settings(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
 
 
-def _daraja(request: Request) -> DarajaClient:
+async def _daraja(request: Request) -> DarajaClient:
     daraja: DarajaClient = request.app.state.daraja
     return daraja
 

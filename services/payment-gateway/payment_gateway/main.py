@@ -27,6 +27,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         async with infrastructure(app, settings, queue_name=settings.queue_name) as infra:
             daraja = clients.daraja_client(settings, redis=infra.redis)
             app.state.daraja = daraja
+            app.state.callback_store = await clients.callback_store(settings)
             gauges = asyncio.create_task(
                 stats.refresh_forever(
                     infra.sessionmaker,
@@ -42,6 +43,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 with contextlib.suppress(asyncio.CancelledError):
                     await gauges
                 await daraja.aclose()
+                await app.state.callback_store.close()
 
     app = create_base_app(
         title="payment-gateway", version="0.1.0", description=description or "", lifespan=lifespan

@@ -10,6 +10,7 @@ from prometheus_client import start_http_server
 
 from payment_gateway import clients
 from payment_gateway.callback import tasks as callback_tasks
+from payment_gateway.callback.listener import CallbackListener
 from payment_gateway.config import Settings, settings
 from payment_gateway.idempotency import tasks as idempotency_tasks
 from payment_gateway.payment import tasks as payment_tasks
@@ -52,10 +53,19 @@ def worker_settings(settings: Settings) -> type:
     async def startup(ctx: dict[str, Any]) -> None:
         ctx["daraja"] = clients.daraja_client(settings, redis=ctx["redis"])
         ctx["webhook_http"] = clients.webhook_http(settings)
+        listener = CallbackListener(
+            dsn=clients.asyncpg_dsn(settings),
+            channel=settings.callback_channel,
+            namespace=settings.NAMESPACE,
+            arq=ctx["redis"],
+        )
+        listener.start()
+        ctx["callback_listener"] = listener
         if settings.WORKER_METRICS_PORT:
             start_http_server(settings.WORKER_METRICS_PORT, addr=settings.HOST)
 
     async def shutdown(ctx: dict[str, Any]) -> None:
+        await ctx["callback_listener"].stop()
         await ctx["daraja"].aclose()
         await ctx["webhook_http"].aclose()
 
@@ -70,6 +80,7 @@ def worker_settings(settings: Settings) -> type:
     )
     # Job ids only deduplicate live jobs: a finished job's id may be enqueued again.
     worker.keep_result = 0  # type: ignore[attr-defined]
+    worker.poll_delay = settings.WORKER_POLL_DELAY_S  # type: ignore[attr-defined]
     return worker
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import structlog
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Request, Response
 
 from payment_gateway import metrics
 from payment_gateway.callback import network, service
@@ -13,14 +13,14 @@ from payment_gateway.callback.exceptions import (
     UnknownCallback,
 )
 from payment_gateway.callback.schemas import CallbackAck
-from payment_gateway.dependencies import SessionDep, SettingsDep
-from shared.db import utcnow
+from payment_gateway.dependencies import SettingsDep
 from shared.errors import responses
-from shared.worker import discard_pending_jobs
 
 log = structlog.get_logger(__name__)
 
 router = APIRouter(prefix="/v1/callbacks", tags=["callbacks"])
+
+ACK = CallbackAck().model_dump_json(by_alias=True).encode()
 
 
 @router.post(
@@ -29,10 +29,8 @@ router = APIRouter(prefix="/v1/callbacks", tags=["callbacks"])
     response_model_by_alias=True,
     responses=responses(UnknownCallback, CallbackSourceRefused, CallbackTooLarge),
 )
-async def stk_callback(
-    token: str, request: Request, session: SessionDep, settings: SettingsDep
-) -> CallbackAck:
-    """Receive an STK callback: stored first, acknowledged, applied to its payment."""
+async def stk_callback(token: str, request: Request, settings: SettingsDep) -> Response:
+    """Receive an STK callback: stored, handed to the worker, acknowledged."""
     peer = request.client.host if request.client else None
     source = network.client_address(
         peer, request.headers.get("x-forwarded-for"), trusted_hops=settings.TRUSTED_PROXY_HOPS
@@ -49,20 +47,13 @@ async def stk_callback(
     body = await request.body()
     if len(body) > settings.CALLBACK_MAX_BYTES:
         raise CallbackTooLarge(f"callback bodies are at most {settings.CALLBACK_MAX_BYTES} bytes")
-    received = await service.receive(session, token=token, body=body, source_ip=source)
-    # Stored for good before anything acts on it; Daraja does not resend.
-    await session.commit()
-    if received.inbox_id is None:
-        return CallbackAck()
-    try:
-        processed = await service.process(session, inbox_id=received.inbox_id, settings=settings)
-        await session.commit()
-    except Exception:
-        log.exception("callback_processing_failed", inbox_id=received.inbox_id)
-        await session.rollback()
-        discard_pending_jobs(session)
-        service.schedule_processing(session, received.inbox_id)
-        return CallbackAck()
-    if processed is not None and processed.settled and received.received_at is not None:
-        metrics.CALLBACK_TO_SETTLE.observe((utcnow() - received.received_at).total_seconds())
-    return CallbackAck()
+    # Stored for good (one autocommitted statement) before anything acts on it; a worker hears of
+    # it once it is committed.
+    await service.receive(
+        request.app.state.callback_store,
+        token=token,
+        body=body,
+        source_ip=source,
+        settings=settings,
+    )
+    return Response(content=ACK, media_type="application/json")

@@ -6,28 +6,30 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select, text, update
+import asyncpg  # type: ignore[import-untyped]  # ships no type information
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from payment_gateway.models import CallbackInbox
 
-# One round trip: find the payment by token and store the body unless an identical one is
-# already there. No row back: unknown token; a row without an id: a duplicate.
-_STORE = text(
-    """
-    WITH target AS (
-        SELECT payment_id FROM gateway.callback_token WHERE token_hash = :token_hash
-    ), stored AS (
-        INSERT INTO gateway.callback_inbox (payment_id, dedupe_key, body, source_ip, received_at)
-        SELECT payment_id, payment_id::text || ':' || :digest, :body, :source_ip, now()
-        FROM target
-        ON CONFLICT (dedupe_key) DO NOTHING
-        RETURNING id, received_at
-    )
-    SELECT target.payment_id, stored.id, stored.received_at
-    FROM target LEFT JOIN stored ON true
-    """
+# One round trip, one implicit transaction: find the payment by token, store the body unless an
+# identical one is already there, and announce the new row to the workers (PostgreSQL delivers
+# the notification only once the row is committed). No row back: unknown token; a row without an
+# id: a duplicate.
+_STORE = """
+WITH target AS (
+    SELECT payment_id FROM gateway.callback_token WHERE token_hash = $1
+), stored AS (
+    INSERT INTO gateway.callback_inbox (payment_id, dedupe_key, body, source_ip, received_at)
+    SELECT payment_id, payment_id::text || ':' || $2, $3, $4, now()
+    FROM target
+    ON CONFLICT (dedupe_key) DO NOTHING
+    RETURNING id, received_at
 )
+SELECT target.payment_id, stored.id, stored.received_at,
+       CASE WHEN stored.id IS NOT NULL THEN pg_notify($5, stored.id::text) END
+FROM target LEFT JOIN stored ON true
+"""
 
 
 @dataclass(frozen=True)
@@ -38,14 +40,17 @@ class Stored:
 
 
 async def store(
-    session: AsyncSession, *, token_hash: str, digest: str, body: bytes, source_ip: str | None
+    pool: asyncpg.Pool,
+    *,
+    token_hash: str,
+    digest: str,
+    body: bytes,
+    source_ip: str | None,
+    channel: str,
 ) -> Stored | None:
-    row = (
-        await session.execute(
-            _STORE,
-            {"token_hash": token_hash, "digest": digest, "body": body, "source_ip": source_ip},
-        )
-    ).first()
+    """Runs on the raw asyncpg pool: this is the hottest write of the service and one
+    statement needs no unit of work (see `payment_gateway.clients.callback_store`)."""
+    row = await pool.fetchrow(_STORE, token_hash, digest, body, source_ip, channel)
     if row is None:
         return None
     return Stored(payment_id=row[0], inbox_id=row[1], received_at=row[2])

@@ -1,7 +1,9 @@
-"""The STK callback inbox: store the raw body first, answer Daraja, then process it under the
-payment's row lock. Daraja signs nothing, so a callback is trusted only as far as its
-unguessable per-push URL (and the optional source allow-list) and its agreement with what was
-asked: a success for another amount or phone is held for review, never credited."""
+"""The STK callback inbox: the API stores the raw body (announcing it to the workers in the same
+statement) and answers Daraja; a worker processes it under the payment's row lock.
+
+Daraja signs nothing, so a callback is trusted only as far as its unguessable per-push URL (and
+the optional source allow-list) and its agreement with what was asked: a success for another
+amount or phone is held for review, never credited."""
 
 from __future__ import annotations
 
@@ -11,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+import asyncpg  # type: ignore[import-untyped]  # ships no type information
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -52,15 +55,17 @@ class Received:
 
 
 async def receive(
-    session: AsyncSession, *, token: str, body: bytes, source_ip: str | None
+    pool: asyncpg.Pool, *, token: str, body: bytes, source_ip: str | None, settings: Settings
 ) -> Received:
-    """Store the callback, or raise `UnknownCallback` (nothing stored) for a token no push used."""
+    """Store the callback and announce it to the workers, or raise `UnknownCallback` (nothing
+    stored) for a token no push used."""
     stored = await repository.store(
-        session,
+        pool,
         token_hash=payment_service.token_hash(token),
         digest=body_digest(body),
         body=body,
         source_ip=source_ip,
+        channel=settings.callback_channel,
     )
     if stored is None:
         metrics.CALLBACKS.labels("unknown_token").inc()
@@ -75,6 +80,7 @@ async def receive(
 class Processed:
     outcome: str
     settled: bool
+    received_at: datetime
 
 
 async def process(session: AsyncSession, *, inbox_id: int, settings: Settings) -> Processed | None:
@@ -86,12 +92,12 @@ async def process(session: AsyncSession, *, inbox_id: int, settings: Settings) -
         callback = parse_stk_callback(inbox.body)
     except CallbackParseError as e:
         await _finish(session, inbox, "invalid", str(e)[:500])
-        return Processed("invalid", settled=False)
+        return Processed("invalid", settled=False, received_at=inbox.received_at)
     payment = await payment_repository.lock(session, inbox.payment_id)
     assert payment is not None  # the inbox row references it
     outcome, note = await _apply(session, payment, callback, settings=settings)
     await _finish(session, inbox, outcome, note)
-    return Processed(outcome, settled=outcome == "applied")
+    return Processed(outcome, settled=outcome == "applied", received_at=inbox.received_at)
 
 
 async def _apply(
@@ -168,8 +174,10 @@ async def _finish(
     metrics.CALLBACKS.labels(outcome).inc()
 
 
-def schedule_processing(session: AsyncSession, inbox_id: int, *, attempt: int = 1) -> None:
-    enqueue_after_commit(session, PROCESS_TASK, inbox_id, _job_id=f"callback:{inbox_id}:{attempt}")
+def process_job(inbox_id: int, *, namespace: str) -> dict[str, Any]:
+    """arq options for processing one stored callback: every worker hears the announcement, the
+    job id lets only one of them queue it (namespaced: arq job ids share one key space)."""
+    return {"_job_id": f"{namespace}:callback:{inbox_id}"}
 
 
 async def requeue_unprocessed(
@@ -178,5 +186,7 @@ async def requeue_unprocessed(
     older_than = utcnow() - timedelta(seconds=settings.scaled(settings.SWEEP_GRACE_S))
     ids = await repository.unprocessed(session, older_than=older_than, limit=limit)
     for inbox_id in ids:
-        enqueue_after_commit(session, PROCESS_TASK, inbox_id, _job_id=f"callback:{inbox_id}:sweep")
+        enqueue_after_commit(
+            session, PROCESS_TASK, inbox_id, **process_job(inbox_id, namespace=settings.NAMESPACE)
+        )
     return len(ids)

@@ -471,7 +471,7 @@ async def record_refresh(
 async def claim_refresh(redis: Redis, *, payment_id: uuid.UUID, settings: Settings) -> None:
     """One on-demand query per payment per `REFRESH_MIN_INTERVAL_S`, across every API process:
     Daraja's spike arrest counts our queries, not our callers'."""
-    key = f"{settings.REDIS_NAMESPACE}:refresh:{payment_id}"
+    key = f"{settings.NAMESPACE}:refresh:{payment_id}"
     window_ms = max(1, int(settings.REFRESH_MIN_INTERVAL_S * 1000))
     if await redis.set(key, b"1", nx=True, px=window_ms):
         return

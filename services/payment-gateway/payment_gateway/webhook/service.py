@@ -40,10 +40,12 @@ def message_id(event_id: uuid.UUID) -> str:
 
 
 def deliver_job(
-    delivery_id: int, *, attempt: int, defer_s: float = 0, tag: str = ""
+    delivery_id: int, *, attempt: int, settings: Settings, defer_s: float = 0, tag: str = ""
 ) -> dict[str, Any]:
-    """arq options for one delivery job; the id makes an identical enqueue a no-op."""
-    options: dict[str, Any] = {"_job_id": f"webhook:{delivery_id}:{attempt}{tag}"}
+    """arq options for one delivery job; the id makes an identical enqueue a no-op. arq keeps
+    job ids in one key space per Redis database, so ours carry the deployment's namespace."""
+    job_id = f"{settings.NAMESPACE}:webhook:{delivery_id}:{attempt}{tag}"
+    options: dict[str, Any] = {"_job_id": job_id}
     if defer_s > 0:
         options["_defer_by"] = defer_s
     return options
@@ -82,7 +84,10 @@ async def publish(
     )
     for delivery in deliveries:
         enqueue_after_commit(
-            session, DELIVER_TASK, delivery.id, **deliver_job(delivery.id, attempt=0)
+            session,
+            DELIVER_TASK,
+            delivery.id,
+            **deliver_job(delivery.id, attempt=0, settings=settings),
         )
     return event
 
@@ -181,7 +186,9 @@ async def record(
                 session,
                 DELIVER_TASK,
                 delivery.id,
-                **deliver_job(delivery.id, attempt=delivery.attempts, defer_s=delay),
+                **deliver_job(
+                    delivery.id, attempt=delivery.attempts, settings=settings, defer_s=delay
+                ),
             )
     metrics.WEBHOOK_ATTEMPTS.labels(
         "failed" if outcome == DeliveryStatus.pending else outcome
@@ -195,7 +202,10 @@ async def record(
                 DELIVER_TASK,
                 following.id,
                 **deliver_job(
-                    following.id, attempt=following.attempts, tag=f":after:{delivery.id}"
+                    following.id,
+                    attempt=following.attempts,
+                    settings=settings,
+                    tag=f":after:{delivery.id}",
                 ),
             )
     log.info(
@@ -219,7 +229,7 @@ async def requeue_overdue(session: AsyncSession, *, settings: Settings, limit: i
             session,
             DELIVER_TASK,
             delivery.id,
-            **deliver_job(delivery.id, attempt=delivery.attempts, tag=":sweep"),
+            **deliver_job(delivery.id, attempt=delivery.attempts, settings=settings, tag=":sweep"),
         )
     return len(overdue)
 

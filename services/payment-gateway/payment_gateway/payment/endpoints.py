@@ -14,7 +14,7 @@ from redis.asyncio import Redis
 
 from payment_gateway.auth.dependencies import ServiceDep
 from payment_gateway.auth.exceptions import InvalidApiKey
-from payment_gateway.dependencies import DarajaDep, SessionDep, SettingsDep
+from payment_gateway.dependencies import DarajaDep, SettingsDep
 from payment_gateway.idempotency import service as idempotency_service
 from payment_gateway.idempotency.exceptions import IdempotencyKeyInUse, IdempotencyKeyReused
 from payment_gateway.integrations.daraja import DarajaError
@@ -36,6 +36,7 @@ from payment_gateway.payment.schemas import (
     PaymentOut,
     PaymentPage,
 )
+from shared.db import SessionDep
 from shared.errors import DomainError, responses
 
 router = APIRouter(prefix="/v1/payments", tags=["payments"])

@@ -114,6 +114,9 @@ async def test_amount_mismatch_is_held_not_completed(stack: Any) -> None:
         )
         is None
     )
+    # Nor does it lock its payer out of paying again.
+    phone_again = "0" + str(phone)[3:]
+    assert (await stack.pay(phone_again, 251)).status_code == 201
 
 
 async def test_phone_mismatch_is_held(stack: Any) -> None:

@@ -41,12 +41,13 @@ class Payment(TimestampMixin, Base):
         CheckConstraint(
             "status <> 'completed' OR result_code IS NOT NULL", name="completed_has_result"
         ),
-        # Daraja refuses a second prompt to a phone that has one open; so do we, atomically.
+        # Daraja refuses a second prompt to a phone that has one open; so do we, atomically. A
+        # payment held for review is not monitored any more and must not lock its payer out.
         Index(
             "payment_open_phone_key",
             "phone",
             unique=True,
-            postgresql_where=text("status IN ('pending', 'sent')"),
+            postgresql_where=text("status IN ('pending', 'sent') AND review_reason IS NULL"),
         ),
         Index(
             "payment_receipt_number_key",

@@ -67,7 +67,13 @@ async def payment_id_for_token(session: AsyncSession, token_hash: str) -> uuid.U
 
 async def open_for_phone(session: AsyncSession, phone: str) -> Payment | None:
     result = await session.execute(
-        select(Payment).where(Payment.phone == phone, Payment.status.in_(OPEN_STATUSES)).limit(1)
+        select(Payment)
+        .where(
+            Payment.phone == phone,
+            Payment.status.in_(OPEN_STATUSES),
+            Payment.review_reason.is_(None),
+        )
+        .limit(1)
     )
     return result.scalar_one_or_none()
 

@@ -47,9 +47,6 @@ ROOT = Path(__file__).resolve().parent.parent
 DEV_WEBHOOK_SECRET = "whsec_ZGV2LW9ubHktc2Vzc2lvbi1hcGktd2ViaG9vay1rZXkh"  # noqa: S105
 
 
-# --- environment ----------------------------------------------------------------------------
-
-
 def base_urls() -> tuple[str, str]:
     database_url = os.environ.get("DATABASE_URL")
     redis_url = os.environ.get("REDIS_URL")
@@ -206,7 +203,7 @@ def server(
             process.kill()
 
 
-# --- a lean HTTP/1.1 keep-alive client, so the load generator is not what is measured --------
+# A lean HTTP/1.1 keep-alive client, so that the load generator is not what gets measured.
 
 
 class Connection:
@@ -300,8 +297,6 @@ async def load(
     await asyncio.gather(*(client() for _ in range(concurrency)))
     return Result(name, len(requests), time.perf_counter() - started, latencies, failures)
 
-
-# --- the references: bare FastAPI, raw asyncpg, nothing else --------------------------------
 
 REFERENCE_SCHEMA = """
 CREATE SCHEMA IF NOT EXISTS bench_reference;
@@ -397,9 +392,6 @@ def reference_app() -> FastAPI:
         return Response(ACK, media_type="application/json")
 
     return app
-
-
-# --- seeding --------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)

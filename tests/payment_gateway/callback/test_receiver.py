@@ -221,3 +221,23 @@ async def test_allow_list_behind_a_trusted_proxy(make_stack: Any) -> None:
         assert missing.status_code == 403
         assert inside.status_code == 200
         await stack.receiver.wait_for(created["id"], "payment.completed")
+
+
+async def test_receipt_after_a_query_settled_success_reaches_subscribers(stack: Any) -> None:
+    phone = stack.phone("005")  # pays, no callback: the first poll settles it without a receipt
+    created = (await stack.pay(phone, 280)).json()
+    first = await stack.receiver.wait_for(created["id"], "payment.completed")
+    assert first[0]["data"]["receipt_number"] is None
+    url = (await stack.pushes(phone))[0]["body"]["CallBackURL"]
+    body = success_body(
+        created["checkout_request_id"],
+        amount=280,
+        phone=int("254" + phone[1:]),
+        receipt="UKQ5LATE01",
+    )
+    async with httpx.AsyncClient() as client:
+        assert (await client.post(url, json=body)).status_code == 200
+    updates = await stack.receiver.wait_for(created["id"], "payment.completed", count=2)
+    assert (updates[1]["sequence"], updates[1]["data"]["receipt_number"]) == (3, "UKQ5LATE01")
+    assert (await stack.payment(created["id"]))["receipt_number"] == "UKQ5LATE01"
+    assert (await stack.events(created["id"]))[-1]["reason"] == "receipt_recorded"

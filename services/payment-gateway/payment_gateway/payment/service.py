@@ -113,9 +113,6 @@ def _inflight_deadline(settings: Settings) -> datetime:
     return utcnow() + timedelta(seconds=seconds + settings.scaled(settings.SWEEP_GRACE_S))
 
 
-# --- creation and pushes ------------------------------------------------------------------
-
-
 async def create(
     session: AsyncSession, *, request: PaymentCreate, actor: Actor, settings: Settings
 ) -> tuple[Payment, str]:
@@ -162,10 +159,14 @@ async def create(
         async with session.begin_nested():
             await repository.add(session, payment)
     except IntegrityError as e:
+        if "payment_open_phone_key" not in str(e.orig):
+            raise
         # Another request for this phone committed between our check and our insert.
-        if "payment_open_phone_key" in str(e.orig):
-            await _refuse_if_phone_busy(session, request.phone)
-        raise
+        await _refuse_if_phone_busy(session, request.phone)
+        raise PhoneBusy(
+            f"{mask_phone(request.phone)} had another payment started at the same moment; M-Pesa "
+            "allows one prompt per phone at a time. Wait for it to finish, then try again"
+        ) from e
     token = await _new_token(session, payment=payment, attempt=1)
     await repository.add_event(
         session,
@@ -354,9 +355,6 @@ async def record_push(
     return payment
 
 
-# --- status queries -----------------------------------------------------------------------
-
-
 def schedule_poll(
     session: AsyncSession, payment: Payment, *, step: int, settings: Settings
 ) -> None:
@@ -484,9 +482,6 @@ async def claim_refresh(redis: Redis, *, payment_id: uuid.UUID, settings: Settin
     )
 
 
-# --- settlement ---------------------------------------------------------------------------
-
-
 async def settle(
     session: AsyncSession,
     payment: Payment,
@@ -514,10 +509,14 @@ async def settle(
             )
             return "contradiction"
         if receipt and not payment.receipt_number:
+            # Settled by a query (which carries no receipt); subscribers get the receipt as a
+            # newer `payment.completed`.
             payment.receipt_number = receipt
             payment.customer_message = message_paid(receipt)
             payment.updated_at = utcnow()
+            payment.sequence += 1
             await _note(session, payment, reason="receipt_recorded", actor=actor, detail=detail)
+            await webhook_service.publish(session, payment=payment, settings=settings)
             return "applied"
         return "duplicate"
     if current in state.FINAL_FAILURES:
@@ -530,6 +529,7 @@ async def settle(
             return "contradiction"
     if current == S.pending:
         # Daraja accepted a push whose answer we never got: the callback or query proves it.
+        payment.pushed_at = payment.pushed_at or utcnow()
         await transition(
             session,
             payment,
@@ -656,9 +656,6 @@ async def _note(
             at=utcnow(),
         ),
     )
-
-
-# --- reads and the sweep ------------------------------------------------------------------
 
 
 async def get(session: AsyncSession, payment_id: uuid.UUID) -> Payment:

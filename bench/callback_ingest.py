@@ -36,6 +36,8 @@ import asyncpg  # type: ignore[import-untyped]  # ships no type information
 import httpx
 from fastapi import FastAPI, Request, Response
 
+from payment_gateway.callback.repository import STORE_CALLBACK
+
 CONCURRENCY = 32
 WARMUP = 300
 # The machine is shared: the targets take turns, round after round, and each reports its
@@ -316,21 +318,6 @@ CREATE TABLE bench_reference.inbox (
 );
 """
 
-# The gateway's own statement (payment_gateway.callback.repository): store and announce.
-_SAME_WRITES = """
-WITH target AS (
-    SELECT payment_id FROM gateway.callback_token WHERE token_hash = $1
-), stored AS (
-    INSERT INTO gateway.callback_inbox (payment_id, dedupe_key, body, source_ip, received_at)
-    SELECT payment_id, payment_id::text || ':' || $2, $3, $4, now()
-    FROM target
-    ON CONFLICT (dedupe_key) DO NOTHING
-    RETURNING id, received_at
-)
-SELECT target.payment_id, stored.id, stored.received_at,
-       CASE WHEN stored.id IS NOT NULL THEN pg_notify($5, stored.id::text) END
-FROM target LEFT JOIN stored ON true
-"""
 # Store, then settle in place: the two writes of an inbox that credits inline.
 _STORE = """
 WITH target AS (SELECT id FROM bench_reference.payment WHERE token_hash = $1)
@@ -375,7 +362,8 @@ def reference_app() -> FastAPI:
         assert pool is not None
         digest = hashlib.sha256(body).hexdigest()
         token_hash = hashlib.sha256(token.encode()).hexdigest()
-        await pool.fetchrow(_SAME_WRITES, token_hash, digest, body, None, "bench_reference")
+        # The gateway's own statement (store and announce), without the gateway around it.
+        await pool.fetchrow(STORE_CALLBACK, token_hash, digest, body, None, "bench_reference")
         return Response(ACK, media_type="application/json")
 
     @app.post("/settle/{token}")

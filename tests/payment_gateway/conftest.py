@@ -27,7 +27,7 @@ from payment_gateway.config import Settings, WebhookEndpoint
 from payment_gateway.main import create_app as create_gateway
 from payment_gateway.webhook import signing
 from payment_gateway.worker import worker_settings
-from shared.testing import serve_app
+from shared.serving import serve_app
 
 API_KEY = "test-service-key"
 RECEIVER_SECRET = "whsec_dGVzdC1yZWNlaXZlci1zZWNyZXQta2V5LTMyYnl0ZXMh"

@@ -18,7 +18,8 @@ from payment_gateway.payment.schemas import PaymentCreate
 from shared.db import create_sessionmaker
 
 API_KEY = "test-service-key"
-FAST_SWEEP = {"SWEEP_GRACE_S": 1, "SWEEP_INTERVAL_S": 1}
+# A killed worker may die holding a delivery; a short webhook timeout frees it soon.
+FAST_SWEEP = {"SWEEP_GRACE_S": 1, "SWEEP_INTERVAL_S": 1, "WEBHOOK_TIMEOUT_S": 2}
 
 
 async def forget_all_jobs(redis: Redis) -> None:

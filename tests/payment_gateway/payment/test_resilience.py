@@ -7,7 +7,7 @@ from typing import Any
 import httpx
 
 from payment_gateway.main import create_app
-from shared.testing import serve_app
+from shared.serving import serve_app
 
 PUSH_PATH = "/mpesa/stkpush/v1/processrequest"
 

@@ -16,7 +16,7 @@ from payment_gateway.models import CallbackInbox
 # identical one is already there, and announce the new row to the workers (PostgreSQL delivers
 # the notification only once the row is committed). No row back: unknown token; a row without an
 # id: a duplicate.
-_STORE = """
+STORE_CALLBACK = """
 WITH target AS (
     SELECT payment_id FROM gateway.callback_token WHERE token_hash = $1
 ), stored AS (
@@ -24,19 +24,16 @@ WITH target AS (
     SELECT payment_id, payment_id::text || ':' || $2, $3, $4, now()
     FROM target
     ON CONFLICT (dedupe_key) DO NOTHING
-    RETURNING id, received_at
+    RETURNING id
 )
-SELECT target.payment_id, stored.id, stored.received_at,
-       CASE WHEN stored.id IS NOT NULL THEN pg_notify($5, stored.id::text) END
+SELECT stored.id, CASE WHEN stored.id IS NOT NULL THEN pg_notify($5, stored.id::text) END
 FROM target LEFT JOIN stored ON true
 """
 
 
 @dataclass(frozen=True)
 class Stored:
-    payment_id: uuid.UUID
-    inbox_id: int | None
-    received_at: datetime | None
+    inbox_id: int | None  # None: an identical callback was stored before
 
 
 async def store(
@@ -50,10 +47,10 @@ async def store(
 ) -> Stored | None:
     """Runs on the raw asyncpg pool: this is the hottest write of the service and one
     statement needs no unit of work (see `payment_gateway.clients.callback_store`)."""
-    row = await pool.fetchrow(_STORE, token_hash, digest, body, source_ip, channel)
+    row = await pool.fetchrow(STORE_CALLBACK, token_hash, digest, body, source_ip, channel)
     if row is None:
         return None
-    return Stored(payment_id=row[0], inbox_id=row[1], received_at=row[2])
+    return Stored(inbox_id=row[0])
 
 
 async def lock_unprocessed(session: AsyncSession, inbox_id: int) -> CallbackInbox | None:

@@ -48,15 +48,9 @@ def body_digest(body: bytes) -> str:
     return hashlib.sha256(canonical).hexdigest()
 
 
-@dataclass(frozen=True)
-class Received:
-    inbox_id: int | None  # None: an identical callback was stored before
-    received_at: datetime | None
-
-
 async def receive(
     pool: asyncpg.Pool, *, token: str, body: bytes, source_ip: str | None, settings: Settings
-) -> Received:
+) -> None:
     """Store the callback and announce it to the workers, or raise `UnknownCallback` (nothing
     stored) for a token no push used."""
     stored = await repository.store(
@@ -73,7 +67,6 @@ async def receive(
         raise UnknownCallback("no payment expects a callback at this address")
     if stored.inbox_id is None:
         metrics.CALLBACKS.labels("duplicate").inc()
-    return Received(inbox_id=stored.inbox_id, received_at=stored.received_at)
 
 
 @dataclass(frozen=True)

@@ -235,4 +235,6 @@ async def requeue_overdue(session: AsyncSession, *, settings: Settings, limit: i
 
 
 def lease_seconds(settings: Settings) -> float:
-    return settings.WEBHOOK_TIMEOUT_S * 2 + 5
+    """How long a claimed delivery is held: longer than its POST may take, so two senders never
+    overlap; a sender that died frees it when this runs out."""
+    return settings.WEBHOOK_TIMEOUT_S * 1.5 + 1

@@ -111,6 +111,10 @@ class Settings(BaseServiceSettings):
     TRUSTED_PROXY_HOPS: int = Field(default=0, ge=0)
     CALLBACK_MAX_BYTES: int = 65_536
     CALLBACK_STORE_POOL_SIZE: int = Field(default=10, ge=1)
+    # For deployments without a source allow-list: credit a success callback only once STK
+    # Query agrees (asked again every CALLBACK_CONFIRM_RETRY_S while it says "processing").
+    CALLBACK_CONFIRM_BY_QUERY: bool = False
+    CALLBACK_CONFIRM_RETRY_S: float = 5.0
 
     WEBHOOK_ENDPOINTS: list[WebhookEndpoint] = Field(
         default_factory=lambda: [

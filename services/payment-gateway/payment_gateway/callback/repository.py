@@ -53,6 +53,15 @@ async def store(
     return Stored(inbox_id=row[0])
 
 
+async def get_unprocessed(session: AsyncSession, inbox_id: int) -> CallbackInbox | None:
+    result = await session.execute(
+        select(CallbackInbox).where(
+            CallbackInbox.id == inbox_id, CallbackInbox.processed_at.is_(None)
+        )
+    )
+    return result.scalar_one_or_none()
+
+
 async def lock_unprocessed(session: AsyncSession, inbox_id: int) -> CallbackInbox | None:
     """The inbox row if nobody has processed it and nobody is processing it right now."""
     result = await session.execute(

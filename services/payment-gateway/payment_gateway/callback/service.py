@@ -23,7 +23,9 @@ from payment_gateway.callback.exceptions import UnknownCallback
 from payment_gateway.config import Settings
 from payment_gateway.integrations.daraja import (
     CallbackParseError,
+    DarajaError,
     StkCallback,
+    StkQueryResult,
     outcome_for,
     parse_stk_callback,
 )
@@ -70,13 +72,50 @@ async def receive(
 
 
 @dataclass(frozen=True)
+class Confirmation:
+    """What STK Query said about a success callback before it is credited."""
+
+    answer: StkQueryResult | DarajaError
+    final_attempt: bool
+
+    @property
+    def says(self) -> str | None:
+        """Daraja's final result code, or None while it cannot tell (processing, unreachable)."""
+        if isinstance(self.answer, StkQueryResult) and not self.answer.pending:
+            return self.answer.result_code
+        return None
+
+
+class ConfirmationPending(Exception):
+    """STK Query cannot confirm the success yet; processing is to be tried again later."""
+
+
+async def success_to_confirm(session: AsyncSession, *, inbox_id: int) -> str | None:
+    """The CheckoutRequestID to confirm by query, if this unprocessed callback claims a payment."""
+    inbox = await repository.get_unprocessed(session, inbox_id)
+    if inbox is None:
+        return None
+    try:
+        callback = parse_stk_callback(inbox.body)
+    except CallbackParseError:
+        return None
+    return callback.checkout_request_id if callback.is_success else None
+
+
+@dataclass(frozen=True)
 class Processed:
     outcome: str
     settled: bool
     received_at: datetime
 
 
-async def process(session: AsyncSession, *, inbox_id: int, settings: Settings) -> Processed | None:
+async def process(
+    session: AsyncSession,
+    *,
+    inbox_id: int,
+    settings: Settings,
+    confirmation: Confirmation | None = None,
+) -> Processed | None:
     """Apply one stored callback; None when it was processed already (or is being processed)."""
     inbox = await repository.lock_unprocessed(session, inbox_id)
     if inbox is None:
@@ -88,13 +127,20 @@ async def process(session: AsyncSession, *, inbox_id: int, settings: Settings) -
         return Processed("invalid", settled=False, received_at=inbox.received_at)
     payment = await payment_repository.lock(session, inbox.payment_id)
     assert payment is not None  # the inbox row references it
-    outcome, note = await _apply(session, payment, callback, settings=settings)
+    outcome, note = await _apply(
+        session, payment, callback, settings=settings, confirmation=confirmation
+    )
     await _finish(session, inbox, outcome, note)
     return Processed(outcome, settled=outcome == "applied", received_at=inbox.received_at)
 
 
 async def _apply(
-    session: AsyncSession, payment: Payment, callback: StkCallback, *, settings: Settings
+    session: AsyncSession,
+    payment: Payment,
+    callback: StkCallback,
+    *,
+    settings: Settings,
+    confirmation: Confirmation | None,
 ) -> tuple[str, str | None]:
     detail: dict[str, Any] = {
         "checkout_request_id": callback.checkout_request_id,
@@ -121,6 +167,19 @@ async def _apply(
                 detail={**detail, "note": note, "receipt_number": callback.receipt_number},
             )
             return "held", note
+        if settings.CALLBACK_CONFIRM_BY_QUERY:
+            unconfirmed = _unconfirmed(confirmation)
+            if unconfirmed is not None:
+                review_reason, note = unconfirmed
+                await payment_service.hold(
+                    session,
+                    payment,
+                    review_reason=review_reason,
+                    actor=payment_service.CALLBACK,
+                    detail={**detail, "note": note, "receipt_number": callback.receipt_number},
+                )
+                return "held", note
+            detail["confirmed_by_query"] = True
         if other_push:
             detail["other_push"] = True  # an earlier push whose answer was lost: still money in
     elif other_push:
@@ -150,6 +209,19 @@ async def _apply(
         )
         return "contradiction", f"payment is {payment.status}; callback says {callback.result_code}"
     return settlement, None
+
+
+def _unconfirmed(confirmation: Confirmation | None) -> tuple[str, str] | None:
+    """Why STK Query does not back a success callback, or None when it does; raises
+    `ConfirmationPending` while it cannot tell yet and attempts remain."""
+    says = confirmation.says if confirmation else None
+    if says == "0":
+        return None
+    if says is not None:
+        return "query_disagrees", f"STK Query answers {says} for a success callback"
+    if confirmation is None or not confirmation.final_attempt:
+        raise ConfirmationPending
+    return "unconfirmed", "STK Query never confirmed the success callback"
 
 
 def _mismatch(payment: Payment, callback: StkCallback) -> tuple[str, str] | None:

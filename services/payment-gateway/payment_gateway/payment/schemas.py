@@ -110,7 +110,7 @@ class PaymentOut(BaseModel):
     customer_message: str = Field(description="What to tell the payer.")
     review_reason: str | None = Field(
         description="Set when a callback could not be credited automatically and the payment "
-        "waits for an operator (amount_mismatch, phone_mismatch, checkout_mismatch)."
+        "waits for an operator (amount_mismatch, phone_mismatch, unconfirmed, query_disagrees)."
     )
     sequence: int = Field(description="Increases at every status change; events carry it too.")
     created_at: datetime

@@ -37,6 +37,7 @@ import httpx
 from fastapi import FastAPI, Request, Response
 
 from payment_gateway.callback.repository import STORE_CALLBACK
+from payment_gateway.config import DEV_WEBHOOK_SECRET
 
 CONCURRENCY = 32
 WARMUP = 300
@@ -46,7 +47,6 @@ ROUNDS = 5
 PER_ROUND = 1000
 MEASURED = ROUNDS * PER_ROUND
 ROOT = Path(__file__).resolve().parent.parent
-DEV_WEBHOOK_SECRET = "whsec_ZGV2LW9ubHktc2Vzc2lvbi1hcGktd2ViaG9vay1rZXkh"  # noqa: S105
 
 
 def base_urls() -> tuple[str, str]:

@@ -93,7 +93,9 @@ def worker_process(env: dict[str, str]) -> Iterator[None]:
         [sys.executable, "-m", "payment_gateway.worker"],
         cwd=ROOT,
         env={**os.environ, **env},
+        # arq prints the cancellation of in-flight jobs on SIGTERM; the figures say what matters.
         stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     try:
         yield

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
 import uuid
 from datetime import datetime
 from typing import Annotated
@@ -19,17 +16,17 @@ from payment_gateway.idempotency import service as idempotency_service
 from payment_gateway.idempotency.exceptions import IdempotencyKeyInUse, IdempotencyKeyReused
 from payment_gateway.integrations.daraja import DarajaError
 from payment_gateway.models import EventSource, Payment, PaymentStatus
-from payment_gateway.payment import repository, service
+from payment_gateway.payment import service
 from payment_gateway.payment.exceptions import (
     AmountOutOfRange,
     DarajaUnreachable,
     DuplicatePayment,
     InvalidCursor,
+    InvalidFilter,
     PaymentNotFound,
     PhoneBusy,
     RefreshTooSoon,
 )
-from payment_gateway.payment.phone import normalise_phone
 from payment_gateway.payment.schemas import (
     PaymentCreate,
     PaymentEventOut,
@@ -37,22 +34,13 @@ from payment_gateway.payment.schemas import (
     PaymentPage,
 )
 from shared.db import SessionDep
-from shared.errors import DomainError, responses
+from shared.errors import responses
 
 router = APIRouter(prefix="/v1/payments", tags=["payments"])
 
 
-class InvalidFilter(DomainError):
-    """A list filter has a value the API does not accept."""
-
-    status_code = 400
-
-
 async def _payment(payment_id: uuid.UUID, session: SessionDep, _: ServiceDep) -> Payment:
-    payment = await repository.get(session, payment_id)
-    if payment is None:
-        raise PaymentNotFound(f"no payment has id {payment_id}")
-    return payment
+    return await service.get(session, payment_id)
 
 
 PaymentDep = Annotated[Payment, Depends(_payment)]
@@ -125,22 +113,6 @@ async def create_payment(
     return _json(201, content)
 
 
-def _encode_cursor(payment: Payment) -> str:
-    raw = json.dumps([payment.created_at.isoformat(), str(payment.id)]).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def _decode_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        created_at, payment_id = json.loads(raw)
-        return datetime.fromisoformat(created_at), uuid.UUID(payment_id)
-    except (binascii.Error, ValueError, TypeError) as e:
-        raise InvalidCursor(
-            "cursor must be the next_cursor value of a previous page, unchanged"
-        ) from e
-
-
 @router.get(
     "",
     response_model=PaymentPage,
@@ -159,27 +131,17 @@ async def list_payments(
     cursor: str | None = None,
 ) -> PaymentPage:
     """Payments, newest first, filtered, with cursor pagination."""
-    normalised_phone = None
-    if phone is not None:
-        try:
-            normalised_phone = normalise_phone(phone)
-        except ValueError as e:
-            raise InvalidFilter(f"phone {e}") from e
-    for name, moment in (("created_from", created_from), ("created_to", created_to)):
-        if moment is not None and moment.tzinfo is None:
-            raise InvalidFilter(f"{name} must carry a timezone, e.g. 2026-11-22T07:00:00Z")
-    filters = repository.PaymentFilters(
-        statuses=[s.value for s in status or []],
-        phone=normalised_phone,
+    items, next_cursor = await service.search(
+        session,
+        statuses=status or [],
+        phone=phone,
         checkout_request_id=checkout_request_id,
         receipt_number=receipt_number,
         created_from=created_from,
         created_to=created_to,
+        limit=limit,
+        cursor=cursor,
     )
-    after = _decode_cursor(cursor) if cursor else None
-    rows = await repository.search(session, filters=filters, after=after, limit=limit + 1)
-    items = rows[:limit]
-    next_cursor = _encode_cursor(items[-1]) if len(rows) > limit else None
     return PaymentPage(items=[PaymentOut.of(p) for p in items], next_cursor=next_cursor)
 
 
@@ -200,7 +162,7 @@ async def get_payment(payment: PaymentDep) -> PaymentOut:
 )
 async def payment_events(payment: PaymentDep, session: SessionDep) -> list[PaymentEventOut]:
     """The payment's timeline, oldest first."""
-    return [PaymentEventOut.of(e) for e in await repository.events(session, payment.id)]
+    return [PaymentEventOut.of(e) for e in await service.timeline(session, payment.id)]
 
 
 @router.post(

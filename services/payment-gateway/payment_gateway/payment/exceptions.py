@@ -41,3 +41,9 @@ class InvalidCursor(DomainError):
     """The pagination cursor is not one this API returned."""
 
     status_code = 400
+
+
+class InvalidFilter(DomainError):
+    """A list filter has a value the API does not accept."""
+
+    status_code = 400

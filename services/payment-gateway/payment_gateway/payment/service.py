@@ -8,7 +8,10 @@ calling Daraja.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import hashlib
+import json
 import secrets
 import uuid
 from dataclasses import dataclass
@@ -46,11 +49,13 @@ from payment_gateway.payment import repository, state
 from payment_gateway.payment.exceptions import (
     AmountOutOfRange,
     DuplicatePayment,
+    InvalidCursor,
+    InvalidFilter,
     PaymentNotFound,
     PhoneBusy,
     RefreshTooSoon,
 )
-from payment_gateway.payment.phone import mask_phone
+from payment_gateway.payment.phone import mask_phone, normalise_phone
 from payment_gateway.payment.schemas import PaymentCreate
 from payment_gateway.webhook import service as webhook_service
 from shared.db import utcnow
@@ -663,6 +668,62 @@ async def get(session: AsyncSession, payment_id: uuid.UUID) -> Payment:
     if payment is None:
         raise PaymentNotFound(f"no payment has id {payment_id}")
     return payment
+
+
+async def timeline(session: AsyncSession, payment_id: uuid.UUID) -> list[PaymentEvent]:
+    return await repository.events(session, payment_id)
+
+
+async def search(
+    session: AsyncSession,
+    *,
+    statuses: list[PaymentStatus],
+    phone: str | None,
+    checkout_request_id: str | None,
+    receipt_number: str | None,
+    created_from: datetime | None,
+    created_to: datetime | None,
+    limit: int,
+    cursor: str | None,
+) -> tuple[list[Payment], str | None]:
+    """A page of payments, newest first, and the cursor of the next page (None at the end)."""
+    normalised_phone = None
+    if phone is not None:
+        try:
+            normalised_phone = normalise_phone(phone)
+        except ValueError as e:
+            raise InvalidFilter(f"phone {e}") from e
+    for name, moment in (("created_from", created_from), ("created_to", created_to)):
+        if moment is not None and moment.tzinfo is None:
+            raise InvalidFilter(f"{name} must carry a timezone, e.g. 2026-11-22T07:00:00Z")
+    filters = repository.PaymentFilters(
+        statuses=[s.value for s in statuses],
+        phone=normalised_phone,
+        checkout_request_id=checkout_request_id,
+        receipt_number=receipt_number,
+        created_from=created_from,
+        created_to=created_to,
+    )
+    after = _decode_cursor(cursor) if cursor else None
+    rows = await repository.search(session, filters=filters, after=after, limit=limit + 1)
+    items = rows[:limit]
+    return items, (_encode_cursor(items[-1]) if len(rows) > limit else None)
+
+
+def _encode_cursor(payment: Payment) -> str:
+    raw = json.dumps([payment.created_at.isoformat(), str(payment.id)]).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def _decode_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        created_at, payment_id = json.loads(raw)
+        return datetime.fromisoformat(created_at), uuid.UUID(payment_id)
+    except (binascii.Error, ValueError, TypeError) as e:
+        raise InvalidCursor(
+            "cursor must be the next_cursor value of a previous page, unchanged"
+        ) from e
 
 
 async def resume_overdue(session: AsyncSession, *, settings: Settings, limit: int = 500) -> int:

@@ -1,0 +1,35 @@
+"""Event delivery gives up only when an event is older than GATEWAY_WEBHOOK_MAX_AGE_H."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+async def test_events_past_their_age_are_abandoned_in_order(make_stack: Any) -> None:
+    # 0.001 h x TIME_SCALE 0.01 = 36 ms: the first retry would already be too late.
+    async with make_stack(gateway={"WEBHOOK_MAX_AGE_H": 0.001}) as stack:
+        stack.receiver.down = True
+        created = (await stack.pay(stack.phone("001"), 190)).json()
+
+        async def settled() -> list[str] | None:
+            rows = await stack.scalar(
+                "SELECT json_agg(d.status ORDER BY d.sequence) FROM gateway.event_delivery d "
+                "WHERE d.payment_id = :id",
+                id=created["id"],
+            )
+            return rows if rows and len(rows) == 2 and "pending" not in rows else None
+
+        assert await stack.until(settled, what="both deliveries to be given up") == [
+            "abandoned",
+            "abandoned",
+        ]
+        # Each was tried (and recorded) before it was given up, the later one after the earlier.
+        attempts = await stack.scalar(
+            "SELECT json_agg(json_build_object('seq', d.sequence, 'code', a.status_code) "
+            "ORDER BY a.id) FROM gateway.delivery_attempt a "
+            "JOIN gateway.event_delivery d ON d.id = a.delivery_id WHERE d.payment_id = :id",
+            id=created["id"],
+        )
+        assert [a["seq"] for a in attempts] == [1, 2]
+        assert {a["code"] for a in attempts} == {503}
+        assert stack.receiver.events == []

@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-import asyncpg  # type: ignore[import-untyped]  # ships no type information
+import asyncpg
 import httpx
 from fastapi import FastAPI, Request, Response
 

@@ -18,7 +18,7 @@ import json
 import sys
 import uuid
 
-import asyncpg  # type: ignore[import-untyped]  # ships no type information
+import asyncpg
 
 from bench.callback_ingest import (
     Result,

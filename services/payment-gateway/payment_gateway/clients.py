@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import asyncpg  # type: ignore[import-untyped]  # ships no type information
+import asyncpg
 import httpx
 from redis.asyncio import Redis
 

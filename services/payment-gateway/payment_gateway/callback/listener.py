@@ -12,7 +12,7 @@ import asyncio
 import contextlib
 from typing import Any
 
-import asyncpg  # type: ignore[import-untyped]  # ships no type information
+import asyncpg
 import structlog
 from arq.connections import ArqRedis
 

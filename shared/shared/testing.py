@@ -17,7 +17,7 @@ import configparser
 import os
 import subprocess
 import sys
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -34,7 +34,7 @@ from shared import db, worker
 from shared.devstack.servers import Stack, ensure_stack
 from shared.serving import serve_app
 
-__all__ = ["open_asgi_client", "serve_app"]
+__all__ = ["open_asgi_client", "serve_app", "wait_until"]
 
 # Overridable so several test runs can share one embedded server without touching each other.
 TEST_DATABASE = os.environ.get("TEST_DATABASE_NAME", "mpesa_test")
@@ -237,3 +237,26 @@ def asgi_client() -> AsgiClientFactory:
         return open_asgi_client(app, **kwargs)
 
     return factory
+
+
+async def wait_until(
+    check: Callable[[], Awaitable[Any]],
+    *,
+    within: float = 10.0,
+    what: str = "condition",
+    interval_s: float = 0.01,
+) -> Any:
+    """Await a condition that another task or process makes true (a worker job, a simulated
+    customer, a served app) and return the first truthy value ``check`` gives. Polling is the
+    only way to observe another process; a timeout fails the test naming ``what``."""
+    import asyncio
+    import time
+
+    deadline = time.monotonic() + within
+    while True:
+        value = await check()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {within}s waiting for {what}")
+        await asyncio.sleep(interval_s)

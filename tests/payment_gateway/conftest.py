@@ -28,27 +28,13 @@ from payment_gateway.main import create_app as create_gateway
 from payment_gateway.webhook import signing
 from payment_gateway.worker import worker_settings
 from shared.serving import serve_app
+from shared.testing import wait_until
 
 API_KEY = "test-service-key"
 RECEIVER_SECRET = "whsec_dGVzdC1yZWNlaXZlci1zZWNyZXQta2V5LTMyYnl0ZXMh"
 AUTH = {"Authorization": f"Bearer {API_KEY}"}
 
 _phones = itertools.count(1)
-
-
-async def wait_until(
-    check: Callable[[], Awaitable[Any]], *, within: float = 10.0, what: str = "condition"
-) -> Any:
-    """Await a condition another task makes true (a worker job, a served app); returns the
-    first truthy value `check` gives."""
-    deadline = time.monotonic() + within
-    while True:
-        value = await check()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {within}s waiting for {what}")
-        await asyncio.sleep(0.01)
 
 
 @dataclass

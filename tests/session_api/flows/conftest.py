@@ -9,8 +9,7 @@ import asyncio
 import contextlib
 import itertools
 import json
-import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -31,6 +30,7 @@ from session_api.main import create_app as create_session_api
 from session_api.models import UserRole
 from session_api.payment.tasks import refresh_stale_attempts
 from shared.testing import serve_app
+from shared.testing import wait_until as until
 from tests.session_api.conftest import Account, make_account, make_settings
 
 SERVICE_KEY = "flow-service-key"
@@ -44,20 +44,6 @@ def phone(behaviour: str = "100") -> str:
     """A fresh 07XXXXXXXX number; its last three digits choose the simulated customer
     (`001` cancels, `006` pays with the callback sent three times, others pay)."""
     return f"07{next(_phones) % 100_000:05d}{behaviour}"
-
-
-async def until(
-    check: Callable[[], Awaitable[Any]], *, within: float = 15.0, what: str = "condition"
-) -> Any:
-    """Await a condition other tasks (the worker, the simulator's customer) make true."""
-    deadline = time.monotonic() + within
-    while True:
-        value = await check()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {within}s waiting for {what}")
-        await asyncio.sleep(0.02)
 
 
 @dataclass

@@ -49,8 +49,8 @@ def backoff_seconds(
     cap_s: float = 3600.0,
     rng: random.Random | None = None,
 ) -> float:
-    """Full-jitter exponential backoff: a uniform delay in ``[0, min(cap, base * 2**(attempt-1))]``,
-    never below a tenth of the ceiling so retries do not collapse onto each other."""
+    """Jittered exponential backoff: a uniform delay between a tenth of and the whole ceiling
+    ``min(cap, base * 2**(attempt-1))``, so retries spread out but never fire back to back."""
     if attempt < 1:
         raise ValueError("attempt counts from 1")
     ceiling = min(cap_s, base_s * 2 ** min(attempt - 1, 62))

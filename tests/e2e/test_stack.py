@@ -21,6 +21,7 @@ from redis.asyncio import Redis
 
 from session_api.config import DEV_WEBHOOK_SECRET
 from shared.devstack.supervisor import read_procfile
+from shared.testing import wait_until
 
 READY_TIMEOUT_S = 60.0
 FLOW_TIMEOUT_S = 60.0
@@ -41,18 +42,15 @@ class Stack:
 
 
 async def _wait_ready(client: httpx.AsyncClient, url: str, processes: list[Any]) -> None:
-    deadline = asyncio.get_running_loop().time() + READY_TIMEOUT_S
-    while asyncio.get_running_loop().time() < deadline:
+    async def ready() -> bool:
         if any(p.returncode is not None for p in processes):
             raise RuntimeError("a process of the stack exited during start-up")
         try:
-            if (await client.get(f"{url}/readyz")).status_code == 200:
-                return
+            return (await client.get(f"{url}/readyz")).status_code == 200
         except httpx.HTTPError:
-            pass
-        # Another process's readiness can only be polled.
-        await asyncio.sleep(0.1)
-    raise TimeoutError(f"{url} not ready within {READY_TIMEOUT_S}s")
+            return False
+
+    await wait_until(ready, within=READY_TIMEOUT_S, what=f"{url}/readyz", interval_s=0.1)
 
 
 @pytest.fixture

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -15,6 +14,7 @@ from payment_gateway.callback.endpoints import router as callback_router
 from payment_gateway.config import Settings
 from payment_gateway.config import settings as default_settings
 from payment_gateway.payment.endpoints import router as payment_router
+from shared import background
 from shared.app import create_base_app, infrastructure
 from shared.logging import configure_logging
 
@@ -34,14 +34,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                     infra.redis,
                     queue_name=settings.queue_name,
                     every_s=settings.STATS_REFRESH_S,
-                )
+                ),
+                name="gauge-refresh",
             )
             try:
                 yield
             finally:
-                gauges.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await gauges
+                await background.stop_task(gauges)
                 await daraja.aclose()
                 await app.state.callback_store.close()
 

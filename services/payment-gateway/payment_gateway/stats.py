@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
-
-import structlog
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from payment_gateway import metrics
 from payment_gateway.payment import repository as payment_repository
 from payment_gateway.webhook import repository as webhook_repository
-
-log = structlog.get_logger(__name__)
+from shared import background
 
 
 async def refresh_gauges(
@@ -38,9 +34,8 @@ async def refresh_forever(
     every_s: float,
 ) -> None:
     """Runs for the life of an API process; a failed refresh keeps the previous values."""
-    while True:
-        try:
-            await refresh_gauges(sessionmaker, redis, queue_name=queue_name)
-        except Exception as e:  # a database or Redis blip must not end the loop
-            log.warning("gauge_refresh_failed", error=str(e))
-        await asyncio.sleep(every_s)
+    await background.run_every(
+        lambda: refresh_gauges(sessionmaker, redis, queue_name=queue_name),
+        every_s=every_s,
+        what="gauge_refresh",
+    )

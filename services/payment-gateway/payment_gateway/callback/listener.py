@@ -17,6 +17,7 @@ import structlog
 from arq.connections import ArqRedis
 
 from payment_gateway.callback import service
+from shared import background
 
 log = structlog.get_logger(__name__)
 
@@ -47,9 +48,7 @@ class CallbackListener:
 
     async def stop(self) -> None:
         if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+            await background.stop_task(self._task)
         if self._pending:
             await asyncio.gather(*self._pending, return_exceptions=True)
 
@@ -62,6 +61,7 @@ class CallbackListener:
             except Exception as e:  # PostgreSQL restarts must not end the worker
                 log.warning("callback_listener_disconnected", error=str(e))
             self.connected.clear()
+            background.raise_if_cancelled()
             await asyncio.sleep(self._reconnect_delay_s)
 
     async def _listen_once(self) -> None:

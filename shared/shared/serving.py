@@ -3,12 +3,23 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import socket
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 
 import uvicorn
 from fastapi import FastAPI
+
+
+class _InProcessServer(uvicorn.Server):
+    """A server that lives inside someone else's process (a test run, a benchmark) leaves that
+    process's signals alone: uvicorn's own capture would turn Ctrl-C into "stop this server"
+    and hold it back from the runner until the server ends."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
 
 
 @asynccontextmanager
@@ -23,7 +34,7 @@ async def serve_app(app: FastAPI, *, host: str = "127.0.0.1") -> AsyncIterator[s
     sock.bind((host, 0))
     port = sock.getsockname()[1]
     config = uvicorn.Config(app, log_config=None, lifespan="on", access_log=False)
-    server = uvicorn.Server(config)
+    server = _InProcessServer(config)
     task = asyncio.create_task(server.serve(sockets=[sock]))
     try:
         while not server.started:

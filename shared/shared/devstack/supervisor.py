@@ -13,6 +13,7 @@ from pathlib import Path
 
 STOP_GRACE_S = 10.0
 READY_TIMEOUT_S = 60.0
+_STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 _COLOURS = ("36", "33", "32", "35", "34", "31", "96", "93")
 
 
@@ -85,9 +86,21 @@ class Supervisor:
         return process
 
     async def run(self) -> int:
+        """Run every process until Ctrl-C, SIGTERM, SIGHUP or one of them exits; returns 1 when a
+        process exited on its own. The signal handlers last only as long as this call: left
+        installed, they would make the rest of the calling process deaf to Ctrl-C."""
         loop = asyncio.get_running_loop()
-        for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        previous = {sig: signal.getsignal(sig) for sig in _STOP_SIGNALS}
+        for sig in _STOP_SIGNALS:
             loop.add_signal_handler(sig, self._stopping.set)
+        try:
+            return await self._run()
+        finally:
+            for sig, handler in previous.items():
+                loop.remove_signal_handler(sig)
+                signal.signal(sig, signal.SIG_DFL if handler is None else handler)
+
+    async def _run(self) -> int:
         pumps = []
         waits = []
         for spec in self.specs:

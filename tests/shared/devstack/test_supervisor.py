@@ -1,5 +1,6 @@
 import asyncio
 import os
+import signal
 import sys
 from pathlib import Path
 
@@ -38,3 +39,21 @@ class TestSupervisor:
         assert code == 1
         assert "quitter | bye" in out
         assert all(p.returncode is not None for p in supervisor.processes.values())
+
+    async def test_gives_back_the_signal_handlers_it_took(self) -> None:
+        # Left behind, its handlers made the rest of a test run ignore Ctrl-C and SIGTERM.
+        def ours(signum: int, frame: object) -> None:
+            raise AssertionError("not expected to be called")
+
+        previous = {sig: signal.signal(sig, ours) for sig in (signal.SIGTERM, signal.SIGHUP)}
+        try:
+            before = {sig: signal.getsignal(sig) for sig in (*previous, signal.SIGINT)}
+            quitter = f"{sys.executable} -c 'pass'"
+            supervisor = Supervisor([ProcessSpec("quitter", quitter)], dict(os.environ))
+            await asyncio.wait_for(supervisor.run(), timeout=20)
+            after = {sig: signal.getsignal(sig) for sig in before}
+        finally:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
+        assert after == before
+        assert after[signal.SIGTERM] is ours

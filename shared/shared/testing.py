@@ -13,10 +13,14 @@ and ``asgi_client`` (an ``httpx.AsyncClient`` on an app, lifespan run, DB sessio
 
 from __future__ import annotations
 
+import asyncio
 import configparser
 import os
+import signal
 import subprocess
 import sys
+import threading
+import traceback
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
@@ -31,6 +35,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engin
 from sqlalchemy.pool import NullPool
 
 from shared import db, worker
+from shared.devstack import servers
 from shared.devstack.servers import Stack, ensure_stack
 from shared.serving import serve_app
 
@@ -40,6 +45,10 @@ __all__ = ["open_asgi_client", "serve_app", "wait_until"]
 TEST_DATABASE = os.environ.get("TEST_DATABASE_NAME", "mpesa_test")
 TEST_REDIS_DB = int(os.environ.get("TEST_REDIS_DB", "15"))
 ALEMBIC_INI = Path("migrations/alembic.ini")
+MIGRATE_TIMEOUT_S = 300
+# After Ctrl-C or SIGTERM the run gets this long to finish on its own (teardown, stopping the
+# embedded servers) before it is ended for it; a second signal ends it at once.
+INTERRUPT_GRACE_S = 7.0
 
 _stack: Stack | None = None
 
@@ -63,6 +72,7 @@ def migrate(database_url: str, ini: Path = ALEMBIC_INI) -> None:
             check=True,
             env=env,
             capture_output=True,
+            timeout=MIGRATE_TIMEOUT_S,
         )
 
 
@@ -79,30 +89,138 @@ def _drop_schemas(database_url: str, schemas: list[str]) -> None:
     asyncio.run(drop())
 
 
+class _Interruption:
+    """Ctrl-C and SIGTERM end the run promptly and never leave an embedded server behind.
+
+    Both raise KeyboardInterrupt at once, wherever the run is (pytest then tears down and
+    ``pytest_sessionfinish`` stops the servers). Nothing may keep the run alive after that: a
+    watchdog stops the servers this process started and exits when the grace runs out, and a
+    second signal does so immediately. Installed handlers of our own also keep asyncio's runner
+    from turning the first Ctrl-C into a cancellation that a stuck task could swallow.
+    """
+
+    def __init__(self, grace_s: float) -> None:
+        self.grace_s = grace_s
+        self.finished = threading.Event()
+        self.signalled: int | None = None
+
+    def install(self) -> None:
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(sig, self._on_signal)
+
+    def _on_signal(self, signum: int, frame: object) -> None:
+        if self.signalled is not None:
+            self._end_now(signum)
+        self.signalled = signum
+        threading.Thread(target=self._watch, name="interrupt-watchdog", daemon=True).start()
+        raise KeyboardInterrupt(f"stopped by {signal.Signals(signum).name}")
+
+    def _watch(self) -> None:
+        if not self.finished.wait(self.grace_s):
+            assert self.signalled is not None
+            self._end_now(self.signalled)
+
+    def _end_now(self, signum: int) -> None:
+        sys.stderr.write(
+            f"\n{signal.Signals(signum).name}: stopping the embedded servers this run started "
+            "and exiting\n"
+        )
+        sys.stderr.flush()
+        servers.stop_servers_started_here()
+        os._exit(128 + signum)
+
+
+_interruption = _Interruption(INTERRUPT_GRACE_S)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if threading.current_thread() is threading.main_thread():
+        _interruption.install()
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    _interruption.finished.set()
+
+
 def pytest_sessionstart(session: pytest.Session) -> None:
     global _stack
     if not ALEMBIC_INI.exists():
         raise pytest.UsageError(f"run the tests from the repository root ({ALEMBIC_INI} missing)")
     given_db = os.environ.get("TEST_DATABASE_URL")
-    _stack = ensure_stack(
-        given_db,
-        os.environ.get("TEST_REDIS_URL"),
-        database=TEST_DATABASE,
-        redis_db=TEST_REDIS_DB,
-    )
-    if _stack.postgres is not None:
-        _stack.postgres.create_database(TEST_DATABASE, recreate=True)
-    else:
-        _drop_schemas(_stack.database_url, list(migration_histories().values()))
-    migrate(_stack.database_url)
+    try:
+        _stack = ensure_stack(
+            given_db,
+            os.environ.get("TEST_REDIS_URL"),
+            database=TEST_DATABASE,
+            redis_db=TEST_REDIS_DB,
+        )
+        if _stack.postgres is not None:
+            _stack.postgres.create_database(TEST_DATABASE, recreate=True)
+        else:
+            _drop_schemas(_stack.database_url, list(migration_histories().values()))
+        migrate(_stack.database_url)
+    except BaseException:
+        # pytest calls pytest_sessionfinish only once this hook has returned.
+        servers.stop_servers_started_here()
+        raise
     os.environ["DATABASE_URL"] = _stack.database_url
     os.environ["REDIS_URL"] = _stack.redis_url
     os.environ["ENVIRONMENT"] = "testing"
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
-    if _stack is not None:
-        _stack.stop_started()
+    servers.stop_servers_started_here()
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_timeout_set_timer(item: pytest.Item, settings: Any) -> bool | None:
+    """pytest-timeout's signal method, aware of asyncio: most tests here wait in the event loop,
+    where a thread dump only shows the selector. On timeout, say where every task waits (the
+    test's own await chain first), then fail the test."""
+    if settings.method != "signal" or threading.current_thread() is not threading.main_thread():
+        return None
+
+    def on_timeout(signum: int, frame: object) -> None:
+        __tracebackhide__ = True
+        where = describe_waiting_tasks()
+        terminal = item.config.get_terminal_writer()
+        terminal.sep("+", f"Timeout: {item.nodeid} ran longer than {settings.timeout}s")
+        terminal.write(where)
+        terminal.sep("+", "Timeout")
+        pytest.fail(f"Timeout >{settings.timeout}s\n{where}")
+
+    def cancel() -> None:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, signal.SIG_DFL)
+
+    item.cancel_timeout = cancel  # type: ignore[attr-defined]
+    signal.signal(signal.SIGALRM, on_timeout)
+    signal.setitimer(signal.ITIMER_REAL, settings.timeout)
+    return True
+
+
+def describe_waiting_tasks() -> str:
+    """Where each task of the running event loop waits, oldest frame first; the other threads'
+    stacks too. Empty parts are left out."""
+    parts = []
+    try:
+        loop = asyncio.get_running_loop()
+    except RuntimeError:
+        loop = None
+    if loop is not None:
+        for task in sorted(asyncio.all_tasks(loop), key=lambda t: t.get_name()):
+            frames = task.get_stack()
+            lines = [f"task {task.get_name()} waits at:"]
+            lines += [
+                f"  {f.f_code.co_filename}:{f.f_lineno} in {f.f_code.co_name}" for f in frames
+            ]
+            parts.append("\n".join(lines))
+    current = threading.get_ident()
+    for ident, frame in sys._current_frames().items():
+        if ident != current:
+            stack = "".join(traceback.format_stack(frame))
+            parts.append(f"thread {ident}:\n{stack}")
+    return "\n".join(parts) + "\n"
 
 
 def pytest_report_header(config: pytest.Config) -> list[str]:

@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -32,8 +33,10 @@ from shared.devstack.servers import (
 from shared.devstack.supervisor import Supervisor, read_procfile
 
 
-def _stack_from_env() -> Stack:
-    return ensure_stack(os.environ.get("DATABASE_URL"), os.environ.get("REDIS_URL"))
+def _stack_from_env(*, persistent: bool = False) -> Stack:
+    return ensure_stack(
+        os.environ.get("DATABASE_URL"), os.environ.get("REDIS_URL"), persistent=persistent
+    )
 
 
 def _env_for(stack: Stack) -> dict[str, str]:
@@ -60,7 +63,7 @@ def _describe(stack: Stack) -> str:
 
 
 def cmd_up(_: argparse.Namespace) -> int:
-    stack = _stack_from_env()
+    stack = _stack_from_env(persistent=True)
     print(_describe(stack))
     return 0
 
@@ -106,7 +109,13 @@ def cmd_run(args: argparse.Namespace) -> int:
             print(f"stopped embedded {' and '.join(stopped)}", flush=True)
 
 
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt(signal.Signals(signum).name)
+
+
 def main(argv: list[str] | None = None) -> int:
+    # SIGTERM unwinds like Ctrl-C, so the `finally` that stops the embedded servers always runs.
+    signal.signal(signal.SIGTERM, _interrupt)
     parser = argparse.ArgumentParser(prog="python -m shared.devstack")
     sub = parser.add_subparsers(dest="cmd", required=True)
     sub.add_parser("up").set_defaults(fn=cmd_up)

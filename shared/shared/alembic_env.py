@@ -57,7 +57,8 @@ def run(metadata: MetaData) -> None:
             context.run_migrations()
 
     async def run_async() -> None:
-        engine = create_async_engine(url, poolclass=NullPool)
+        # Data migrations touch user tables: a failure must not print their rows.
+        engine = create_async_engine(url, poolclass=NullPool, hide_parameters=True)
         async with engine.begin() as connection:
             await connection.run_sync(do_run)
         await engine.dispose()

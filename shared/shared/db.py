@@ -64,6 +64,9 @@ def create_engine(
         max_overflow=max_overflow,
         pool_pre_ping=True,
         connect_args={"timeout": connect_timeout_s},
+        # A statement error's text would otherwise carry its parameters (e-mail addresses,
+        # password hashes, phone numbers) into whatever logs it.
+        hide_parameters=True,
     )
 
 

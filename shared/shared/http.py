@@ -77,6 +77,8 @@ class RequestContextMiddleware:
             HTTP_REQUESTS.labels(method, template, str(status)).inc()
             HTTP_LATENCY.labels(method, template).observe(elapsed)
             if scope["path"] not in self.quiet_paths:
+                # The raw path may carry a callback's capability token or a phone number:
+                # shared.logging redacts them in every line, this one included.
                 log.info(
                     "request",
                     method=method,

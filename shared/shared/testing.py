@@ -8,26 +8,29 @@ so settings built by tests point at them. Servers it started are stopped at the 
 
 Fixtures: ``db_engine``, ``db_session`` (one rolled-back transaction per test), ``clean_database``
 (truncate, for tests whose other processes must see committed rows), ``redis_client`` (flushed),
-and ``asgi_client`` (an ``httpx.AsyncClient`` on an app, lifespan run, DB session overridden).
+``asgi_client`` (an ``httpx.AsyncClient`` on an app, lifespan run, DB session overridden) and
+``log_lines`` (the lines logged under the services' own logging configuration).
 """
 
 from __future__ import annotations
 
 import asyncio
 import configparser
+import logging
 import os
 import signal
 import subprocess
 import sys
 import threading
 import traceback
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+import structlog
 from fastapi import FastAPI
 from redis.asyncio import Redis
 from sqlalchemy import text
@@ -37,6 +40,7 @@ from sqlalchemy.pool import NullPool
 from shared import db, worker
 from shared.devstack import servers
 from shared.devstack.servers import Stack, ensure_stack
+from shared.logging import configure_logging
 from shared.serving import serve_app
 
 __all__ = ["open_asgi_client", "serve_app", "wait_until"]
@@ -355,6 +359,28 @@ def asgi_client() -> AsgiClientFactory:
         return open_asgi_client(app, **kwargs)
 
     return factory
+
+
+@pytest.fixture
+def log_lines(capsys: pytest.CaptureFixture[str]) -> Iterator[Callable[[], list[str]]]:
+    """Logging as every service configures it at start-up (JSON lines, INFO, redaction); call the
+    yielded function for the non-empty lines written to stdout and stderr since the last call.
+    The previous configuration is put back afterwards."""
+    saved = structlog.get_config()
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    access = logging.getLogger("uvicorn.access")
+    access_disabled = access.disabled
+    configure_logging(level="INFO", json=True, service="test")
+
+    def read() -> list[str]:
+        captured = capsys.readouterr()
+        return [line for line in (captured.out + captured.err).splitlines() if line.strip()]
+
+    yield read
+    structlog.configure(**saved)
+    root.handlers, root.level = handlers, level
+    access.disabled = access_disabled
 
 
 async def wait_until(

@@ -1,3 +1,6 @@
+import json
+from collections.abc import Callable
+
 from fastapi import FastAPI
 from sqlalchemy import text
 
@@ -27,7 +30,23 @@ def app_with_routes() -> FastAPI:
         await session.execute(text("INSERT INTO probe VALUES (7)"))
         raise RuntimeError("after a write")
 
+    @app.post("/duplicate-account")
+    async def duplicate_account(session: SessionDep) -> None:
+        await session.execute(
+            text("CREATE TEMP TABLE IF NOT EXISTS account_probe (name text UNIQUE, secret text)")
+        )
+        for _ in range(2):
+            await session.execute(
+                text("INSERT INTO account_probe VALUES (:name, :secret)"),
+                {"name": PROBE_NAME, "secret": PROBE_SECRET},
+            )
+
     return app
+
+
+# Values no log redaction rule recognises: only the engine keeps them out of the error text.
+PROBE_NAME = "Wanjiku Probe-Name"
+PROBE_SECRET = "probe-secret-value-41"
 
 
 class TestRequestSession:
@@ -52,3 +71,18 @@ class TestAsgiClientWithTestSession:
         assert response.status_code == 500
         rows = (await db_session.execute(text("SELECT count(*) FROM probe"))).scalar_one()
         assert rows == 0
+
+
+class TestStatementErrors:
+    async def test_a_failed_statement_is_logged_without_its_parameters(
+        self, asgi_client, log_lines: Callable[[], list[str]]
+    ) -> None:
+        async with asgi_client(app_with_routes(), raise_app_exceptions=False) as client:
+            response = await client.post("/duplicate-account")
+
+        lines = log_lines()
+        (logged,) = [json.loads(line) for line in lines if "unhandled_error" in line]
+        assert response.status_code == 500
+        assert 'unique constraint "account_probe_name_key"' in logged["exception"]
+        assert "[SQL parameters hidden due to hide_parameters=True]" in logged["exception"]
+        assert not [line for line in lines if PROBE_NAME in line or PROBE_SECRET in line]

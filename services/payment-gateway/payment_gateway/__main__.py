@@ -11,6 +11,8 @@ if __name__ == "__main__":
         host=settings.HOST,
         port=settings.PORT,
         log_config=None,
+        # Our middleware logs every request, its path redacted; uvicorn's line would repeat it raw.
+        access_log=False,
         # The callback allow-list resolves the client from X-Forwarded-For itself, counting
         # GATEWAY_TRUSTED_PROXY_HOPS; uvicorn rewriting the peer first would count twice.
         proxy_headers=False,

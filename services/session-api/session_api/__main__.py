@@ -11,5 +11,7 @@ if __name__ == "__main__":
         host=settings.HOST,
         port=settings.PORT,
         log_config=None,
+        # Our middleware logs every request, its path redacted; uvicorn's line would repeat it raw.
+        access_log=False,
         proxy_headers=True,
     )

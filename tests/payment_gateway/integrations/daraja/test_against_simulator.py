@@ -356,7 +356,7 @@ async def test_expires_in_as_a_number(
         DarajaClient(simulator_config(simulator), redis=redis_client) as daraja,
     ):
         await push(daraja, receiver)
-    assert 539_000 < await redis_client.pttl("daraja:token:sandbox:test-consumer-key") <= 540_000
+    assert 539_000 < await redis_client.pttl(daraja.tokens.key) <= 540_000
 
 
 async def test_an_outage_fails_the_push_without_a_retry(

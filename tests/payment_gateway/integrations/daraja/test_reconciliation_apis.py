@@ -80,7 +80,7 @@ async def test_transaction_status_wire_body_and_ack(
 async def test_transaction_status_by_conversation_id_refreshes_an_invalid_token(
     client: DarajaClient, redis_client: Redis, daraja_mock: respx.MockRouter
 ) -> None:
-    await redis_client.set("daraja:token:sandbox:ck-test", "stale")
+    await redis_client.set(client.tokens.key, "stale")
     tokens = daraja_mock.get("/oauth/v1/generate").respond(
         json={"access_token": "fresh", "expires_in": "3599"}
     )

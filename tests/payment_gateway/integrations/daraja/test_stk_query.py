@@ -235,7 +235,7 @@ async def test_rejections_and_throttling_are_not_retried_by_the_client(
 async def test_an_invalid_token_is_refreshed_once(
     client: DarajaClient, redis_client: Redis, daraja_mock: respx.MockRouter
 ) -> None:
-    await redis_client.set("daraja:token:sandbox:ck-test", "stale")
+    await redis_client.set(client.tokens.key, "stale")
     tokens = daraja_mock.get("/oauth/v1/generate").respond(
         json={"access_token": "fresh", "expires_in": "3599"}
     )

@@ -15,9 +15,10 @@ from payment_gateway.integrations.daraja import (
     DarajaRateLimited,
     DarajaUnavailable,
 )
+from payment_gateway.integrations.daraja.token import app_key
 
 QUERY = "/mpesa/stkpushquery/v1/query"
-TOKEN_KEY = "daraja:token:sandbox:ck-test"
+TOKEN_KEY = f"daraja:token:{app_key('sandbox', 'ck-test')}"
 INVALID_TOKEN = {
     "requestId": "10219-2484793-1",
     "errorCode": "404.001.03",
@@ -213,11 +214,17 @@ async def test_keys_are_per_environment_and_consumer_key(
         for daraja in (one, two, three):
             await daraja.tokens.get()
     assert token_route.call_count == 3
-    assert sorted(await redis_client.keys("daraja:token:*")) == [
-        b"daraja:token:production:ck-test",
-        b"daraja:token:sandbox:ck-test",
-        b"daraja:token:sandbox:other",
-    ]
+    keys = await redis_client.keys("daraja:token:*")
+    assert sorted(keys) == sorted(
+        f"daraja:token:{app_key(environment, consumer_key)}".encode()
+        for environment, consumer_key in [
+            ("production", "ck-test"),
+            ("sandbox", "ck-test"),
+            ("sandbox", "other"),
+        ]
+    )
+    # A key name is visible to anyone with KEYS or MONITOR, and is logged: no credential in it.
+    assert not [k for k in keys if b"ck-test" in k or b"other" in k]
 
 
 async def test_a_waiter_takes_over_when_the_lock_holder_dies(

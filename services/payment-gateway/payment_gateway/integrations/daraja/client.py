@@ -55,7 +55,7 @@ from payment_gateway.integrations.daraja.timestamps import (
     parse_daraja_timestamp,
     stk_password,
 )
-from payment_gateway.integrations.daraja.token import FetchedToken, TokenCache
+from payment_gateway.integrations.daraja.token import FetchedToken, TokenCache, app_key
 from shared.worker import backoff_seconds
 
 log = structlog.get_logger("payment_gateway.daraja")
@@ -103,7 +103,7 @@ class DarajaClient:
             system_busy_s=config.system_busy_backoff_s,
             subscriber_busy_s=config.subscriber_busy_backoff_s,
         )
-        app = f"{config.environment}:{config.consumer_key}"
+        app = app_key(config.environment, config.consumer_key)
         self.tokens = TokenCache(
             redis=redis,
             key=f"{config.redis_key_prefix}:token:{app}",

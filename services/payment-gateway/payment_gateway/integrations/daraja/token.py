@@ -10,6 +10,7 @@ the others poll the cache. Inside a process, concurrent callers share one in-fli
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import secrets
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -32,6 +33,14 @@ if redis.call('get', KEYS[1]) == ARGV[1] then
 end
 return 0
 """
+
+
+def app_key(environment: str, consumer_key: str) -> str:
+    """Names one Daraja app in Redis keys: its environment and a digest of its consumer key. One
+    token per credential, without the credential showing in a key name (``KEYS``, ``MONITOR``,
+    the ``daraja_token_*`` log lines)."""
+    digest = hashlib.sha256(consumer_key.encode()).hexdigest()[:16]
+    return f"{environment}:{digest}"
 
 
 @dataclass(frozen=True)

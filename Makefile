@@ -7,6 +7,7 @@ STAMP := $(VENV)/.installed
 PACKAGES := shared services/payment-gateway services/session-api services/daraja-simulator
 PYPROJECTS := $(addsuffix /pyproject.toml,$(PACKAGES))
 DEVSTACK := $(PY) -m shared.devstack
+PROCFILE := Procfile
 READY_URLS := http://127.0.0.1:8002/readyz http://127.0.0.1:8001/readyz http://127.0.0.1:8000/readyz
 
 .PHONY: help install run test lint fmt migrate bench clean up down
@@ -30,7 +31,7 @@ $(STAMP): requirements.lock $(PYPROJECTS)
 install: $(STAMP)
 
 run: $(STAMP)
-	@$(DEVSTACK) run --procfile Procfile --release "$(MAKE) --no-print-directory _migrate" \
+	@$(DEVSTACK) run --procfile $(PROCFILE) --release "$(MAKE) --no-print-directory _migrate" \
 		$(addprefix --ready-url ,$(READY_URLS)) --banner deploy/banner.txt
 
 test: $(STAMP)

@@ -25,12 +25,14 @@ import threading
 import traceback
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 import structlog
+from arq.worker import Worker
 from fastapi import FastAPI
 from redis.asyncio import Redis
 from sqlalchemy import text
@@ -43,7 +45,7 @@ from shared.devstack.servers import Stack, ensure_stack
 from shared.logging import configure_logging
 from shared.serving import serve_app
 
-__all__ = ["open_asgi_client", "serve_app", "wait_until"]
+__all__ = ["RunningWorker", "open_asgi_client", "serve_app", "start_worker", "wait_until"]
 
 # Overridable so several test runs can share one embedded server without touching each other.
 TEST_DATABASE = os.environ.get("TEST_DATABASE_NAME", "mpesa_test")
@@ -186,12 +188,11 @@ def pytest_timeout_set_timer(item: pytest.Item, settings: Any) -> bool | None:
 
     def on_timeout(signum: int, frame: object) -> None:
         __tracebackhide__ = True
+        waiting_in_loop = _loop_is_waiting()
         where = describe_waiting_tasks()
-        terminal = item.config.get_terminal_writer()
-        terminal.sep("+", f"Timeout: {item.nodeid} ran longer than {settings.timeout}s")
-        terminal.write(where)
-        terminal.sep("+", "Timeout")
-        pytest.fail(f"Timeout >{settings.timeout}s\n{where}")
+        # In the event loop's selector the traceback says nothing: the tasks' await chains are
+        # the story. In running code (sync or async), the traceback points at the line.
+        pytest.fail(f"Timeout >{settings.timeout}s\n{where}", pytrace=not waiting_in_loop)
 
     def cancel() -> None:
         signal.setitimer(signal.ITIMER_REAL, 0)
@@ -203,9 +204,17 @@ def pytest_timeout_set_timer(item: pytest.Item, settings: Any) -> bool | None:
     return True
 
 
+def _loop_is_waiting() -> bool:
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return False
+    return asyncio.current_task() is None
+
+
 def describe_waiting_tasks() -> str:
-    """Where each task of the running event loop waits, oldest frame first; the other threads'
-    stacks too. Empty parts are left out."""
+    """Where each task of the running event loop waits: its whole await chain, outermost first,
+    and what the innermost await is on (a future, another task). Other threads' stacks follow."""
     parts = []
     try:
         loop = asyncio.get_running_loop()
@@ -213,11 +222,13 @@ def describe_waiting_tasks() -> str:
         loop = None
     if loop is not None:
         for task in sorted(asyncio.all_tasks(loop), key=lambda t: t.get_name()):
-            frames = task.get_stack()
             lines = [f"task {task.get_name()} waits at:"]
-            lines += [
-                f"  {f.f_code.co_filename}:{f.f_lineno} in {f.f_code.co_name}" for f in frames
-            ]
+            awaited: object = task.get_coro()
+            # Task.get_stack() gives one frame for a coroutine; the chain is in cr_await.
+            while (frame := _frame_of(awaited)) is not None:
+                code = frame.f_code
+                lines.append(f"  {code.co_filename}:{frame.f_lineno} in {code.co_name}")
+                awaited = _awaited_by(awaited)
             parts.append("\n".join(lines))
     current = threading.get_ident()
     for ident, frame in sys._current_frames().items():
@@ -225,6 +236,22 @@ def describe_waiting_tasks() -> str:
             stack = "".join(traceback.format_stack(frame))
             parts.append(f"thread {ident}:\n{stack}")
     return "\n".join(parts) + "\n"
+
+
+def _frame_of(awaitable: object) -> Any:
+    for attribute in ("cr_frame", "gi_frame", "ag_frame"):
+        frame = getattr(awaitable, attribute, None)
+        if frame is not None:
+            return frame
+    return None
+
+
+def _awaited_by(awaitable: object) -> object:
+    for attribute in ("cr_await", "gi_yieldfrom", "ag_await"):
+        awaited = getattr(awaitable, attribute, None)
+        if awaited is not None:
+            return awaited
+    return None
 
 
 def pytest_report_header(config: pytest.Config) -> list[str]:
@@ -381,6 +408,48 @@ def log_lines(capsys: pytest.CaptureFixture[str]) -> Iterator[Callable[[], list[
     structlog.configure(**saved)
     root.handlers, root.level = handlers, level
     access.disabled = access_disabled
+
+
+@dataclass
+class RunningWorker:
+    """An arq worker consuming its queue inside the test's event loop."""
+
+    worker: Worker
+    task: asyncio.Task[None]
+
+    async def kill(self) -> None:
+        """Stop abruptly, as a killed process would: running jobs are cut off. (arq's own
+        ``Worker.close`` re-raises a cut-off job's CancelledError into the caller, which made
+        teardowns fail whenever a job was still running.)"""
+        self.task.cancel()
+        if self.worker.main_task is not None:
+            self.worker.main_task.cancel()
+        for job in list(self.worker.tasks.values()):
+            job.cancel()
+        await asyncio.gather(self.task, *self.worker.tasks.values(), return_exceptions=True)
+        self.worker.tasks.clear()
+        if self.worker.on_shutdown is not None:
+            await self.worker.on_shutdown(self.worker.ctx)
+        await self.worker.pool.aclose(close_connection_pool=True)
+
+
+def start_worker(worker_settings: type, *, cron: bool = True) -> RunningWorker:
+    """Run a service's worker (its ``WorkerSettings``) in this event loop, polling its queue
+    every 10 ms; ``cron=False`` leaves out its periodic jobs."""
+    worker = Worker(
+        functions=worker_settings.functions,  # type: ignore[attr-defined]
+        cron_jobs=worker_settings.cron_jobs if cron else [],  # type: ignore[attr-defined]
+        queue_name=worker_settings.queue_name,  # type: ignore[attr-defined]
+        redis_settings=worker_settings.redis_settings,  # type: ignore[attr-defined]
+        on_startup=worker_settings.on_startup,  # type: ignore[attr-defined]
+        on_shutdown=worker_settings.on_shutdown,  # type: ignore[attr-defined]
+        max_jobs=50,
+        keep_result=0,
+        poll_delay=0.01,
+        handle_signals=False,
+        log_results=False,
+    )
+    return RunningWorker(worker=worker, task=asyncio.create_task(worker.async_run()))
 
 
 async def wait_until(

@@ -15,7 +15,6 @@ from typing import Any
 
 import httpx
 import pytest
-from arq.worker import Worker
 from fastapi import FastAPI, Request, Response
 from redis.asyncio import Redis
 from sqlalchemy import text
@@ -27,8 +26,9 @@ from payment_gateway.config import Settings, WebhookEndpoint
 from payment_gateway.main import create_app as create_gateway
 from payment_gateway.webhook import signing
 from payment_gateway.worker import worker_settings
+from shared import testing
 from shared.serving import serve_app
-from shared.testing import wait_until
+from shared.testing import RunningWorker, wait_until
 
 API_KEY = "test-service-key"
 RECEIVER_SECRET = "whsec_dGVzdC1yZWNlaXZlci1zZWNyZXQta2V5LTMyYnl0ZXMh"
@@ -121,50 +121,17 @@ async def _wait_event(
             await asyncio.wait_for(event.wait(), timeout=min(remaining, 0.25))
 
 
-@dataclass
-class RunningWorker:
-    worker: Worker
-    task: asyncio.Task[None]
-
-    async def kill(self) -> None:
-        """Stop abruptly, as a killed process would: running jobs are cut off."""
-        self.task.cancel()
-        if self.worker.main_task is not None:
-            self.worker.main_task.cancel()
-        for job in list(self.worker.tasks.values()):
-            job.cancel()
-        await asyncio.gather(self.task, *self.worker.tasks.values(), return_exceptions=True)
-        self.worker.tasks.clear()
-        if self.worker.on_shutdown is not None:
-            await self.worker.on_shutdown(self.worker.ctx)
-        await self.worker.pool.aclose(close_connection_pool=True)
-
-
 async def start_worker(settings: Settings, *, sweeps: bool = True) -> RunningWorker:
-    cls = worker_settings(settings)
-    worker = Worker(
-        functions=cls.functions,
-        cron_jobs=cls.cron_jobs if sweeps else [],
-        queue_name=settings.queue_name,
-        redis_settings=cls.redis_settings,
-        on_startup=cls.on_startup,
-        on_shutdown=cls.on_shutdown,
-        max_jobs=50,
-        keep_result=0,
-        poll_delay=0.01,
-        handle_signals=False,
-        log_results=False,
-    )
-    task = asyncio.create_task(worker.async_run())
+    running = testing.start_worker(worker_settings(settings), cron=sweeps)
 
     async def started() -> bool:
-        if task.done():
-            task.result()
-        listener = worker.ctx.get("callback_listener")
+        if running.task.done():
+            running.task.result()
+        listener = running.worker.ctx.get("callback_listener")
         return listener is not None and listener.connected.is_set()
 
     await wait_until(started, within=10, what="the worker to start and listen")
-    return RunningWorker(worker=worker, task=task)
+    return running
 
 
 @dataclass

@@ -4,6 +4,9 @@ import pytest
 
 from shared import background
 
+# Unit tests: anything slower than this is stuck.
+pytestmark = pytest.mark.timeout(10)
+
 
 async def swallows_its_cancellation(started: asyncio.Event) -> None:
     # What Python 3.11's asyncio.wait_for (inside redis-py) does when a cancellation lands in

@@ -19,6 +19,9 @@ from shared.logging import (
     redact,
 )
 
+# Unit tests: anything slower than this is stuck.
+pytestmark = pytest.mark.timeout(20)
+
 significant = st.from_regex(r"\A[17][0-9]{8}\Z", fullmatch=True)
 prefix = st.sampled_from(["", "0", "254", "+254", "+254 ", "254-"])
 separator = st.sampled_from(["", " ", "-"])

@@ -6,6 +6,9 @@ from pydantic_settings import SettingsConfigDict
 
 from shared.settings import BaseServiceSettings, Environment
 
+# Unit tests: anything slower than this is stuck.
+pytestmark = pytest.mark.timeout(10)
+
 
 class DemoSettings(BaseServiceSettings):
     model_config = SettingsConfigDict(env_prefix="DEMO_")

@@ -54,6 +54,8 @@ def _describe(stack: Stack) -> str:
     def origin(server: object) -> str:
         if server is None:
             return "given"
+        if getattr(server, "adopted", False):
+            return "embedded, reused: left running by a killed command"
         return "embedded, started" if getattr(server, "started_here", False) else "embedded, reused"
 
     return (

@@ -71,6 +71,7 @@ class EmbeddedServer(Protocol):
     name: str
     port: int
     started_here: bool
+    adopted: bool
 
     def stop(self) -> None: ...
 
@@ -104,7 +105,15 @@ class Owner:
     persistent: bool
 
     def gone(self) -> bool:
-        return not self.persistent and not psutil.pid_exists(self.pid)
+        return not self.persistent and not _process_alive(self.pid)
+
+
+def _process_alive(pid: int) -> bool:
+    try:
+        status: str = psutil.Process(pid).status()
+    except psutil.NoSuchProcess:
+        return False
+    return status != "zombie"
 
 
 def _write_owner(path: Path, *, persistent: bool) -> None:
@@ -155,11 +164,8 @@ def _stop_process(pid: int, sig: int, port: int, what: str) -> None:
         os.kill(pid, sig)
     deadline = time.monotonic() + START_TIMEOUT_S
     while time.monotonic() < deadline:
-        if not psutil.pid_exists(pid) and not _port_open(port):
+        if not _process_alive(pid) and not _port_open(port):
             return
-        with contextlib.suppress(psutil.Error):
-            if psutil.Process(pid).status() == psutil.STATUS_ZOMBIE:
-                return
         time.sleep(0.05)
     raise RuntimeError(f"the leftover {what} (pid {pid}) did not stop within {START_TIMEOUT_S}s")
 
@@ -183,6 +189,7 @@ class EmbeddedPostgres:
     data_dir: Path
     port: int = DEFAULT_PG_PORT
     started_here: bool = field(default=False, init=False)
+    adopted: bool = field(default=False, init=False)
     name: str = field(default="postgres", init=False)
 
     @property
@@ -321,6 +328,7 @@ class EmbeddedRedis:
     data_dir: Path
     port: int = DEFAULT_REDIS_PORT
     started_here: bool = field(default=False, init=False)
+    adopted: bool = field(default=False, init=False)
     name: str = field(default="redis", init=False)
 
     @property
@@ -425,6 +433,7 @@ def _reuse_or_clear_port(
         if owner is not None and owner.gone():
             # Its command was killed before it could stop it: this command takes it over.
             _write_owner(owner_file(holder.cwd), persistent=persistent)
+            server.adopted = True
             if not persistent:
                 _register_started(server)
         return True

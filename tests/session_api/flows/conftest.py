@@ -15,7 +15,6 @@ from typing import Any
 
 import httpx
 import pytest
-from arq.worker import Worker
 from fastapi import FastAPI, Request, Response
 from redis.asyncio import Redis
 
@@ -29,7 +28,7 @@ from session_api.config import Settings
 from session_api.main import create_app as create_session_api
 from session_api.models import UserRole
 from session_api.payment.tasks import refresh_stale_attempts
-from shared.testing import serve_app
+from shared.testing import serve_app, start_worker
 from shared.testing import wait_until as until
 from tests.session_api.conftest import Account, make_account, make_settings
 
@@ -130,27 +129,11 @@ class Flow:
 
 
 async def run_worker(settings: GatewaySettings) -> AsyncIterator[None]:
-    cls = gateway_worker_settings(settings)
-    worker = Worker(
-        functions=cls.functions,
-        cron_jobs=cls.cron_jobs,
-        queue_name=cls.queue_name,
-        redis_settings=cls.redis_settings,
-        on_startup=cls.on_startup,
-        on_shutdown=cls.on_shutdown,
-        max_jobs=50,
-        keep_result=0,
-        poll_delay=0.01,
-        handle_signals=False,
-        log_results=False,
-    )
-    task = asyncio.create_task(worker.async_run())
+    running = start_worker(gateway_worker_settings(settings))
     try:
         yield
     finally:
-        await worker.close()
-        task.cancel()
-        await asyncio.gather(task, return_exceptions=True)
+        await running.kill()
 
 
 SIMULATOR_DEFAULTS: dict[str, Any] = {

@@ -8,6 +8,9 @@ import pytest
 
 from shared.devstack.supervisor import ProcessSpec, Supervisor, read_procfile
 
+# Unit tests: anything slower than this is stuck.
+pytestmark = pytest.mark.timeout(20)
+
 
 class TestReadProcfile:
     def test_reads_names_and_commands_skipping_comments(self, tmp_path: Path) -> None:

@@ -15,6 +15,9 @@ from payment_gateway.integrations.daraja import (
     parse_stk_callback,
 )
 
+# Unit tests: anything slower than this is stuck.
+pytestmark = pytest.mark.timeout(30)
+
 OFFICIAL_SUCCESS = b"""{
     "Body": {
         "stkCallback": {

@@ -8,6 +8,8 @@ PACKAGES := shared services/payment-gateway services/session-api services/daraja
 PYPROJECTS := $(addsuffix /pyproject.toml,$(PACKAGES))
 DEVSTACK := $(PY) -m shared.devstack
 PROCFILE := Procfile
+# Tests run in this many processes (pytest-xdist), each on its own database and Redis db.
+TEST_WORKERS ?= 3
 READY_URLS := http://127.0.0.1:8002/readyz http://127.0.0.1:8001/readyz http://127.0.0.1:8000/readyz
 
 .PHONY: help install run test lint fmt migrate bench clean up down
@@ -35,7 +37,7 @@ run: $(STAMP)
 		$(addprefix --ready-url ,$(READY_URLS)) --banner deploy/banner.txt
 
 test: $(STAMP)
-	$(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) -m pytest -n $(TEST_WORKERS) $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

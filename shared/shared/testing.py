@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import configparser
+import contextlib
 import logging
 import os
 import signal
@@ -28,14 +29,16 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 import httpx
+import psutil
 import pytest
 import structlog
 from arq.worker import Worker
 from fastapi import FastAPI
 from redis.asyncio import Redis
-from sqlalchemy import text
+from sqlalchemy import make_url, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engine
 from sqlalchemy.pool import NullPool
 
@@ -82,9 +85,34 @@ def migrate(database_url: str, ini: Path = ALEMBIC_INI) -> None:
         )
 
 
-def _drop_schemas(database_url: str, schemas: list[str]) -> None:
-    import asyncio
+def _with_redis_db(url: str, worker: int | None) -> str:
+    """A given Redis URL, moved down one db per xdist worker."""
+    if worker is None:
+        return url
+    parts = urlsplit(url)
+    db = int(parts.path.strip("/") or 0) - worker
+    if db < 0:
+        raise pytest.UsageError(f"TEST_REDIS_URL {url}: no Redis db left for worker {worker}")
+    return urlunsplit(parts._replace(path=f"/{db}"))
 
+
+def _create_sibling_database(database_url: str, worker: int) -> str:
+    """A fresh database beside the given one for one xdist worker; its URL."""
+    url = make_url(database_url)
+    name = f"{url.database}_gw{worker}"
+
+    async def create() -> None:
+        engine = create_async_engine(url, poolclass=NullPool, isolation_level="AUTOCOMMIT")
+        async with engine.connect() as connection:
+            await connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            await connection.execute(text(f'CREATE DATABASE "{name}"'))
+        await engine.dispose()
+
+    asyncio.run(create())
+    return url.set(database=name).render_as_string(hide_password=False)
+
+
+def _drop_schemas(database_url: str, schemas: list[str]) -> None:
     async def drop() -> None:
         engine = create_async_engine(database_url, poolclass=NullPool)
         async with engine.begin() as connection:
@@ -133,6 +161,10 @@ class _Interruption:
         )
         sys.stderr.flush()
         servers.stop_servers_started_here()
+        # pytest-xdist's workers, a stuck test's subprocesses: nothing of this run outlives it.
+        for child in psutil.Process().children(recursive=True):
+            with contextlib.suppress(psutil.Error):
+                child.kill()
         os._exit(128 + signum)
 
 
@@ -148,20 +180,44 @@ def pytest_unconfigure(config: pytest.Config) -> None:
     _interruption.finished.set()
 
 
+def _xdist_worker_index(config: pytest.Config) -> int | None:
+    """Which pytest-xdist worker this process is (gw0 is 0), or None outside one."""
+    workerinput = getattr(config, "workerinput", None)
+    if workerinput is None:
+        return None
+    return int(str(workerinput["workerid"]).removeprefix("gw"))
+
+
+def _is_xdist_controller(config: pytest.Config) -> bool:
+    return _xdist_worker_index(config) is None and getattr(config.option, "dist", "no") != "no"
+
+
 def pytest_sessionstart(session: pytest.Session) -> None:
+    """Servers for the run. Under pytest-xdist the controller (which runs no test) starts or
+    reuses them, and each worker gets a database and a Redis db of its own."""
     global _stack
     if not ALEMBIC_INI.exists():
         raise pytest.UsageError(f"run the tests from the repository root ({ALEMBIC_INI} missing)")
+    worker = _xdist_worker_index(session.config)
+    database = TEST_DATABASE if worker is None else f"{TEST_DATABASE}_gw{worker}"
+    redis_db = TEST_REDIS_DB if worker is None else TEST_REDIS_DB - worker
+    if not 0 < redis_db < 16:
+        raise pytest.UsageError(f"Redis db {redis_db}: run fewer workers or raise TEST_REDIS_DB")
     given_db = os.environ.get("TEST_DATABASE_URL")
+    given_redis = os.environ.get("TEST_REDIS_URL")
     try:
         _stack = ensure_stack(
             given_db,
-            os.environ.get("TEST_REDIS_URL"),
-            database=TEST_DATABASE,
-            redis_db=TEST_REDIS_DB,
+            given_redis and _with_redis_db(given_redis, worker),
+            database=database,
+            redis_db=redis_db,
         )
+        if _is_xdist_controller(session.config):
+            return
         if _stack.postgres is not None:
-            _stack.postgres.create_database(TEST_DATABASE, recreate=True)
+            _stack.postgres.create_database(database, recreate=True)
+        elif worker is not None:
+            _stack.database_url = _create_sibling_database(_stack.database_url, worker)
         else:
             _drop_schemas(_stack.database_url, list(migration_histories().values()))
         migrate(_stack.database_url)

@@ -59,6 +59,13 @@ class Sandbox:
     def marker(self) -> Path:
         return self.root / "stuck"
 
+    @property
+    def log(self) -> Path:
+        return self.root / "make.log"
+
+    def log_tail(self) -> str:
+        return self.log.read_text(errors="replace")[-3000:] if self.log.exists() else ""
+
     def env(self) -> dict[str, str]:
         env = {
             k: v
@@ -101,6 +108,7 @@ async def sandbox(tmp_path: Path) -> AsyncIterator[Sandbox]:
 
 
 async def _start_stuck_make_test(box: Sandbox) -> asyncio.subprocess.Process:
+    log = box.log.open("wb")
     process = await asyncio.create_subprocess_exec(
         "make",
         "--no-print-directory",
@@ -108,15 +116,19 @@ async def _start_stuck_make_test(box: Sandbox) -> asyncio.subprocess.Process:
         f"PYTEST_ARGS={STUCK_RUN} -p no:randomly -p no:cacheprovider -q",
         cwd=REPO,
         env=box.env(),
-        stdout=asyncio.subprocess.DEVNULL,
-        stderr=asyncio.subprocess.DEVNULL,
+        stdout=log,
+        stderr=asyncio.subprocess.STDOUT,
         # Its own process group, like a terminal's foreground job: Ctrl-C goes to all of it.
         start_new_session=True,
     )
 
+    log.close()
+
     async def stuck() -> bool:
         if process.returncode is not None:
-            raise AssertionError(f"make test ended early with {process.returncode}")
+            raise AssertionError(
+                f"make test ended early with {process.returncode}:\n{box.log_tail()}"
+            )
         return box.marker.exists()
 
     await wait_until(stuck, within=START_LIMIT_S, what="the stuck test to start", interval_s=0.1)
@@ -178,8 +190,8 @@ async def test_a_signal_ends_make_test_within_10s_with_no_server_left(
             os.killpg(make.pid, signal.SIGKILL)
     elapsed = time.monotonic() - started
     assert make.returncode != 0
-    assert elapsed < STOP_LIMIT_S
-    assert sandbox.running() == []
+    assert elapsed < STOP_LIMIT_S, sandbox.log_tail()
+    assert sandbox.running() == [], sandbox.log_tail()
 
 
 async def test_servers_left_by_a_killed_run_do_not_stop_make_run(

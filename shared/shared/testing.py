@@ -34,7 +34,7 @@ from shared import db, worker
 from shared.devstack.servers import Stack, ensure_stack
 from shared.serving import serve_app
 
-__all__ = ["open_asgi_client", "serve_app", "wait_until"]
+__all__ = ["open_asgi_client", "serve_app", "truncate_tables", "wait_until"]
 
 # Overridable so several test runs can share one embedded server without touching each other.
 TEST_DATABASE = os.environ.get("TEST_DATABASE_NAME", "mpesa_test")
@@ -153,28 +153,29 @@ async def db_session(db_engine: AsyncEngine) -> AsyncIterator[AsyncSession]:
             await transaction.rollback()
 
 
+async def truncate_tables(engine: AsyncEngine) -> None:
+    """Empty every table in the migrated schemas."""
+    schemas = list(migration_histories().values())
+    async with engine.begin() as connection:
+        rows = await connection.execute(
+            text(
+                "SELECT schemaname, tablename FROM pg_tables "
+                "WHERE schemaname = ANY(:schemas) AND tablename <> 'alembic_version'"
+            ),
+            {"schemas": schemas},
+        )
+        tables = [f'"{schema}"."{table}"' for schema, table in rows]
+        if tables:
+            await connection.execute(text(f"TRUNCATE {', '.join(tables)} CASCADE"))
+
+
 @pytest.fixture
 async def clean_database(db_engine: AsyncEngine) -> AsyncIterator[None]:
     """Empty every table in the migrated schemas before (and after) the test, for tests where
     other processes must see committed rows."""
-
-    async def truncate() -> None:
-        schemas = list(migration_histories().values())
-        async with db_engine.begin() as connection:
-            rows = await connection.execute(
-                text(
-                    "SELECT schemaname, tablename FROM pg_tables "
-                    "WHERE schemaname = ANY(:schemas) AND tablename <> 'alembic_version'"
-                ),
-                {"schemas": schemas},
-            )
-            tables = [f'"{schema}"."{table}"' for schema, table in rows]
-            if tables:
-                await connection.execute(text(f"TRUNCATE {', '.join(tables)} CASCADE"))
-
-    await truncate()
+    await truncate_tables(db_engine)
     yield
-    await truncate()
+    await truncate_tables(db_engine)
 
 
 @pytest.fixture

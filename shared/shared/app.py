@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from typing import Any
 
 from arq.connections import ArqRedis, RedisSettings
 from fastapi import FastAPI
@@ -13,9 +14,10 @@ from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from shared import db
-from shared.errors import install_error_handlers
+from shared.errors import document_errors, install_error_handlers
 from shared.health import ReadinessCheck, health_router, postgres_check, redis_check
 from shared.http import RequestContextMiddleware
+from shared.schemas import resolve_setting_limits
 from shared.settings import BaseServiceSettings
 
 QUIET_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
@@ -31,7 +33,26 @@ def create_base_app(*, title: str, version: str, description: str, lifespan: obj
     app.add_middleware(RequestContextMiddleware, quiet_paths=QUIET_PATHS)
     install_error_handlers(app)
     app.include_router(health_router())
+    _document_what_it_does(app)
     return app
+
+
+def _document_what_it_does(app: FastAPI) -> None:
+    """The OpenAPI document shows the error bodies the handlers send and the limits this
+    deployment's settings (``app.state.settings``) enforce."""
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is not None:
+            return app.openapi_schema
+        document = generate()  # FastAPI caches it on the app; it is completed in place
+        document_errors(document)
+        settings = getattr(app.state, "settings", None)
+        if settings is not None:
+            resolve_setting_limits(document, settings)
+        return document
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
 
 @dataclass

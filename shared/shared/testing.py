@@ -48,7 +48,14 @@ from shared.devstack.servers import Stack, ensure_stack
 from shared.logging import configure_logging
 from shared.serving import serve_app
 
-__all__ = ["RunningWorker", "open_asgi_client", "serve_app", "start_worker", "wait_until"]
+__all__ = [
+    "RunningWorker",
+    "open_asgi_client",
+    "serve_app",
+    "start_worker",
+    "truncate_tables",
+    "wait_until",
+]
 
 # Overridable so several test runs can share one embedded server without touching each other.
 TEST_DATABASE = os.environ.get("TEST_DATABASE_NAME", "mpesa_test")
@@ -358,28 +365,29 @@ async def db_session(db_engine: AsyncEngine) -> AsyncIterator[AsyncSession]:
             await transaction.rollback()
 
 
+async def truncate_tables(engine: AsyncEngine) -> None:
+    """Empty every table in the migrated schemas."""
+    schemas = list(migration_histories().values())
+    async with engine.begin() as connection:
+        rows = await connection.execute(
+            text(
+                "SELECT schemaname, tablename FROM pg_tables "
+                "WHERE schemaname = ANY(:schemas) AND tablename <> 'alembic_version'"
+            ),
+            {"schemas": schemas},
+        )
+        tables = [f'"{schema}"."{table}"' for schema, table in rows]
+        if tables:
+            await connection.execute(text(f"TRUNCATE {', '.join(tables)} CASCADE"))
+
+
 @pytest.fixture
 async def clean_database(db_engine: AsyncEngine) -> AsyncIterator[None]:
     """Empty every table in the migrated schemas before (and after) the test, for tests where
     other processes must see committed rows."""
-
-    async def truncate() -> None:
-        schemas = list(migration_histories().values())
-        async with db_engine.begin() as connection:
-            rows = await connection.execute(
-                text(
-                    "SELECT schemaname, tablename FROM pg_tables "
-                    "WHERE schemaname = ANY(:schemas) AND tablename <> 'alembic_version'"
-                ),
-                {"schemas": schemas},
-            )
-            tables = [f'"{schema}"."{table}"' for schema, table in rows]
-            if tables:
-                await connection.execute(text(f"TRUNCATE {', '.join(tables)} CASCADE"))
-
-    await truncate()
+    await truncate_tables(db_engine)
     yield
-    await truncate()
+    await truncate_tables(db_engine)
 
 
 @pytest.fixture

@@ -2,7 +2,14 @@ import httpx
 from fastapi import FastAPI
 from pydantic import BaseModel
 
-from shared.errors import Conflict, DomainError, install_error_handlers
+from shared.errors import (
+    Conflict,
+    DomainError,
+    ValidationErrorBody,
+    document_errors,
+    install_error_handlers,
+    responses,
+)
 
 
 class PaymentAlreadySettled(Conflict):
@@ -68,12 +75,23 @@ class TestErrorHandlers:
         assert body["detail"].startswith("amount:")
         assert body["fields"][0]["field"] == "body.amount"
 
-    async def test_malformed_json_is_422_not_500(self) -> None:
+    async def test_malformed_json_is_a_400_saying_where(self) -> None:
         response = await request(
             "POST", "/shape", content=b"{not json", headers={"content-type": "application/json"}
         )
-        assert response.status_code == 422
-        assert response.json()["error"] == "RequestValidationError"
+        assert response.status_code == 400
+        assert response.json()["error"] == "MalformedJSON"
+        assert "at character 1" in response.json()["detail"]
+
+    async def test_a_body_that_is_not_utf8_is_malformed_json_too(self) -> None:
+        response = await request(
+            "POST",
+            "/shape",
+            content=b'{"amount": "\xff"}',
+            headers={"content-type": "application/json"},
+        )
+        assert response.status_code == 400
+        assert response.json()["error"] == "MalformedJSON"
 
     async def test_unknown_route_is_json_404(self) -> None:
         response = await request("GET", "/nowhere")
@@ -87,3 +105,64 @@ class TestErrorHandlers:
             "error": "InternalServerError",
             "detail": "An unexpected error occurred.",
         }
+
+
+class AmountOutOfRange(DomainError):
+    """The amount is outside the configured limits."""
+
+    status_code = 422
+
+
+def documented_app() -> FastAPI:
+    app = make_app()
+
+    @app.post("/limited", responses=responses(AmountOutOfRange))
+    async def limited(body: Body) -> Body:
+        return body
+
+    @app.get("/plain")
+    async def plain(page: int = 1) -> int:
+        return page
+
+    openapi = app.openapi()
+    document_errors(openapi)
+    app.openapi_schema = openapi
+    return app
+
+
+class TestDocumentedErrors:
+    def test_every_422_documents_the_body_the_handler_sends(self) -> None:
+        openapi = documented_app().openapi()
+
+        for path in ("/shape", "/plain"):
+            operation = next(iter(openapi["paths"][path].values()))
+            schema = operation["responses"]["422"]["content"]["application/json"]["schema"]
+            assert schema == {"$ref": "#/components/schemas/ValidationErrorBody"}
+        components = openapi["components"]["schemas"]
+        assert "HTTPValidationError" not in components
+        assert set(components["ValidationErrorBody"]["required"]) == {"error", "detail", "fields"}
+
+    def test_a_domain_422_shares_the_status_with_the_validation_body(self) -> None:
+        responses_ = documented_app().openapi()["paths"]["/limited"]["post"]["responses"]
+
+        schema = responses_["422"]["content"]["application/json"]["schema"]
+        assert schema == {
+            "anyOf": [
+                {"$ref": "#/components/schemas/ValidationErrorBody"},
+                {"$ref": "#/components/schemas/ErrorBody"},
+            ]
+        }
+        assert "configured limits" in responses_["422"]["description"]
+
+    def test_the_400_for_a_body_that_is_not_json_is_documented_where_a_body_is_read(
+        self,
+    ) -> None:
+        paths = documented_app().openapi()["paths"]
+
+        assert "MalformedJSON" in paths["/shape"]["post"]["responses"]["400"]["description"]
+        assert "400" not in paths["/plain"]["get"]["responses"]
+
+    async def test_the_documented_422_body_is_what_is_sent(self) -> None:
+        response = await request("POST", "/shape", json={"amount": "ten", "extra": 1})
+
+        assert ValidationErrorBody.model_validate(response.json()).fields[0].field == "body.amount"

@@ -15,6 +15,8 @@ T = TypeVar("T", bound=BaseModel)
 AnyRow = Row[*tuple[Any, ...]]
 AnySelect = Select[*tuple[Any, ...]]
 MAX_PAGE_SIZE = 100
+# Deep enough for any real list, and page * page_size stays far inside PostgreSQL's OFFSET range.
+MAX_PAGE = 100_000
 
 
 @dataclass(frozen=True)
@@ -28,7 +30,7 @@ class PageParams:
 
 
 def page_params(
-    page: Annotated[int, Query(ge=1, description="Page number, from 1.")] = 1,
+    page: Annotated[int, Query(ge=1, le=MAX_PAGE, description="Page number, from 1.")] = 1,
     page_size: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE, description="Items per page.")] = 20,
 ) -> PageParams:
     return PageParams(page=page, page_size=page_size)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import uuid
 from typing import Any
 
@@ -80,11 +81,14 @@ async def test_fifty_concurrent_initiations_all_reach_sent(stack: Any) -> None:
 
 async def test_second_open_payment_for_a_phone_is_refused(stack: Any) -> None:
     phone = stack.phone("010")
-    assert (await stack.pay(phone, 100)).status_code == 201
+    first = await stack.pay(phone, 100)
+    assert first.status_code == 201
     busy = await stack.pay("+254 " + phone[1:], 300)
     assert busy.status_code == 409
     assert busy.json()["error"] == "PhoneBusy"
     assert "one prompt per phone" in busy.json()["detail"]
+    # The open payment may be another customer's: its id is not for this caller to see.
+    assert first.json()["id"] not in busy.text
     assert len(await stack.pushes(phone)) == 1
 
 
@@ -102,6 +106,7 @@ async def test_same_phone_and_amount_within_two_minutes_is_refused(stack: Any) -
     again = await stack.pay(phone, 450)
     assert again.status_code == 409
     assert again.json()["error"] == "DuplicatePayment"
+    assert first["id"] not in again.text
     assert 1 <= int(again.headers["retry-after"]) <= 121
     other_amount = await stack.pay(phone, 451)
     assert other_amount.status_code == 201
@@ -137,6 +142,11 @@ INVALID = [
     ("metadata", {"metadata": [1, 2]}, "JSON object"),
     ("metadata", {"metadata": {str(i): i for i in range(21)}}, "20 keys"),
     ("metadata", {"metadata": {"blob": "x" * 3000}}, "2048 bytes"),
+    ("metadata", {"metadata": {"note": "a\x00b"}}, "U+0000"),
+    ("metadata", {"metadata": {"a\x00": 1}}, "U+0000"),
+    ("metadata", {"metadata": {"deep": json.loads("[" * 40 + "]" * 40)}}, "nested"),
+    ("amount", {"amount": 10**30}, "1 to 250000"),
+    ("phone", {"phone": "07\u0661\u0662345678"}, "07XXXXXXXX"),
     ("amout", {"amout": 5}, "amout"),
 ]
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import json
 import uuid
 from typing import Any
 
@@ -79,6 +81,12 @@ async def test_list_by_receipt_number(stack: Any) -> None:
     assert [p["id"] for p in response.json()["items"]] == [paid["id"]]
 
 
+def _cursor(created_at: str) -> str:
+    """A cursor as the API encodes one, for a moment of our choosing."""
+    raw = json.dumps([created_at, str(uuid.uuid4())]).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
 async def test_bad_list_parameters_are_named(stack: Any) -> None:
     cases = [
         ({"cursor": "not-a-cursor"}, 400, "cursor"),
@@ -86,6 +94,10 @@ async def test_bad_list_parameters_are_named(stack: Any) -> None:
         ({"status": "paid"}, 422, "status"),
         ({"limit": 500}, 422, "limit"),
         ({"created_from": "2026-11-22T07:00:00"}, 400, "created_from"),
+        ({"created_from": "9999-12-31T23:59:59-14:00"}, 422, "created_from"),
+        ({"receipt_number": "SGH\x00"}, 422, "receipt_number"),
+        ({"checkout_request_id": "ws_CO_" + "9" * 100}, 422, "checkout_request_id"),
+        ({"cursor": _cursor("9999-12-31T23:59:59-14:00")}, 400, "cursor"),
     ]
     for params, status, field in cases:
         response = await stack.client.get("/v1/payments", params=params, headers=AUTH)

@@ -50,7 +50,18 @@ class TestRegister:
 
     @pytest.mark.parametrize(
         ("field", "value"),
-        [("email", "not-an-email"), ("password", "short"), ("full_name", ""), ("phone", "12345")],
+        [
+            ("email", "not-an-email"),
+            ("password", "short"),
+            ("full_name", ""),
+            ("phone", "12345"),
+            ("email", "ok\x00@example.com"),
+            ("password", "correct horse\x00"),
+            ("full_name", "Amina\x00"),
+            ("full_name", "Amina\nW"),
+            ("phone", "0712\x00345678"),
+            ("phone", "07\u0661\u0662345678"),
+        ],
     )
     async def test_bad_input_names_the_field(
         self, api: httpx.AsyncClient, field: str, value: str
@@ -62,6 +73,35 @@ class TestRegister:
         assert response.status_code == 422
         assert field in response.json()["detail"]
         assert [f["field"] for f in response.json()["fields"]] == [f"body.{field}"]
+
+    async def test_an_unknown_field_is_refused_not_ignored(self, api: httpx.AsyncClient) -> None:
+        body = {"email": "ok@example.com", "password": PASSWORD, "full_name": "Ok"}
+
+        response = await api.post("/v1/auth/register", json={**body, "role": "admin"})
+
+        assert response.status_code == 422
+        assert [f["field"] for f in response.json()["fields"]] == ["body.role"]
+
+    async def test_a_lone_surrogate_is_refused(self, api: httpx.AsyncClient) -> None:
+        # Valid JSON that decodes to a string UTF-8 cannot encode (so PostgreSQL cannot store).
+        body = b'{"email": "ok@example.com", "password": "%s", "full_name": "Amina \\ud800"}'
+
+        response = await api.post(
+            "/v1/auth/register",
+            content=body % PASSWORD.encode(),
+            headers={"content-type": "application/json"},
+        )
+
+        assert response.status_code == 422
+        assert [f["field"] for f in response.json()["fields"]] == ["body.full_name"]
+
+    async def test_a_body_that_is_not_json_is_a_400(self, api: httpx.AsyncClient) -> None:
+        response = await api.post(
+            "/v1/auth/register", content=b'{"email": ', headers={"content-type": "application/json"}
+        )
+
+        assert response.status_code == 400
+        assert response.json()["error"] == "MalformedJSON"
 
     async def test_the_stored_password_is_an_argon2id_hash(
         self, api: httpx.AsyncClient, db_session: AsyncSession
@@ -115,6 +155,23 @@ class TestLogin:
             "error": "InvalidCredentials",
             "detail": "wrong e-mail address or password",
         }
+
+    @pytest.mark.parametrize(
+        "body",
+        [
+            {"email": "nobody\x00@example.com", "password": PASSWORD},
+            {"email": "nobody@example.com", "password": "wrong\x00password"},
+            {"email": "nobody@example.com", "password": PASSWORD, "remember": True},
+        ],
+        ids=["NUL in email", "NUL in password", "unknown field"],
+    )
+    async def test_input_that_cannot_be_stored_is_422_not_500(
+        self, api: httpx.AsyncClient, body: dict[str, object]
+    ) -> None:
+        response = await api.post("/v1/auth/login", json=body)
+
+        assert response.status_code == 422
+        assert response.json()["error"] == "RequestValidationError"
 
 
 class TestAccessToken:

@@ -83,8 +83,23 @@ class TestCreate:
             ({"therapist_id": str(uuid.uuid4())}, 400, "therapist_id"),
             ({"therapist_id": "42"}, 422, "therapist_id"),
             ({"session_type": "massage"}, 422, "session_type"),
+            ({"scheduled_at": "9999-12-31T23:30:00Z"}, 422, "years 1970 to 2999"),
+            ({"scheduled_at": "9999-12-31T20:00:00-14:00"}, 422, "years 1970 to 2999"),
+            ({"notes": "call me\x00"}, 422, "notes"),
+            ({"price": 1}, 422, "price"),
         ],
-        ids=["past", "no timezone", "not a time", "unknown therapist", "not an id", "bad type"],
+        ids=[
+            "past",
+            "no timezone",
+            "not a time",
+            "unknown therapist",
+            "not an id",
+            "bad type",
+            "year 9999",
+            "year 9999 west of UTC",
+            "NUL in notes",
+            "unknown field",
+        ],
     )
     async def test_bad_input_names_the_field(
         self,
@@ -348,3 +363,22 @@ class TestList:
         assert window["total"] == 1
         assert len(page_two["items"]) == 1
         assert page_two["items"][0]["scheduled_at"].startswith(future(6)[:10])
+
+    @pytest.mark.parametrize(
+        "params",
+        [
+            {"scheduled_from": "9999-12-31T23:59:59-14:00"},
+            {"scheduled_to": "0001-01-01T00:00:00+14:00"},
+            {"page": 10**18},
+            {"page": 100_001},
+        ],
+    )
+    async def test_filters_out_of_range_are_422_naming_the_parameter(
+        self, api: httpx.AsyncClient, account: MakeAccount, params: dict[str, object]
+    ) -> None:
+        client = await account()
+
+        response = await api.get("/v1/bookings", params=params, headers=client.headers)
+
+        assert response.status_code == 422
+        assert response.json()["fields"][0]["field"] == f"query.{next(iter(params))}"

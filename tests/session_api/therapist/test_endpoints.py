@@ -89,9 +89,55 @@ class TestListTherapists:
         assert not_a_therapist.status_code == 404
         assert missing.status_code == 404
 
-    @pytest.mark.parametrize("params", [{"page": 0}, {"page_size": 101}, {"max_rate": 0}])
+    async def test_the_specialty_filter_finds_who_lists_it(
+        self, api: httpx.AsyncClient, account: MakeAccount
+    ) -> None:
+        admin = await account(role=UserRole.admin)
+        for name, specialties in [("Achieng", ["Anxiety", "grief"]), ("Baraka", ["couples"])]:
+            created = await api.post(
+                "/v1/admin/therapists",
+                json={
+                    "email": f"{name.lower()}@example.com",
+                    "password": PASSWORD,
+                    "full_name": name,
+                    "session_rate": 2_000,
+                    "specialties": specialties,
+                },
+                headers=admin.headers,
+            )
+            assert created.status_code == 201, created.text
+
+        found = {
+            specialty: [
+                t["full_name"]
+                for t in (await api.get("/v1/therapists", params={"specialty": specialty})).json()[
+                    "items"
+                ]
+            ]
+            for specialty in ("anxiety", " GRIEF ", "couples", "trauma")
+        }
+
+        assert found == {
+            "anxiety": ["Achieng"],
+            " GRIEF ": ["Achieng"],
+            "couples": ["Baraka"],
+            "trauma": [],
+        }
+
+    @pytest.mark.parametrize(
+        "params",
+        [
+            {"page": 0},
+            {"page_size": 101},
+            {"max_rate": 0},
+            {"max_rate": 2**31},
+            {"max_rate": 10**20},
+            {"page": 10**18},
+            {"specialty": "anxiety\x00"},
+        ],
+    )
     async def test_bad_paging_or_filters_name_the_parameter(
-        self, api: httpx.AsyncClient, params: dict[str, int]
+        self, api: httpx.AsyncClient, params: dict[str, object]
     ) -> None:
         response = await api.get("/v1/therapists", params=params)
 

@@ -4,8 +4,17 @@ from fastapi import FastAPI
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from session_api.main import create_app
 from session_api.models import PaymentAttempt, WalletDeposit
-from tests.session_api.conftest import PHONE, FakeGateway, MakeAccount, deliver
+from shared.testing import open_asgi_client
+from tests.session_api.conftest import (
+    PHONE,
+    FakeGateway,
+    MakeAccount,
+    deliver,
+    make_account,
+    make_settings,
+)
 
 
 class TestDeposit:
@@ -69,6 +78,8 @@ class TestDeposit:
             ({"amount": 250_001, "phone": PHONE}, 400, "amount"),
             ({"amount": 100, "phone": "0912345678"}, 422, "phone"),
             ({"amount": 100}, 422, "phone"),
+            ({"amount": 100, "phone": PHONE, "currency": "USD"}, 422, "currency"),
+            ({"amount": 2**63, "phone": PHONE}, 422, "amount"),
         ],
     )
     async def test_bad_input_names_the_field_and_makes_nothing(
@@ -89,6 +100,40 @@ class TestDeposit:
         assert response.json()["detail"].startswith(named)
         assert gateway.creates == []
         assert await db_session.scalar(select(func.count()).select_from(WalletDeposit)) == 0
+
+    @pytest.mark.parametrize("minimum", [None, 50])
+    async def test_the_documented_minimum_is_the_one_enforced(
+        self,
+        database_url: str,
+        redis_url: str,
+        db_session: AsyncSession,
+        gateway: FakeGateway,
+        minimum: int | None,
+    ) -> None:
+        overrides = {} if minimum is None else {"DEPOSIT_MIN_KES": minimum}
+        settings = make_settings(database_url, redis_url, **overrides)
+        app = create_app(settings, gateway=gateway.client())
+        documented = app.openapi()["components"]["schemas"]["DepositRequest"]["properties"]
+        lowest = documented["amount"]["minimum"]
+        client = await make_account(db_session, settings)
+
+        async with open_asgi_client(app, session=db_session) as api:
+            below = await api.post(
+                "/v1/wallet/deposits",
+                json={"amount": lowest - 1, "phone": PHONE},
+                headers=client.headers,
+            )
+            at = await api.post(
+                "/v1/wallet/deposits",
+                json={"amount": lowest, "phone": PHONE},
+                headers=client.headers,
+            )
+
+        assert lowest == settings.DEPOSIT_MIN_KES
+        assert documented["amount"]["maximum"] == settings.PAYMENT_MAX_KES
+        assert below.status_code == 400
+        assert f"between {lowest} and" in below.json()["detail"]
+        assert at.status_code == 201, at.text
 
     async def test_gateway_down_leaves_no_deposit_and_no_attempt(
         self,

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, Query, Request, Response
@@ -35,6 +34,7 @@ from payment_gateway.payment.schemas import (
 )
 from shared.db import SessionDep
 from shared.errors import responses
+from shared.schemas import Text, Timestamp
 
 router = APIRouter(prefix="/v1/payments", tags=["payments"])
 
@@ -122,13 +122,21 @@ async def list_payments(
     session: SessionDep,
     _: ServiceDep,
     status: Annotated[list[PaymentStatus] | None, Query(description="Repeatable.")] = None,
-    phone: Annotated[str | None, Query(description="Any accepted phone form.")] = None,
-    checkout_request_id: str | None = None,
-    receipt_number: str | None = None,
-    created_from: Annotated[datetime | None, Query(description="Inclusive, ISO 8601.")] = None,
-    created_to: Annotated[datetime | None, Query(description="Exclusive, ISO 8601.")] = None,
+    phone: Annotated[
+        Text | None, Query(max_length=32, description="Any accepted phone form.")
+    ] = None,
+    checkout_request_id: Annotated[Text | None, Query(max_length=64)] = None,
+    receipt_number: Annotated[Text | None, Query(max_length=32)] = None,
+    created_from: Annotated[
+        Timestamp | None, Query(description="Inclusive, ISO 8601 with a UTC offset.")
+    ] = None,
+    created_to: Annotated[
+        Timestamp | None, Query(description="Exclusive, ISO 8601 with a UTC offset.")
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 50,
-    cursor: str | None = None,
+    cursor: Annotated[
+        Text | None, Query(max_length=200, description="`next_cursor` of the previous page.")
+    ] = None,
 ) -> PaymentPage:
     """Payments, newest first, filtered, with cursor pagination."""
     items, next_cursor = await service.search(

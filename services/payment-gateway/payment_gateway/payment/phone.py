@@ -9,7 +9,8 @@ ACCEPTED_FORMS = (
     "+2547XXXXXXXX / +2541XXXXXXXX (spaces and dashes allowed)"
 )
 _SEPARATORS = re.compile(r"[ \-]")
-_FORMS = re.compile(r"^(?:\+254|254|0)([17]\d{8})$")
+# [0-9], not \d: \d would take other scripts' digits, which Daraja does not.
+_FORMS = re.compile(r"^(?:\+254|254|0)([17][0-9]{8})$")
 
 
 def normalise_phone(value: str) -> str:

@@ -6,12 +6,13 @@ import json
 import re
 import uuid
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, Field, field_validator
 
 from payment_gateway.models import Payment, PaymentEvent, PaymentStatus
 from payment_gateway.payment.phone import mask_phone, normalise_phone
+from shared.schemas import SettingLimits, StrictModel
 
 SAFE_CHARACTERS = "letters, digits, spaces and . _ -"
 _SAFE_TEXT = re.compile(r"^[A-Za-z0-9 ._\-]+$")
@@ -31,12 +32,12 @@ def _safe_text(value: Any, *, limit: int) -> str:
     return text
 
 
-class PaymentCreate(BaseModel):
+class PaymentCreate(StrictModel):
     """What a caller asks for: who pays how much, and what the prompt says."""
 
-    model_config = ConfigDict(extra="forbid")
-
-    amount: int = Field(description="Whole KES, within the configured limits (1 to 250000).")
+    amount: Annotated[int, SettingLimits("AMOUNT_MIN", "AMOUNT_MAX")] = Field(
+        description="Whole KES, within the configured limits."
+    )
     phone: str = Field(
         description="07XXXXXXXX, 01XXXXXXXX, 2547XXXXXXXX, 2541XXXXXXXX or +254...; spaces and "
         "dashes allowed. Stored as 254XXXXXXXXX.",

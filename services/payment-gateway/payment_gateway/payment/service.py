@@ -59,6 +59,7 @@ from payment_gateway.payment.phone import mask_phone, normalise_phone
 from payment_gateway.payment.schemas import PaymentCreate
 from payment_gateway.webhook import service as webhook_service
 from shared.db import utcnow
+from shared.schemas import supported_moment
 from shared.worker import backoff_seconds, enqueue_after_commit
 
 log = structlog.get_logger(__name__)
@@ -135,8 +136,9 @@ async def create(
     if recent is not None and recent.pushed_at is not None:
         wait = max(1, int((recent.pushed_at + window - now).total_seconds()) + 1)
         raise DuplicatePayment(
+            # No payment id: the earlier payment may be another customer's.
             f"KES {request.amount} was already requested from {mask_phone(request.phone)} "
-            f"(payment {recent.id}) less than {int(settings.DUPLICATE_WINDOW_S)} seconds ago; "
+            f"less than {int(settings.DUPLICATE_WINDOW_S)} seconds ago; "
             f"M-Pesa refuses the same phone and amount within that window. Retry in {wait} "
             "seconds or use a different amount",
             headers={"Retry-After": str(wait)},
@@ -192,7 +194,8 @@ async def _refuse_if_phone_busy(session: AsyncSession, phone: str) -> None:
     busy = await repository.open_for_phone(session, phone)
     if busy is not None:
         raise PhoneBusy(
-            f"{mask_phone(phone)} already has an open payment ({busy.id}, {busy.status}); M-Pesa "
+            # No payment id: the open payment may be another customer's.
+            f"{mask_phone(phone)} already has an open payment ({busy.status}); M-Pesa "
             "allows one prompt per phone at a time. Wait for it to complete, fail or time out, "
             "then try again"
         )
@@ -719,7 +722,7 @@ def _decode_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         created_at, payment_id = json.loads(raw)
-        return datetime.fromisoformat(created_at), uuid.UUID(payment_id)
+        return supported_moment(datetime.fromisoformat(created_at)), uuid.UUID(payment_id)
     except (binascii.Error, ValueError, TypeError) as e:
         raise InvalidCursor(
             "cursor must be the next_cursor value of a previous page, unchanged"

@@ -11,6 +11,7 @@ from session_api.auth import service as auth_service
 from session_api.auth.exceptions import NotAuthenticated, RoleRequired
 from session_api.deps import SessionDep, SettingsDep
 from session_api.models import User, UserRole
+from shared.schemas import Text
 
 bearer = HTTPBearer(auto_error=False, description="An access token from POST /v1/auth/login.")
 BearerDep = Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
@@ -31,8 +32,8 @@ async def get_stream_user(
     settings: SettingsDep,
     credentials: BearerDep,
     access_token: Annotated[
-        str | None,
-        Query(description="For browsers' EventSource, which cannot send headers."),
+        Text | None,
+        Query(max_length=4096, description="For browsers' EventSource, which cannot send headers."),
     ] = None,
 ) -> User:
     token = credentials.credentials if credentials is not None else access_token

@@ -5,17 +5,18 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from session_api.validation import Email, KenyanPhone
+from shared.schemas import StrictModel, Text
 
 
-class RegisterRequest(BaseModel):
+class RegisterRequest(StrictModel):
     email: Email
     password: str = Field(min_length=8, max_length=128)
-    full_name: str = Field(min_length=1, max_length=120)
+    full_name: Text = Field(min_length=1, max_length=120)
     phone: KenyanPhone | None = None
 
 
-class LoginRequest(BaseModel):
-    email: str = Field(max_length=254)
+class LoginRequest(StrictModel):
+    email: Text = Field(max_length=254)
     password: str = Field(max_length=128)
 
 

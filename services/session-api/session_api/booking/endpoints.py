@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query, status
@@ -30,6 +29,7 @@ from session_api.payment.exceptions import (
 )
 from session_api.payment.schemas import AttemptOut, PayRequest
 from shared.errors import responses
+from shared.schemas import Timestamp
 
 router = APIRouter(tags=["bookings"])
 
@@ -57,8 +57,8 @@ async def list_bookings(
     page: PageDep,
     status_: Annotated[list[BookingStatus] | None, Query(alias="status")] = None,
     payment_status: Annotated[list[PayableStatus] | None, Query()] = None,
-    scheduled_from: Annotated[datetime | None, Query()] = None,
-    scheduled_to: Annotated[datetime | None, Query()] = None,
+    scheduled_from: Annotated[Timestamp | None, Query()] = None,
+    scheduled_to: Annotated[Timestamp | None, Query()] = None,
     therapist_id: Annotated[uuid.UUID | None, Query()] = None,
 ) -> Page[BookingOut]:
     """Your bookings (as client or as therapist; all for an admin), by scheduled time."""

@@ -4,21 +4,22 @@ import uuid
 from datetime import datetime
 from typing import Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from session_api.models import Booking, BookingStatus, PayableStatus, SessionType
 from session_api.user.schemas import UserSummary
+from shared.schemas import AwareTimestamp, MultilineText, StrictModel
 
 
-class BookingCreate(BaseModel):
+class BookingCreate(StrictModel):
     therapist_id: uuid.UUID
-    scheduled_at: AwareDatetime = Field(description="Start time with a UTC offset, in the future.")
+    scheduled_at: AwareTimestamp = Field(description="Start time with a UTC offset, in the future.")
     session_type: SessionType = SessionType.individual
-    notes: str = Field(default="", max_length=2000)
+    notes: MultilineText = Field(default="", max_length=2000)
 
 
-class BookingDecline(BaseModel):
-    reason: str = Field(default="", max_length=500)
+class BookingDecline(StrictModel):
+    reason: MultilineText = Field(default="", max_length=500)
 
 
 class BookingPayment(BaseModel):

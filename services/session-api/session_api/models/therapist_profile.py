@@ -3,6 +3,7 @@ from __future__ import annotations
 import uuid
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Mapped, mapped_column
 
 from session_api.models.base import Base
@@ -18,8 +19,9 @@ class TherapistProfile(TimestampMixin, Base):
     )
     session_rate: Mapped[int] = mapped_column(sa.Integer)
     bio: Mapped[str] = mapped_column(sa.Text, default="", server_default="")
+    # The PostgreSQL ARRAY type: only it has the containment operator the listing filters with.
     specialties: Mapped[list[str]] = mapped_column(
-        sa.ARRAY(sa.String(60)), default=list, server_default="{}"
+        postgresql.ARRAY(sa.String(60)), default=list, server_default="{}"
     )
     is_accepting_clients: Mapped[bool] = mapped_column(
         sa.Boolean, default=True, server_default=sa.true()

@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query, status
@@ -24,6 +23,7 @@ from session_api.payment.exceptions import (
 )
 from session_api.payment.schemas import AttemptOut, PayRequest
 from shared.errors import responses
+from shared.schemas import Timestamp
 
 router = APIRouter(tags=["shop"])
 
@@ -48,8 +48,8 @@ async def list_orders(
     page: PageDep,
     status_: Annotated[list[OrderStatus] | None, Query(alias="status")] = None,
     payment_status: Annotated[list[PayableStatus] | None, Query()] = None,
-    created_from: Annotated[datetime | None, Query()] = None,
-    created_to: Annotated[datetime | None, Query()] = None,
+    created_from: Annotated[Timestamp | None, Query()] = None,
+    created_to: Annotated[Timestamp | None, Query()] = None,
 ) -> Page[OrderOut]:
     """Your orders (all for an admin), newest first."""
     statement = order_service.owned(

@@ -8,20 +8,21 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from session_api.models import Order, OrderStatus, PayableStatus
 from session_api.validation import Email, KenyanPhone
+from shared.schemas import MultilineText, StrictModel, Text
 
 MAX_QUANTITY = 100
 
 
-class OrderItemIn(BaseModel):
+class OrderItemIn(StrictModel):
     product_id: uuid.UUID
     quantity: int = Field(strict=True, ge=1, le=MAX_QUANTITY)
 
 
-class Delivery(BaseModel):
+class Delivery(StrictModel):
     method: Literal["delivery", "pickup"] = "delivery"
-    address: str | None = Field(default=None, min_length=3, max_length=300)
-    city: str | None = Field(default=None, min_length=2, max_length=100)
-    notes: str = Field(default="", max_length=500)
+    address: MultilineText | None = Field(default=None, min_length=3, max_length=300)
+    city: Text | None = Field(default=None, min_length=2, max_length=100)
+    notes: MultilineText = Field(default="", max_length=500)
 
     @model_validator(mode="after")
     def _address_for_delivery(self) -> Self:
@@ -30,13 +31,13 @@ class Delivery(BaseModel):
         return self
 
 
-class Customer(BaseModel):
-    name: str = Field(min_length=1, max_length=120)
+class Customer(StrictModel):
+    name: Text = Field(min_length=1, max_length=120)
     phone: KenyanPhone
     email: Email | None = None
 
 
-class OrderCreate(BaseModel):
+class OrderCreate(StrictModel):
     items: list[OrderItemIn] = Field(min_length=1, max_length=50)
     delivery: Delivery
     customer: Customer
@@ -53,7 +54,7 @@ class OrderCreate(BaseModel):
         return self
 
 
-class OrderStatusUpdate(BaseModel):
+class OrderStatusUpdate(StrictModel):
     status: Literal[OrderStatus.processing, OrderStatus.shipped, OrderStatus.delivered]
 
 

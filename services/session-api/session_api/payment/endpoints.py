@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
@@ -17,6 +16,7 @@ from session_api.payment.dependencies import AttemptDep, StreamedAttemptDep
 from session_api.payment.exceptions import AttemptNotFound
 from session_api.payment.schemas import AttemptOut
 from shared.errors import responses
+from shared.schemas import Timestamp
 
 router = APIRouter(tags=["payments"])
 
@@ -28,8 +28,8 @@ async def list_payments(
     page: PageDep,
     status_: Annotated[list[AttemptStatus] | None, Query(alias="status")] = None,
     payable_type: Annotated[PayableType | None, Query()] = None,
-    created_from: Annotated[datetime | None, Query()] = None,
-    created_to: Annotated[datetime | None, Query()] = None,
+    created_from: Annotated[Timestamp | None, Query()] = None,
+    created_to: Annotated[Timestamp | None, Query()] = None,
 ) -> Page[AttemptOut]:
     """Your payment history (everyone's for an admin), newest first."""
     statement = payment_service.history(

@@ -7,6 +7,7 @@ from pydantic import AliasChoices, BaseModel, ConfigDict, Field, computed_field
 
 from session_api.models import AttemptStatus, PayableType
 from session_api.validation import KenyanPhone
+from shared.schemas import StrictModel
 
 RETRY_HINTS = {
     AttemptStatus.failed: "Nothing was charged. You can try again now.",
@@ -18,7 +19,7 @@ RETRY_HINTS = {
 }
 
 
-class PayRequest(BaseModel):
+class PayRequest(StrictModel):
     phone: KenyanPhone
 
 

@@ -48,6 +48,15 @@ DEFAULT_MESSAGES = {
     AttemptStatus.cancelled: "You cancelled the M-Pesa prompt.",
     AttemptStatus.timeout: "The M-Pesa prompt was not answered in time.",
 }
+# Our own words for the gateway's 409s: its detail describes a payment that may be another
+# customer's (the same phone can be typed by anyone), so it is logged, never shown.
+BLOCKED_MESSAGES = {
+    "PhoneBusy": "this phone already has an M-Pesa prompt waiting; answer or cancel it on the "
+    "phone, or wait for it to time out, then try again",
+    "DuplicatePayment": "M-Pesa refuses the same amount from the same phone twice within 2 "
+    "minutes; try again later",
+}
+BLOCKED_DEFAULT = "M-Pesa cannot take a payment from this phone right now; try again later"
 STATUS_FROM_GATEWAY = {
     GatewayPaymentStatus.pending: AttemptStatus.processing,
     GatewayPaymentStatus.sent: AttemptStatus.processing,
@@ -170,10 +179,10 @@ async def start_attempt(
         ) from e
     except GatewayRejected as e:
         if e.http_status == 409:
+            log.info("gateway_payment_blocked", key=key, error=e.error, detail=e.detail)
             headers = {"Retry-After": str(e.retry_after_s)} if e.retry_after_s else None
-            raise PaymentBlocked(
-                f"M-Pesa cannot take this payment now: {e.detail}", headers=headers
-            ) from e
+            message = BLOCKED_MESSAGES.get(e.error or "", BLOCKED_DEFAULT)
+            raise PaymentBlocked(message, headers=headers) from e
         raise PaymentRejected(f"the payment was refused: {e.detail}") from e
     except (GatewayUnavailable, GatewayAuthError) as e:
         log.error("gateway_unavailable", key=key, error=e.message)

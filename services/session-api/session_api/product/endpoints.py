@@ -12,6 +12,7 @@ from session_api.product import service as product_service
 from session_api.product.exceptions import ProductNotFound
 from session_api.product.schemas import ProductOut
 from shared.errors import responses
+from shared.schemas import INT32_MAX, Text
 
 router = APIRouter(tags=["shop"])
 
@@ -20,9 +21,9 @@ router = APIRouter(tags=["shop"])
 async def list_products(
     session: SessionDep,
     page: PageDep,
-    search: Annotated[str | None, Query(max_length=100, description="Part of the name.")] = None,
-    min_price: Annotated[int | None, Query(ge=0)] = None,
-    max_price: Annotated[int | None, Query(ge=0)] = None,
+    search: Annotated[Text | None, Query(max_length=100, description="Part of the name.")] = None,
+    min_price: Annotated[int | None, Query(ge=0, le=INT32_MAX)] = None,
+    max_price: Annotated[int | None, Query(ge=0, le=INT32_MAX)] = None,
 ) -> Page[ProductOut]:
     """Products on sale, by name."""
     statement = product_service.listing(

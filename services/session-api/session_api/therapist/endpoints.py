@@ -19,6 +19,7 @@ from session_api.therapist.schemas import (
 )
 from session_api.user.exceptions import EmailTaken
 from shared.errors import responses
+from shared.schemas import INT32_MAX, Text
 
 router = APIRouter(tags=["therapists"])
 
@@ -28,8 +29,12 @@ async def list_therapists(
     session: SessionDep,
     page: PageDep,
     accepting: Annotated[bool, Query(description="Only those taking new clients.")] = True,
-    max_rate: Annotated[int | None, Query(ge=1, description="Highest session rate, KES.")] = None,
-    specialty: Annotated[str | None, Query(max_length=60)] = None,
+    max_rate: Annotated[
+        int | None, Query(ge=1, le=INT32_MAX, description="Highest session rate, KES.")
+    ] = None,
+    specialty: Annotated[
+        Text | None, Query(max_length=60, description="Only those who list this specialty.")
+    ] = None,
 ) -> Page[TherapistOut]:
     """Therapists a client can book, by name."""
     statement = therapist_service.listing(

@@ -39,6 +39,8 @@ class TherapistRepository:
             statement = statement.where(TherapistProfile.is_accepting_clients.is_(True))
         if max_rate is not None:
             statement = statement.where(TherapistProfile.session_rate <= max_rate)
-        if specialty:
-            statement = statement.where(TherapistProfile.specialties.contains([specialty.lower()]))
+        if specialty and specialty.strip():
+            # Specialties are stored trimmed and lower-cased (schemas.tidy_specialties).
+            wanted = specialty.strip().lower()
+            statement = statement.where(TherapistProfile.specialties.contains([wanted]))
         return statement.order_by(User.full_name, User.id)

@@ -6,7 +6,8 @@ from typing import Literal
 from pydantic import BaseModel, Field, field_validator
 
 from session_api.models import TherapistProfile, User
-from session_api.validation import Email, KenyanPhone, WholeKes
+from session_api.validation import Email, KenyanPhone, PaymentKes
+from shared.schemas import MultilineText, StrictModel, Text
 
 
 def tidy_specialties(value: list[str]) -> list[str]:
@@ -37,14 +38,14 @@ class TherapistOut(BaseModel):
         )
 
 
-class TherapistCreate(BaseModel):
+class TherapistCreate(StrictModel):
     email: Email
     password: str = Field(min_length=8, max_length=128)
-    full_name: str = Field(min_length=1, max_length=120)
+    full_name: Text = Field(min_length=1, max_length=120)
     phone: KenyanPhone | None = None
-    session_rate: WholeKes
-    bio: str = Field(default="", max_length=2000)
-    specialties: list[str] = Field(default_factory=list, max_length=20)
+    session_rate: PaymentKes
+    bio: MultilineText = Field(default="", max_length=2000)
+    specialties: list[Text] = Field(default_factory=list, max_length=20)
 
     @field_validator("specialties")
     @classmethod
@@ -58,12 +59,12 @@ class TherapistAccount(TherapistOut):
     email: str
 
 
-class TherapistUpdate(BaseModel):
+class TherapistUpdate(StrictModel):
     """Only the fields given change."""
 
-    session_rate: WholeKes | None = None
-    bio: str | None = Field(default=None, max_length=2000)
-    specialties: list[str] | None = Field(default=None, max_length=20)
+    session_rate: PaymentKes | None = None
+    bio: MultilineText | None = Field(default=None, max_length=2000)
+    specialties: list[Text] | None = Field(default=None, max_length=20)
     is_accepting_clients: bool | None = None
 
     @field_validator("specialties")

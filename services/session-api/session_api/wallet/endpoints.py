@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query, status
@@ -27,6 +26,7 @@ from session_api.wallet.schemas import (
     WalletOut,
 )
 from shared.errors import responses
+from shared.schemas import Timestamp
 
 router = APIRouter(tags=["wallet"])
 
@@ -95,8 +95,8 @@ async def list_deposits(
     session: SessionDep,
     page: PageDep,
     status_: Annotated[list[AttemptStatus] | None, Query(alias="status")] = None,
-    created_from: Annotated[datetime | None, Query()] = None,
-    created_to: Annotated[datetime | None, Query()] = None,
+    created_from: Annotated[Timestamp | None, Query()] = None,
+    created_to: Annotated[Timestamp | None, Query()] = None,
 ) -> Page[DepositOut]:
     """Your deposits with their status, newest first."""
     statement = wallet_service.deposits(
@@ -118,8 +118,8 @@ async def list_ledger(
     user: CurrentUser,
     session: SessionDep,
     page: PageDep,
-    created_from: Annotated[datetime | None, Query()] = None,
-    created_to: Annotated[datetime | None, Query()] = None,
+    created_from: Annotated[Timestamp | None, Query()] = None,
+    created_to: Annotated[Timestamp | None, Query()] = None,
 ) -> Page[LedgerEntryOut]:
     """Every change to your balance, with the balance after it, newest first."""
     statement = await wallet_service.ledger(

@@ -8,7 +8,8 @@ from pydantic import AliasChoices, BaseModel, ConfigDict, Field
 
 from session_api.models import AttemptStatus, LedgerEntryKind
 from session_api.payment.schemas import AttemptOut
-from session_api.validation import KenyanPhone, WholeKes
+from session_api.validation import DepositKes, KenyanPhone
+from shared.schemas import StrictModel
 
 
 class WalletOut(BaseModel):
@@ -20,8 +21,8 @@ class WalletOut(BaseModel):
     updated_at: datetime
 
 
-class DepositRequest(BaseModel):
-    amount: WholeKes
+class DepositRequest(StrictModel):
+    amount: DepositKes
     phone: KenyanPhone
 
 

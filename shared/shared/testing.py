@@ -218,6 +218,8 @@ def pytest_sessionstart(session: pytest.Session) -> None:
             given_redis and _with_redis_db(given_redis, worker),
             database=database,
             redis_db=redis_db,
+            # Workers share the controller's servers: two starting one would race.
+            reuse_only=worker is not None,
         )
         if _is_xdist_controller(session.config):
             return

@@ -46,7 +46,8 @@ class TestPrompts:
         assert (await sim.client.get("/simulator/prompts")).json() == []
 
     async def test_an_ignored_prompt_expires(self, sim: Sim, receiver: Receiver) -> None:
-        checkout_request_id = await sim.pushed()
+        # A manual prompt: the default customer may answer before the ignore arrives.
+        checkout_request_id = await manual_prompt(sim)
 
         response = await sim.client.post(f"/simulator/prompts/{checkout_request_id}/ignore")
         await receiver.wait_for(1)

@@ -63,6 +63,11 @@ class Sandbox:
     def log(self) -> Path:
         return self.root / "make.log"
 
+    def pytest_options(self) -> str:
+        # Its own basetemp: pytest prunes old ones under /tmp/pytest-of-<user>, which would
+        # delete this very run's directories from under it.
+        return f"-p no:randomly -p no:cacheprovider -q --basetemp={self.root / 'pytest'}"
+
     def log_tail(self) -> str:
         return self.log.read_text(errors="replace")[-3000:] if self.log.exists() else ""
 
@@ -113,7 +118,7 @@ async def _start_stuck_make_test(box: Sandbox) -> asyncio.subprocess.Process:
         "make",
         "--no-print-directory",
         "test",
-        f"PYTEST_ARGS={STUCK_RUN} -p no:randomly -p no:cacheprovider -q",
+        f"PYTEST_ARGS={STUCK_RUN} {box.pytest_options()}",
         cwd=REPO,
         env=box.env(),
         stdout=log,
@@ -144,10 +149,7 @@ async def test_a_stuck_test_fails_at_its_time_limit_naming_where_it_waits(
         "-m",
         "pytest",
         STUCK_RUN,
-        "-p",
-        "no:randomly",
-        "-p",
-        "no:cacheprovider",
+        *sandbox.pytest_options().split(),
         "--timeout=3",
         cwd=REPO,
         env=sandbox.env(),

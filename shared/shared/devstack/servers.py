@@ -445,6 +445,11 @@ def _reuse_or_clear_port(
     raise _port_taken(server.port, holder, setting)
 
 
+def _require_running(server: EmbeddedServer) -> None:
+    if not _port_open(server.port):
+        raise RuntimeError(f"the embedded {server.name} on port {server.port} is not running")
+
+
 def _port_taken(port: int, holder: Listener | None, setting: str) -> RuntimeError:
     who = "another program" if holder is None else f"{holder.exe} (pid {holder.pid})"
     where = "" if holder is None or holder.cwd is None else f" serving {holder.cwd}"
@@ -486,18 +491,26 @@ def ensure_stack(
     database: str = DEFAULT_DATABASE,
     redis_db: int = 0,
     persistent: bool = False,
+    reuse_only: bool = False,
 ) -> Stack:
     """Use the given URLs; start (or reuse) embedded servers only for the ones missing.
-    ``persistent``: servers started now are meant to outlive this command (``make up``)."""
+    ``persistent``: servers started now are meant to outlive this command (``make up``).
+    ``reuse_only``: another process (a test run's controller) started them; never start one."""
     postgres = redis = None
     if not database_url:
         postgres = EmbeddedPostgres(var_dir / "postgres" / "data")
-        postgres.ensure_running(persistent=persistent)
+        if reuse_only:
+            _require_running(postgres)
+        else:
+            postgres.ensure_running(persistent=persistent)
         if database != DEFAULT_DATABASE:
             postgres.create_database(database)
         database_url = embedded_database_url(database, postgres.port)
     if not redis_url:
         redis = EmbeddedRedis(var_dir / "redis")
-        redis.ensure_running(persistent=persistent)
+        if reuse_only:
+            _require_running(redis)
+        else:
+            redis.ensure_running(persistent=persistent)
         redis_url = embedded_redis_url(redis_db, redis.port)
     return Stack(database_url=database_url, redis_url=redis_url, postgres=postgres, redis=redis)

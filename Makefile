@@ -37,7 +37,7 @@ run: $(STAMP)
 		$(addprefix --ready-url ,$(READY_URLS)) --banner deploy/banner.txt
 
 test: $(STAMP)
-	$(PY) -m pytest -n $(TEST_WORKERS) $(PYTEST_ARGS)
+	$(PY) -m pytest -n $(TEST_WORKERS) --dist worksteal $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

@@ -81,15 +81,22 @@ def migration_histories(ini: Path = ALEMBIC_INI) -> dict[str, str]:
 
 
 def migrate(database_url: str, ini: Path = ALEMBIC_INI) -> None:
-    env = {**os.environ, "DATABASE_URL": database_url}
-    for name in migration_histories(ini):
-        subprocess.run(
-            [sys.executable, "-m", "alembic", "-c", str(ini), "-n", name, "upgrade", "head"],
-            check=True,
-            env=env,
-            capture_output=True,
-            timeout=MIGRATE_TIMEOUT_S,
-        )
+    """Every history to head, in one child process (alembic configures logging as it goes, which
+    must not happen to the test process; one interpreter for all saves its start-up)."""
+    upgrades = "; ".join(
+        f"main(['-c', {str(ini)!r}, '-n', {name!r}, 'upgrade', 'head'])"
+        for name in migration_histories(ini)
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", f"from alembic.config import main; {upgrades}"],
+        check=False,
+        env={**os.environ, "DATABASE_URL": database_url},
+        capture_output=True,
+        text=True,
+        timeout=MIGRATE_TIMEOUT_S,
+    )
+    if result.returncode != 0:
+        raise RuntimeError(f"migrations failed:\n{result.stderr[-3000:]}")
 
 
 def _with_redis_db(url: str, worker: int | None) -> str:
@@ -154,6 +161,11 @@ class _Interruption:
             self._end_now(signum)
         self.signalled = signum
         threading.Thread(target=self._watch, name="interrupt-watchdog", daemon=True).start()
+        # A SIGTERM sent to this process alone (make passes it on to us only) reaches pytest-xdist's
+        # workers too, so they stop at once instead of finishing the test they are stuck in.
+        for child in psutil.Process().children():
+            with contextlib.suppress(psutil.Error):
+                child.send_signal(signal.SIGINT)
         raise KeyboardInterrupt(f"stopped by {signal.Signals(signum).name}")
 
     def _watch(self) -> None:

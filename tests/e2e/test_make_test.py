@@ -119,6 +119,8 @@ async def _start_stuck_make_test(box: Sandbox) -> asyncio.subprocess.Process:
         "--no-print-directory",
         "test",
         f"PYTEST_ARGS={STUCK_RUN} {box.pytest_options()}",
+        # One xdist worker: the controller-and-workers shape of a real run, at less cost.
+        "TEST_WORKERS=1",
         cwd=REPO,
         env=box.env(),
         stdout=log,

@@ -73,21 +73,30 @@ async def lock_unprocessed(session: AsyncSession, inbox_id: int) -> CallbackInbo
 
 
 async def mark(
-    session: AsyncSession, *, inbox: CallbackInbox, outcome: str, note: str | None
+    session: AsyncSession,
+    *,
+    inbox: CallbackInbox,
+    outcome: str,
+    verdict: str | None,
+    note: str | None,
 ) -> None:
     inbox.outcome = outcome
+    inbox.verdict = verdict
     inbox.note = note
     inbox.processed_at = func.now()
-    inbox.attempts += 1
     await session.flush()
 
 
-async def count_attempt(session: AsyncSession, inbox_id: int) -> None:
-    await session.execute(
+async def count_attempt(session: AsyncSession, inbox_id: int) -> int | None:
+    """One more attempt at an unprocessed callback: how many there have been, or None when it
+    was processed already."""
+    result = await session.execute(
         update(CallbackInbox)
-        .where(CallbackInbox.id == inbox_id)
+        .where(CallbackInbox.id == inbox_id, CallbackInbox.processed_at.is_(None))
         .values(attempts=CallbackInbox.attempts + 1)
+        .returning(CallbackInbox.attempts)
     )
+    return result.scalar_one_or_none()
 
 
 async def unprocessed(session: AsyncSession, *, older_than: datetime, limit: int) -> list[int]:

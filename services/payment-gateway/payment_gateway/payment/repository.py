@@ -65,6 +65,22 @@ async def payment_id_for_token(session: AsyncSession, token_hash: str) -> uuid.U
     return result.scalar_one_or_none()
 
 
+async def receipt_owner(session: AsyncSession, receipt_number: str) -> uuid.UUID | None:
+    """The payment that already carries this M-Pesa receipt, if any."""
+    result = await session.execute(
+        select(Payment.id).where(Payment.receipt_number == receipt_number)
+    )
+    return result.scalar_one_or_none()
+
+
+async def checkout_owner(session: AsyncSession, checkout_request_id: str) -> uuid.UUID | None:
+    """The payment whose push Daraja answered with this CheckoutRequestID, if any."""
+    result = await session.execute(
+        select(Payment.id).where(Payment.checkout_request_id == checkout_request_id)
+    )
+    return result.scalar_one_or_none()
+
+
 async def open_for_phone(session: AsyncSession, phone: str) -> Payment | None:
     result = await session.execute(
         select(Payment)

@@ -22,7 +22,8 @@ log = structlog.get_logger(__name__)
 PROCESS_JOB_MAX_TRIES = 25
 
 
-@task(service.PROCESS_TASK, max_tries=PROCESS_JOB_MAX_TRIES)
+# Long enough for an STK Query with its own retries (DARAJA_READ_TIMEOUT_S each) to finish.
+@task(service.PROCESS_TASK, max_tries=PROCESS_JOB_MAX_TRIES, timeout_s=120)
 async def process(ctx: dict[str, Any], inbox_id: int) -> str:
     """Apply one stored callback (a no-op if it was applied already); a bounded number of
     attempts, the last of which always leaves the callback in a final state."""

@@ -159,13 +159,16 @@ async def _plan(
         vouched = V.unchecked
     if claim == "failed":
         return Plan(claim, vouched, query=None)
-    if callback.receipt_number is not None:
-        owner = await payment_repository.receipt_owner(session, callback.receipt_number)
-        if owner is not None and owner != payment.id:
-            return Plan(claim, vouched, None, (V.duplicate_receipt, "receipt", owner))
-    owner = await payment_repository.checkout_owner(session, callback.checkout_request_id)
-    if owner is not None and owner != payment.id:
-        return Plan(claim, vouched, None, (V.mismatch, "push", owner))
+    others = await payment_repository.other_owners(
+        session,
+        payment_id=payment.id,
+        receipt_number=callback.receipt_number,
+        checkout_request_id=callback.checkout_request_id,
+    )
+    if others.receipt is not None:
+        return Plan(claim, vouched, None, (V.duplicate_receipt, "receipt", others.receipt))
+    if others.push is not None:
+        return Plan(claim, vouched, None, (V.mismatch, "push", others.push))
     needs_query = (
         vouched is None
         or claim == "unknown"
@@ -189,13 +192,13 @@ async def start_attempt(
 ) -> Attempt | None:
     """Count an attempt at an unprocessed callback and say what to ask Daraja first; None when
     it was processed already. Counted in its own transaction, so a crash counts too."""
-    number = await repository.count_attempt(session, inbox_id)
-    if number is None:
+    inbox = await repository.count_attempt(session, inbox_id)
+    if inbox is None:
         return None
+    number = inbox.attempts
     final = number >= settings.CALLBACK_PROCESS_MAX_ATTEMPTS
-    inbox = await repository.get_unprocessed(session, inbox_id)
-    payment = await payment_repository.get(session, inbox.payment_id) if inbox else None
-    if inbox is None or payment is None:
+    payment = await payment_repository.get(session, inbox.payment_id)
+    if payment is None:
         return Attempt(number, final, query=None)
     try:
         callback = parse_stk_callback(inbox.body)

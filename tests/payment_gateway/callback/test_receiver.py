@@ -264,3 +264,41 @@ async def test_receipt_after_a_query_settled_success_reaches_subscribers(stack: 
     assert (updates[1]["sequence"], updates[1]["data"]["receipt_number"]) == (3, "UKQ5LATE01")
     assert (await stack.payment(created["id"]))["receipt_number"] == "UKQ5LATE01"
     assert (await stack.events(created["id"]))[-1]["reason"] == "receipt_recorded"
+
+
+async def test_refresh_that_proves_the_outcome_ends_a_hold(allow_listed_stack: Any) -> None:
+    stack = allow_listed_stack
+    phone = stack.phone("005")  # pays; no callback ever comes from the simulator
+    created = (await stack.pay(phone, 290)).json()
+    async with httpx.AsyncClient() as client:
+        response = await client.post(
+            await stack.callback_url(phone),
+            json=success_body(
+                created["checkout_request_id"],
+                amount=29,
+                phone=int("254" + phone[1:]),
+                receipt="UAB1CD2EFA",
+            ),
+        )
+    assert response.status_code == 200
+    assert await stack.callbacks_processed(created["id"]) == ["held"]
+
+    async def reported() -> bool:
+        checkout = await stack.checkout(created["checkout_request_id"])
+        return bool(checkout["stage"] == "reported")
+
+    await stack.until(reported, what="the simulator to know the payment")
+    refreshed = await stack.client.post(
+        f"/v1/payments/{created['id']}/refresh",
+        headers={"Authorization": f"Bearer {stack.settings.API_KEYS[0].get_secret_value()}"},
+    )
+    assert refreshed.status_code == 200, refreshed.text
+    payment = refreshed.json()
+    # Paid, as STK Query proves; the mismatching callback's receipt is not taken.
+    assert (payment["status"], payment["review_reason"], payment["receipt_number"]) == (
+        "completed",
+        None,
+        None,
+    )
+    reasons = [t["reason"] for t in await stack.events(created["id"])]
+    assert reasons[-3:] == ["held_amount_mismatch", "hold_released", None]

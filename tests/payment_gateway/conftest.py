@@ -262,6 +262,33 @@ class Stack:
         )
         return outcomes
 
+    async def execute(self, sql: str) -> None:
+        async with self.engine.begin() as connection:
+            await connection.execute(text(sql))
+
+    async def callbacks(self, payment_id: str) -> list[dict[str, Any]]:
+        """The stored callbacks of a payment, oldest first: outcome, verdict, attempts, note."""
+        async with self.engine.begin() as connection:
+            rows = await connection.execute(
+                text(
+                    "SELECT id, outcome, verdict, attempts, note, processed_at "
+                    "FROM gateway.callback_inbox WHERE payment_id = :id ORDER BY id"
+                ),
+                {"id": payment_id},
+            )
+            return [dict(row._mapping) for row in rows]
+
+    async def callback_url(self, phone: str) -> str:
+        """The CallBackURL the gateway gave Daraja for the first push to `phone`."""
+        url: str = (await self.pushes(phone))[0]["body"]["CallBackURL"]
+        return url
+
+    async def post_callback(self, url: str, body: dict[str, Any]) -> None:
+        """Post a callback as an outsider who learned its URL would (from loopback)."""
+        async with httpx.AsyncClient() as client:
+            response = await client.post(url, json=body)
+        assert response.status_code == 200, response.text
+
     async def start_worker(self) -> RunningWorker:
         self.worker = await start_worker(self.settings, sweeps=self.sweeps)
         return self.worker
@@ -276,13 +303,19 @@ SIMULATOR_DEFAULTS: dict[str, Any] = {
 GATEWAY_DEFAULTS: dict[str, Any] = {
     "API_KEYS": [API_KEY],
     "TIME_SCALE": 0.01,
-    "POLL_SCHEDULE_S": [20, 30, 60, 120, 300, 600],
+    # The first poll comes well after the simulated customer answers (CUSTOMER_RESPONSE_DELAY_S)
+    # so a callback, confirmed by STK Query first, settles before the poll does.
+    "POLL_SCHEDULE_S": [50, 30, 60, 120, 300, 600],
     "PUSH_RETRY_BASE_S": 2,
     "SWEEP_GRACE_S": 30,
     "STATS_REFRESH_S": 3600,
     "DARAJA_QUERY_RATE_PER_SECOND": 200,
     "REFRESH_MIN_INTERVAL_S": 10,
 }
+
+# The allow-list stands in for Safaricom's addresses: every callback from loopback (the simulator's,
+# and a test's) is believed without asking Daraja, except one contradicting a final state.
+LOOPBACK_ALLOW_LIST: dict[str, Any] = {"CALLBACK_ALLOWED_CIDRS": ["127.0.0.0/8"]}
 
 StackFactory = Callable[..., contextlib.AbstractAsyncContextManager[Stack]]
 
@@ -356,6 +389,20 @@ async def stack(shared_stack: Stack) -> AsyncIterator[Stack]:
     yield shared_stack
     shared_stack.receiver.down = False
     await shared_stack.clear_faults()
+
+
+@pytest.fixture(scope="session")
+async def shared_allow_listed_stack(db_engine: AsyncEngine) -> AsyncIterator[Stack]:
+    async with running_stack(db_engine, gateway=LOOPBACK_ALLOW_LIST, sweeps=False) as stack:
+        yield stack
+
+
+@pytest.fixture
+async def allow_listed_stack(shared_allow_listed_stack: Stack) -> AsyncIterator[Stack]:
+    """A shared stack whose callbacks come from the source allow-list (see `stack`)."""
+    yield shared_allow_listed_stack
+    shared_allow_listed_stack.receiver.down = False
+    await shared_allow_listed_stack.clear_faults()
 
 
 @pytest.fixture

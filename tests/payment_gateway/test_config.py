@@ -87,3 +87,24 @@ def test_inconsistent_settings_are_refused(change: dict[str, Any], named: str) -
 def test_webhook_secret_must_be_a_whsec_key(secret: str) -> None:
     with pytest.raises(ValidationError, match="webhook secret"):
         WebhookEndpoint(url="https://x.example", secret=SecretStr(secret))
+
+
+def test_callbacks_are_confirmed_by_query_unless_turned_off_outside_production() -> None:
+    assert Settings(ENVIRONMENT="development").CALLBACK_CONFIRM_BY_QUERY is True
+    staging = {**PRODUCTION_READY, "ENVIRONMENT": "sandbox", "DARAJA_ENVIRONMENT": "sandbox"}
+    assert Settings(**staging, CALLBACK_CONFIRM_BY_QUERY=False).CALLBACK_CONFIRM_BY_QUERY is False
+
+
+@pytest.mark.parametrize(
+    "production",
+    [{}, {"ENVIRONMENT": "sandbox"}],
+    ids=["production", "daraja_production_only"],
+)
+def test_turning_confirmation_off_needs_an_allow_list_in_production(
+    production: dict[str, Any],
+) -> None:
+    settings = {**PRODUCTION_READY, **production, "CALLBACK_CONFIRM_BY_QUERY": False}
+    with pytest.raises(ValidationError, match="GATEWAY_CALLBACK_ALLOWED_CIDRS"):
+        Settings(**settings)
+    allowed = Settings(**settings, CALLBACK_ALLOWED_CIDRS=["196.201.214.0/24"])
+    assert allowed.CALLBACK_CONFIRM_BY_QUERY is False

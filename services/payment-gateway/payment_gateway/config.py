@@ -11,7 +11,7 @@ from typing import Annotated, Any, ClassVar, Literal, Self
 from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import NoDecode, SettingsConfigDict
 
-from shared.settings import BaseServiceSettings
+from shared.settings import BaseServiceSettings, Environment
 
 # Safaricom's public sandbox passkey for shortcode 174379 (see the Daraja reference, §7).
 SANDBOX_PASSKEY = "bfb279f9aa9bdbcf158e97dd71a467cd2e0c893059b10f78e6b72ada1ed2c919"
@@ -111,10 +111,15 @@ class Settings(BaseServiceSettings):
     TRUSTED_PROXY_HOPS: int = Field(default=0, ge=0)
     CALLBACK_MAX_BYTES: int = 65_536
     CALLBACK_STORE_POOL_SIZE: int = Field(default=10, ge=1)
-    # For deployments without a source allow-list: credit a success callback only once STK
-    # Query agrees (asked again every CALLBACK_CONFIRM_RETRY_S while it says "processing").
-    CALLBACK_CONFIRM_BY_QUERY: bool = False
-    CALLBACK_CONFIRM_RETRY_S: float = 5.0
+    # Daraja signs nothing: a success callback from outside the allow-list is credited only once
+    # STK Query confirms it (and one contradicting a final state always is). Turning this off
+    # credits callbacks on their URL alone; refused in production without an allow-list.
+    CALLBACK_CONFIRM_BY_QUERY: bool = True
+    # The base of the jittered backoff between attempts at a callback (STK Query still
+    # "processing", Daraja unreachable, a failed transaction), and how many attempts it gets
+    # before it ends unverified (nothing credited, polling goes on) or in error.
+    CALLBACK_CONFIRM_RETRY_S: float = Field(default=5.0, gt=0)
+    CALLBACK_PROCESS_MAX_ATTEMPTS: int = Field(default=5, ge=1, le=20)
 
     WEBHOOK_ENDPOINTS: list[WebhookEndpoint] = Field(
         default_factory=lambda: [
@@ -173,6 +178,15 @@ class Settings(BaseServiceSettings):
                 raise ValueError("GATEWAY_DARAJA_PASSKEY is the public sandbox passkey")
             if not self.PUBLIC_BASE_URL.startswith("https://"):
                 raise ValueError("Daraja production requires an https GATEWAY_PUBLIC_BASE_URL")
+        production = (
+            self.ENVIRONMENT is Environment.production or self.DARAJA_ENVIRONMENT == "production"
+        )
+        if production and not self.CALLBACK_CONFIRM_BY_QUERY and not self.CALLBACK_ALLOWED_CIDRS:
+            raise ValueError(
+                "GATEWAY_CALLBACK_CONFIRM_BY_QUERY=false is refused in production without "
+                "GATEWAY_CALLBACK_ALLOWED_CIDRS: anyone who learned a callback URL could then "
+                "complete its payment with an invented receipt"
+            )
         if not self.is_development:
             dev = [
                 e.url

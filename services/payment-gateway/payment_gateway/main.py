@@ -10,6 +10,7 @@ from fastapi import FastAPI
 
 from payment_gateway import __doc__ as description
 from payment_gateway import clients, stats
+from payment_gateway.callback import service as callback_service
 from payment_gateway.callback.endpoints import router as callback_router
 from payment_gateway.config import Settings
 from payment_gateway.config import settings as default_settings
@@ -24,6 +25,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        callback_service.log_trust_policy(settings)
         async with infrastructure(app, settings, queue_name=settings.queue_name) as infra:
             daraja = clients.daraja_client(settings, redis=infra.redis)
             app.state.daraja = daraja

@@ -37,8 +37,14 @@ CALLBACK_TO_SETTLE = Histogram(
 CALLBACKS = Counter(
     "gateway_callbacks_total",
     "STK callbacks by outcome (applied, duplicate, contradiction, held, invalid, ignored, "
-    "unknown_token, refused_source).",
+    "flagged, error, unknown_token, refused_source).",
     ["outcome"],
+)
+CALLBACK_VERDICTS = Counter(
+    "gateway_callback_verdicts_total",
+    "Processed STK callbacks by how far they were believed (allow_listed, unchecked, confirmed, "
+    "unverified, refuted, mismatch, duplicate_receipt).",
+    ["verdict"],
 )
 WEBHOOK_ATTEMPTS = Counter(
     "gateway_webhook_attempts_total",

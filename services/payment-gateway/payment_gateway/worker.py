@@ -9,6 +9,7 @@ from arq.cron import CronJob, cron
 from prometheus_client import start_http_server
 
 from payment_gateway import clients
+from payment_gateway.callback import service as callback_service
 from payment_gateway.callback import tasks as callback_tasks
 from payment_gateway.callback.listener import CallbackListener
 from payment_gateway.config import Settings, settings
@@ -51,6 +52,7 @@ def worker_settings(settings: Settings) -> type:
     """The arq `WorkerSettings` for `settings`; tests build their own with scaled schedules."""
 
     async def startup(ctx: dict[str, Any]) -> None:
+        callback_service.log_trust_policy(settings)
         ctx["daraja"] = clients.daraja_client(settings, redis=ctx["redis"])
         ctx["webhook_http"] = clients.webhook_http(settings)
         listener = CallbackListener(

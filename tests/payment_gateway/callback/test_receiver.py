@@ -1,4 +1,6 @@
-"""Acceptance 3: the callback receiver trusts nothing it cannot check."""
+"""Acceptance 3: the callback receiver trusts nothing it cannot check. What a forged callback from
+outside the allow-list changes (nothing) is in `test_confirmation.py`; here callbacks that are
+believed (from the allow-list) are still checked against what was asked."""
 
 from __future__ import annotations
 
@@ -84,7 +86,8 @@ async def test_unknown_token_is_404_and_changes_nothing(stack: Any) -> None:
     )
 
 
-async def test_amount_mismatch_is_held_not_completed(stack: Any) -> None:
+async def test_amount_mismatch_is_held_not_completed(allow_listed_stack: Any) -> None:
+    stack = allow_listed_stack
     created, url = await open_payment(stack, amount=250)
     phone = int(
         await stack.scalar("SELECT phone FROM gateway.payment WHERE id = :id", id=created["id"])
@@ -118,8 +121,25 @@ async def test_amount_mismatch_is_held_not_completed(stack: Any) -> None:
     phone_again = "0" + str(phone)[3:]
     assert (await stack.pay(phone_again, 251)).status_code == 201
 
+    # A later callback that proves the real outcome settles it and ends the hold.
+    async with httpx.AsyncClient() as client:
+        response = await client.post(
+            url,
+            json=success_body(
+                created["checkout_request_id"], amount=250, phone=phone, receipt="UAB1CD2EF9"
+            ),
+        )
+    assert response.status_code == 200
+    assert await stack.callbacks_processed(created["id"], 2) == ["held", "applied"]
+    payment = await stack.payment(created["id"])
+    assert (payment["status"], payment["review_reason"]) == ("completed", None)
+    assert payment["receipt_number"] == "UAB1CD2EF9"
+    reasons = [t["reason"] for t in await stack.events(created["id"])]
+    assert reasons[-2:] == ["hold_released", None]
 
-async def test_phone_mismatch_is_held(stack: Any) -> None:
+
+async def test_phone_mismatch_is_held(allow_listed_stack: Any) -> None:
+    stack = allow_listed_stack
     created, url = await open_payment(stack, amount=260)
     async with httpx.AsyncClient() as client:
         response = await client.post(
@@ -137,7 +157,10 @@ async def test_phone_mismatch_is_held(stack: Any) -> None:
     assert (payment["status"], payment["review_reason"]) == ("sent", "phone_mismatch")
 
 
-async def test_identical_duplicate_is_a_no_op_and_contradiction_is_kept(stack: Any) -> None:
+async def test_identical_duplicate_is_a_no_op_and_contradiction_is_kept(
+    allow_listed_stack: Any,
+) -> None:
+    stack = allow_listed_stack
     created, url = await open_payment(stack, amount=270)
     phone = int(
         await stack.scalar("SELECT phone FROM gateway.payment WHERE id = :id", id=created["id"])
@@ -241,3 +264,41 @@ async def test_receipt_after_a_query_settled_success_reaches_subscribers(stack: 
     assert (updates[1]["sequence"], updates[1]["data"]["receipt_number"]) == (3, "UKQ5LATE01")
     assert (await stack.payment(created["id"]))["receipt_number"] == "UKQ5LATE01"
     assert (await stack.events(created["id"]))[-1]["reason"] == "receipt_recorded"
+
+
+async def test_refresh_that_proves_the_outcome_ends_a_hold(allow_listed_stack: Any) -> None:
+    stack = allow_listed_stack
+    phone = stack.phone("005")  # pays; no callback ever comes from the simulator
+    created = (await stack.pay(phone, 290)).json()
+    async with httpx.AsyncClient() as client:
+        response = await client.post(
+            await stack.callback_url(phone),
+            json=success_body(
+                created["checkout_request_id"],
+                amount=29,
+                phone=int("254" + phone[1:]),
+                receipt="UAB1CD2EFA",
+            ),
+        )
+    assert response.status_code == 200
+    assert await stack.callbacks_processed(created["id"]) == ["held"]
+
+    async def reported() -> bool:
+        checkout = await stack.checkout(created["checkout_request_id"])
+        return bool(checkout["stage"] == "reported")
+
+    await stack.until(reported, what="the simulator to know the payment")
+    refreshed = await stack.client.post(
+        f"/v1/payments/{created['id']}/refresh",
+        headers={"Authorization": f"Bearer {stack.settings.API_KEYS[0].get_secret_value()}"},
+    )
+    assert refreshed.status_code == 200, refreshed.text
+    payment = refreshed.json()
+    # Paid, as STK Query proves; the mismatching callback's receipt is not taken.
+    assert (payment["status"], payment["review_reason"], payment["receipt_number"]) == (
+        "completed",
+        None,
+        None,
+    )
+    reasons = [t["reason"] for t in await stack.events(created["id"])]
+    assert reasons[-3:] == ["held_amount_mismatch", "hold_released", None]

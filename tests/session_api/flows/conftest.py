@@ -147,6 +147,9 @@ SIMULATOR_DEFAULTS: dict[str, Any] = {
 GATEWAY_DEFAULTS: dict[str, Any] = {
     "API_KEYS": [SERVICE_KEY],
     "TIME_SCALE": 0.01,
+    # The first poll comes well after the simulated customer answers (CUSTOMER_RESPONSE_DELAY_S)
+    # so a callback, confirmed by STK Query first, settles before the poll does.
+    "POLL_SCHEDULE_S": [50, 30, 60, 120, 300, 600],
     "STATS_REFRESH_S": 3600,
     "DARAJA_QUERY_RATE_PER_SECOND": 200,
 }

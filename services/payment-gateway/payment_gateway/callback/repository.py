@@ -53,15 +53,6 @@ async def store(
     return Stored(inbox_id=row[0])
 
 
-async def get_unprocessed(session: AsyncSession, inbox_id: int) -> CallbackInbox | None:
-    result = await session.execute(
-        select(CallbackInbox).where(
-            CallbackInbox.id == inbox_id, CallbackInbox.processed_at.is_(None)
-        )
-    )
-    return result.scalar_one_or_none()
-
-
 async def lock_unprocessed(session: AsyncSession, inbox_id: int) -> CallbackInbox | None:
     """The inbox row if nobody has processed it and nobody is processing it right now."""
     result = await session.execute(
@@ -73,21 +64,30 @@ async def lock_unprocessed(session: AsyncSession, inbox_id: int) -> CallbackInbo
 
 
 async def mark(
-    session: AsyncSession, *, inbox: CallbackInbox, outcome: str, note: str | None
+    session: AsyncSession,
+    *,
+    inbox: CallbackInbox,
+    outcome: str,
+    verdict: str | None,
+    note: str | None,
 ) -> None:
     inbox.outcome = outcome
+    inbox.verdict = verdict
     inbox.note = note
     inbox.processed_at = func.now()
-    inbox.attempts += 1
     await session.flush()
 
 
-async def count_attempt(session: AsyncSession, inbox_id: int) -> None:
-    await session.execute(
+async def count_attempt(session: AsyncSession, inbox_id: int) -> CallbackInbox | None:
+    """Count one more attempt at an unprocessed callback and return it (`attempts` includes
+    this one); None when it was processed already."""
+    result = await session.execute(
         update(CallbackInbox)
-        .where(CallbackInbox.id == inbox_id)
+        .where(CallbackInbox.id == inbox_id, CallbackInbox.processed_at.is_(None))
         .values(attempts=CallbackInbox.attempts + 1)
+        .returning(CallbackInbox)
     )
+    return result.scalar_one_or_none()
 
 
 async def unprocessed(session: AsyncSession, *, older_than: datetime, limit: int) -> list[int]:

@@ -1,7 +1,7 @@
 """ORM models of payment-gateway, one file per table, all in the `gateway` schema."""
 
 from payment_gateway.models.base import Base
-from payment_gateway.models.callback_inbox import CallbackInbox
+from payment_gateway.models.callback_inbox import CallbackInbox, CallbackOutcome, CallbackVerdict
 from payment_gateway.models.callback_token import CallbackToken
 from payment_gateway.models.delivery_attempt import DeliveryAttempt
 from payment_gateway.models.event_delivery import DeliveryStatus, EventDelivery
@@ -14,7 +14,9 @@ __all__ = [
     "OPEN_STATUSES",
     "Base",
     "CallbackInbox",
+    "CallbackOutcome",
     "CallbackToken",
+    "CallbackVerdict",
     "DeliveryAttempt",
     "DeliveryStatus",
     "EventDelivery",

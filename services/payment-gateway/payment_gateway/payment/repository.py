@@ -6,7 +6,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Select, func, select, tuple_
+from sqlalchemy import Select, func, or_, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from payment_gateway.models import (
@@ -63,6 +63,38 @@ async def payment_id_for_token(session: AsyncSession, token_hash: str) -> uuid.U
         select(CallbackToken.payment_id).where(CallbackToken.token_hash == token_hash)
     )
     return result.scalar_one_or_none()
+
+
+@dataclass(frozen=True)
+class OtherOwners:
+    receipt: uuid.UUID | None  # another payment already carrying the receipt
+    push: uuid.UUID | None  # another payment whose push has the CheckoutRequestID
+
+
+async def other_owners(
+    session: AsyncSession,
+    *,
+    payment_id: uuid.UUID,
+    receipt_number: str | None,
+    checkout_request_id: str,
+) -> OtherOwners:
+    """Which other payments already carry this receipt or this CheckoutRequestID (both are
+    unique), in one round trip."""
+    claims = [Payment.checkout_request_id == checkout_request_id]
+    if receipt_number is not None:
+        claims.append(Payment.receipt_number == receipt_number)
+    result = await session.execute(
+        select(Payment.id, Payment.receipt_number, Payment.checkout_request_id)
+        .where(or_(*claims), Payment.id != payment_id)
+        .limit(2)
+    )
+    rows = result.all()
+    return OtherOwners(
+        receipt=next(
+            (r.id for r in rows if receipt_number and r.receipt_number == receipt_number), None
+        ),
+        push=next((r.id for r in rows if r.checkout_request_id == checkout_request_id), None),
+    )
 
 
 async def open_for_phone(session: AsyncSession, phone: str) -> Payment | None:

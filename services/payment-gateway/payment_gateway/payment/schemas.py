@@ -110,8 +110,8 @@ class PaymentOut(BaseModel):
     reason: str | None = Field(description="A stable reason code; null while open or when paid.")
     customer_message: str = Field(description="What to tell the payer.")
     review_reason: str | None = Field(
-        description="Set when a callback could not be credited automatically and the payment "
-        "waits for an operator (amount_mismatch, phone_mismatch, unconfirmed, query_disagrees)."
+        description="Set while the payment is held: a proven callback disagreed with what was "
+        "asked (amount_mismatch, phone_mismatch). Cleared when Daraja proves the real outcome."
     )
     sequence: int = Field(description="Increases at every status change; events carry it too.")
     created_at: datetime

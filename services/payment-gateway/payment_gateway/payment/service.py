@@ -455,12 +455,12 @@ async def record_refresh(
     actor: Actor,
     settings: Settings,
 ) -> Payment:
-    """Apply an on-demand query: a final answer settles (or proves a late success); a pending
-    one changes nothing."""
+    """Apply an on-demand query: a final answer settles (or proves a late success, or ends a
+    hold); a pending one changes nothing."""
     payment = await repository.lock(session, payment_id)
     if payment is None:
         raise PaymentNotFound(f"no payment has id {payment_id}")
-    if not result.pending and result.result_code is not None and payment.review_reason is None:
+    if not result.pending and result.result_code is not None:
         await settle(
             session,
             payment,
@@ -512,7 +512,7 @@ async def settle(
         if target != S.completed or (
             receipt and payment.receipt_number and receipt != payment.receipt_number
         ):
-            await _note(
+            await note(
                 session, payment, reason="contradiction_ignored", actor=actor, detail=contradiction
             )
             return "contradiction"
@@ -523,7 +523,7 @@ async def settle(
             payment.customer_message = message_paid(receipt)
             payment.updated_at = utcnow()
             payment.sequence += 1
-            await _note(session, payment, reason="receipt_recorded", actor=actor, detail=detail)
+            await note(session, payment, reason="receipt_recorded", actor=actor, detail=detail)
             await webhook_service.publish(session, payment=payment, settings=settings)
             return "applied"
         return "duplicate"
@@ -531,7 +531,7 @@ async def settle(
         if target == current:
             return "duplicate"
         if target != S.completed:
-            await _note(
+            await note(
                 session, payment, reason="contradiction_ignored", actor=actor, detail=contradiction
             )
             return "contradiction"
@@ -546,6 +546,18 @@ async def settle(
             customer_message=message_sent(payment.amount),
             detail={"inferred": True},
             settings=settings,
+        )
+    if payment.review_reason is not None:
+        # Daraja's final answer is the proof the hold waited for; what caused the hold stays on
+        # the timeline.
+        held_for = payment.review_reason
+        payment.review_reason = None
+        await note(
+            session,
+            payment,
+            reason="hold_released",
+            actor=actor,
+            detail={**detail, "review_reason": held_for},
         )
     if target == S.completed:
         await transition(
@@ -643,11 +655,11 @@ async def hold(
     payment.review_reason = review_reason
     payment.next_check_at = None
     payment.updated_at = utcnow()
-    await _note(session, payment, reason=f"held_{review_reason}", actor=actor, detail=detail)
+    await note(session, payment, reason=f"held_{review_reason}", actor=actor, detail=detail)
     log.warning("payment_held_for_review", payment_id=str(payment.id), reason=review_reason)
 
 
-async def _note(
+async def note(
     session: AsyncSession, payment: Payment, *, reason: str, actor: Actor, detail: dict[str, Any]
 ) -> None:
     """A timeline entry that is not a status change."""

@@ -147,6 +147,23 @@ def test_a_decoded_body_with_floats_is_read_exactly() -> None:
     assert parse_stk_callback(callback(items=[{"Name": "Amount", "Value": 100.0}])).amount == 100
 
 
+@pytest.mark.parametrize("receipt", ["NOT A RECEIPT", "R" * 33, "ÜKM1AB2CD3", 1234.5])
+def test_a_receipt_that_cannot_be_one_is_no_receipt(receipt: Any) -> None:
+    parsed = parse_stk_callback(
+        callback(items=[{"Name": "MpesaReceiptNumber", "Value": receipt}, {"Name": "Amount"}])
+    )
+    assert parsed.receipt_number is None and not parsed.is_success
+
+
+def test_ids_longer_than_daraja_gives_are_refused_or_dropped() -> None:
+    body = callback()
+    body["Body"]["stkCallback"]["MerchantRequestID"] = "m" * 65
+    assert parse_stk_callback(body).merchant_request_id is None
+    body["Body"]["stkCallback"]["CheckoutRequestID"] = "ws_CO_" + "1" * 59
+    with pytest.raises(CallbackParseError, match="longer than 64"):
+        parse_stk_callback(body)
+
+
 def test_code_zero_without_a_receipt_is_not_success() -> None:
     parsed = parse_stk_callback(callback(items=[{"Name": "Amount", "Value": 5}]))
     assert parsed.result_code == "0" and not parsed.is_success

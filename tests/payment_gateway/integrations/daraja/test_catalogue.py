@@ -4,6 +4,7 @@ from payment_gateway.integrations.daraja import (
     DarajaRejected,
     DarajaSubscriberBusy,
     Outcome,
+    is_recognised,
     outcome_for,
     outcome_for_no_answer,
     outcome_for_rejection,
@@ -63,6 +64,17 @@ def test_unknown_codes_fail_and_keep_the_code(code: str) -> None:
     outcome = outcome_for(code)
     assert (outcome.status, outcome.reason) == ("failed", "unknown_result")
     assert outcome.result_code == (code or None)
+
+
+@pytest.mark.parametrize("code", [*EXPECTED, "12345", "-1", "2029"])
+def test_known_codes_and_plain_numbers_are_recognised(code: str) -> None:
+    assert is_recognised(code)
+
+
+@pytest.mark.parametrize("code", ["Success", "X999", "0x1", "1.5", "１２", "1234567890", ""])
+def test_words_and_absurd_numbers_are_not_recognised(code: str) -> None:
+    # Read as "unknown": the caller asks Daraja rather than failing the payment on a guess.
+    assert not is_recognised(code)
 
 
 def test_rejections() -> None:

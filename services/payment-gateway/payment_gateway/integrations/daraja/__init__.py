@@ -10,6 +10,7 @@ from payment_gateway.integrations.daraja.callbacks import (
 from payment_gateway.integrations.daraja.catalogue import (
     Outcome,
     OutcomeStatus,
+    is_recognised,
     normalise_result_code,
     outcome_for,
     outcome_for_no_answer,
@@ -63,6 +64,7 @@ __all__ = [
     "StkPushAccepted",
     "StkQueryResult",
     "daraja_timestamp",
+    "is_recognised",
     "normalise_result_code",
     "outcome_for",
     "outcome_for_no_answer",

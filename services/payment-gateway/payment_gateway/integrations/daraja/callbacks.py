@@ -13,6 +13,7 @@ review instead of crediting it.
 from __future__ import annotations
 
 import json
+import re
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -22,6 +23,13 @@ from pydantic import BaseModel, ConfigDict, ValidationError, computed_field
 from payment_gateway.integrations.daraja.catalogue import normalise_result_code
 from payment_gateway.integrations.daraja.numbers import to_decimal, whole
 from payment_gateway.integrations.daraja.timestamps import parse_daraja_timestamp
+
+# Longer values than the columns that keep them cannot come from Daraja; refusing them here keeps a
+# crafted body from failing every attempt to store it.
+MAX_REQUEST_ID = 64
+# Receipts are ten upper-case letters and digits in every sample; the bound is the column's. A
+# receipt outside this is no receipt: the callback then proves nothing by itself.
+_RECEIPT = re.compile(r"[A-Za-z0-9]{1,32}")
 
 
 class CallbackParseError(ValueError):
@@ -59,7 +67,8 @@ class StkCallback(BaseModel):
 def parse_stk_callback(payload: bytes | str | dict[str, Any]) -> StkCallback:
     """Parse a callback body (raw bytes, text or an already decoded object). Raises
     ``CallbackParseError`` for anything that is not JSON, has no ``Body.stkCallback`` object,
-    no ``CheckoutRequestID`` or no ``ResultCode``; every other oddity is tolerated."""
+    no ``CheckoutRequestID`` (or one longer than Daraja's) or no ``ResultCode``; every other
+    oddity is tolerated (a receipt that cannot be one is read as no receipt)."""
     data = _decode(payload)
     body = data.get("Body")
     stk = body.get("stkCallback") if isinstance(body, dict) else None
@@ -68,6 +77,10 @@ def parse_stk_callback(payload: bytes | str | dict[str, Any]) -> StkCallback:
     checkout_request_id = _text(stk.get("CheckoutRequestID"))
     if checkout_request_id is None:
         raise CallbackParseError("callback has no CheckoutRequestID")
+    if len(checkout_request_id) > MAX_REQUEST_ID:
+        raise CallbackParseError(
+            f"callback CheckoutRequestID is longer than {MAX_REQUEST_ID} characters"
+        )
     result_code = normalise_result_code(_plain(stk.get("ResultCode")))
     if result_code is None:
         raise CallbackParseError(
@@ -77,13 +90,13 @@ def parse_stk_callback(payload: bytes | str | dict[str, Any]) -> StkCallback:
     amount_raw = to_decimal(metadata.get("Amount"))
     try:
         return StkCallback(
-            merchant_request_id=_text(stk.get("MerchantRequestID")),
+            merchant_request_id=_request_id(stk.get("MerchantRequestID")),
             checkout_request_id=checkout_request_id,
             result_code=result_code,
             result_desc=_text(stk.get("ResultDesc")) or "",
             amount=whole(amount_raw),
             amount_raw=amount_raw,
-            receipt_number=_text(metadata.get("MpesaReceiptNumber")),
+            receipt_number=_receipt(metadata.get("MpesaReceiptNumber")),
             transaction_date=_timestamp(metadata.get("TransactionDate")),
             phone=_digits(metadata.get("PhoneNumber")),
             balance=to_decimal(metadata.get("Balance")),
@@ -130,6 +143,16 @@ def _text(value: Any) -> str | None:
     if isinstance(value, int) and not isinstance(value, bool):
         return str(value)
     return None
+
+
+def _request_id(value: Any) -> str | None:
+    text = _text(value)
+    return text if text is not None and len(text) <= MAX_REQUEST_ID else None
+
+
+def _receipt(value: Any) -> str | None:
+    text = _text(value)
+    return text if text is not None and _RECEIPT.fullmatch(text) else None
 
 
 def _digits(value: Any) -> str | None:

@@ -172,6 +172,16 @@ def normalise_result_code(value: object) -> str | None:
     return None
 
 
+def is_recognised(result_code: str) -> bool:
+    """Whether a result code can be acted on: one the catalogue knows, or a plain number (an
+    unknown number is still a final failure). Anything else, a word such as ``"Success"``, says
+    nothing reliable: the caller asks Daraja instead of guessing."""
+    if result_code in _CATALOGUE:
+        return True
+    digits = result_code.removeprefix("-")
+    return digits.isascii() and digits.isdigit() and len(digits) <= 9
+
+
 def outcome_for(result_code: str | int) -> Outcome:
     """The outcome of an STK result code; unknown codes fail with ``unknown_result`` and keep
     the code."""

@@ -4,7 +4,7 @@ already on another payment) or in error (every attempt failed)
 
 Revision ID: 0004_gateway_callback_verdicts
 Revises: 0003_gateway_held_frees_phone
-Create Date: 2026-11-22 05:00:00
+Create Date: 2026-12-01 11:00:00
 """
 
 from collections.abc import Sequence

@@ -193,6 +193,9 @@ _interruption = _Interruption(INTERRUPT_GRACE_S)
 def pytest_configure(config: pytest.Config) -> None:
     if threading.current_thread() is threading.main_thread():
         _interruption.install()
+    # Log as the services do (JSON, redacted). Left unconfigured, structlog renders for a
+    # terminal, and with `rich` installed every logged exception costs seconds of CPU.
+    configure_logging(level="INFO", json=True, service="test")
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:

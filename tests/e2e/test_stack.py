@@ -167,14 +167,22 @@ class TestWholeStack:
             )
             assert statuses[-1] == "paid", stack.logs.read_text()[-5000:]
 
-            seen_by_therapist = (
-                await client.get(
-                    f"{stack.session_api}/v1/bookings/{booking_id}", headers=therapist_auth
-                )
-            ).json()
+            async def receipt_recorded() -> dict[str, Any] | None:
+                # A poll can prove the payment before the callback that carries the receipt
+                # is verified; the receipt then follows in a later event.
+                seen: dict[str, Any] = (
+                    await client.get(
+                        f"{stack.session_api}/v1/bookings/{booking_id}", headers=therapist_auth
+                    )
+                ).json()
+                return seen if seen["payment"]["receipt_number"] else None
+
+            seen_by_therapist = await wait_until(
+                receipt_recorded, within=FLOW_TIMEOUT_S, what="the receipt", interval_s=0.1
+            )
             assert seen_by_therapist["status"] == "confirmed"
             receipt = seen_by_therapist["payment"]["receipt_number"]
-            assert receipt and len(receipt) == 10
+            assert len(receipt) == 10
 
             # M-Pesa's own record agrees: one transaction with that receipt, for the rate.
             ledger = (await client.get(f"{stack.simulator}/simulator/ledger")).json()

@@ -105,7 +105,13 @@ class Flow:
     ) -> dict[str, Any]:
         async def final() -> dict[str, Any] | None:
             attempt = await self.attempt(attempt_id, viewer)
-            return attempt if attempt["status"] != "processing" else None
+            if attempt["status"] == "processing":
+                return None
+            # A poll can prove a payment before its callback (and receipt) is verified; the
+            # receipt then follows in a later event. Settled means both have arrived.
+            if attempt["status"] == "paid" and not attempt["receipt_number"]:
+                return None
+            return attempt
 
         result: dict[str, Any] = await until(final, within=within, what=f"{attempt_id} to settle")
         return result

@@ -218,7 +218,9 @@ async def test_success_for_a_cancelled_payment_is_checked_even_from_the_allow_li
 async def test_cancelled_payment_completes_when_daraja_confirms_the_late_success(
     make_stack: Any,
 ) -> None:
-    async with make_stack(simulator=WAITING_CUSTOMER) as stack:
+    # No polls: with the default schedule (about 1 s at this time scale) a busy machine could
+    # let polling time the payment out before the test's cancel callback is processed.
+    async with make_stack(simulator=WAITING_CUSTOMER, gateway={"POLL_SCHEDULE_S": [3000]}) as stack:
         created, _, url = await waiting_customer(stack, 350)
         # A failure moves no money, so it is believed on its URL: the payment is cancelled
         # while the prompt is still open on the phone.

@@ -27,8 +27,8 @@ help:
 $(STAMP): requirements.lock $(PYPROJECTS)
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	@# The lock names every package, so pip needs no resolving (--no-deps); `pip check` then
-	@# proves nothing is missing. Bytecode is written on first import instead of up front.
-	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps --no-compile -r requirements.lock
+	@# proves nothing is missing.
+	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps -r requirements.lock
 	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation $(addprefix -e ,$(PACKAGES))
 	$(PY) -m pip check --disable-pip-version-check
 	@touch $(STAMP)

@@ -160,7 +160,12 @@ class _StdoutHandler(logging.StreamHandler[TextIO]):
         super().emit(record)
 
 
-def configure_logging(*, level: str = "INFO", json: bool = True, service: str = "") -> None:
+def configure_logging(
+    *, level: str = "INFO", json: bool = True, service: str = "", cache_loggers: bool = True
+) -> None:
+    """Configure structlog and the standard library alike. ``cache_loggers=False`` (tests) keeps
+    every logger following the current configuration, so a later reconfiguration (structlog's
+    ``capture_logs``) still reaches loggers that were already used."""
     shared_processors: list[Any] = [
         structlog.contextvars.merge_contextvars,
         structlog.processors.add_log_level,
@@ -184,7 +189,7 @@ def configure_logging(*, level: str = "INFO", json: bool = True, service: str = 
         # No file argument: PrintLogger then prints to sys.stdout as it is at each line (loggers
         # are cached on first use, so a stream bound now would outlive a test's capture).
         logger_factory=structlog.PrintLoggerFactory(),
-        cache_logger_on_first_use=True,
+        cache_logger_on_first_use=cache_loggers,
     )
     # Libraries that log through the standard library (uvicorn, arq, httpx, alembic) go through
     # the same redaction and rendering; their exceptions are rendered to text first so that the

@@ -195,7 +195,22 @@ def pytest_configure(config: pytest.Config) -> None:
         _interruption.install()
     # Log as the services do (JSON, redacted). Left unconfigured, structlog renders for a
     # terminal, and with `rich` installed every logged exception costs seconds of CPU.
-    configure_logging(level="INFO", json=True, service="test")
+    configure_logging(level="INFO", json=True, service="test", cache_loggers=False)
+
+
+@pytest.fixture(autouse=True)
+def _logging_put_back() -> Iterator[None]:
+    """Whatever logging configuration a test sets (tests of the logging itself do) ends with it:
+    a logger cached under it would escape every later test's capture."""
+    saved = structlog.get_config()
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    access = logging.getLogger("uvicorn.access")
+    access_disabled = access.disabled
+    yield
+    structlog.configure(**saved)
+    root.handlers, root.level = handlers, level
+    access.disabled = access_disabled
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
@@ -474,21 +489,14 @@ def log_lines(capsys: pytest.CaptureFixture[str]) -> Iterator[Callable[[], list[
     """Logging as every service configures it at start-up (JSON lines, INFO, redaction); call the
     yielded function for the non-empty lines written to stdout and stderr since the last call.
     The previous configuration is put back afterwards."""
-    saved = structlog.get_config()
-    root = logging.getLogger()
-    handlers, level = root.handlers[:], root.level
-    access = logging.getLogger("uvicorn.access")
-    access_disabled = access.disabled
-    configure_logging(level="INFO", json=True, service="test")
+    configure_logging(level="INFO", json=True, service="test", cache_loggers=False)
 
     def read() -> list[str]:
         captured = capsys.readouterr()
         return [line for line in (captured.out + captured.err).splitlines() if line.strip()]
 
+    # The configuration is put back by _logging_put_back, which every test uses.
     yield read
-    structlog.configure(**saved)
-    root.handlers, root.level = handlers, level
-    access.disabled = access_disabled
 
 
 @dataclass

@@ -209,8 +209,11 @@ class TestDeposit:
 
         assert paid["status"] == "paid"
         assert paid["receipt_number"] in {e["receipt"] for e in await flow.ledger()}
+        # One completion, or two when a poll proved the payment before its callback was
+        # verified: the first without the receipt, the second with it. Credited once either way.
         completed = [e for e in flow.relay.forwarded if e["type"] == "payment.completed"]
-        assert len(completed) == 1
+        receipts = [e["data"]["receipt_number"] for e in completed]
+        assert receipts in ([paid["receipt_number"]], [None, paid["receipt_number"]])
         assert flow.relay.answers.count(200) == len(flow.relay.answers)
         wallet = (await flow.api.get("/v1/wallet", headers=client.headers)).json()
         ledger = (await flow.api.get("/v1/wallet/ledger", headers=client.headers)).json()

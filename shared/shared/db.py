@@ -1,11 +1,21 @@
-"""Database base: naming convention, timestamp mixin, engine, sessions and the request session."""
+"""Database base: naming convention, timestamp mixins, engine, sessions and the unit of work.
+
+The unit of work is the one transaction pattern of both services: a request, a task or a CLI
+command opens a session with ``unit_of_work``; it commits when the block ends and rolls back when
+it raises, and the jobs it queued (``shared.jobs``) go to arq only after the commit. Code never
+calls ``session.commit()`` itself. The one exception is *commit, then call out*: a service that
+must call another system (Daraja, the gateway) commits what it has decided with ``commit`` first,
+so no row lock or connection is held while the other side answers, and records the answer in a
+second transaction that the unit of work commits as usual."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from typing import Annotated
 
+from arq.connections import ArqRedis
 from fastapi import Depends, Request
 from sqlalchemy import DateTime, MetaData, func
 from sqlalchemy.ext.asyncio import (
@@ -16,7 +26,7 @@ from sqlalchemy.ext.asyncio import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from shared import worker
+from shared import jobs
 
 NAMING_CONVENTION = {
     "ix": "%(column_0_label)s_idx",
@@ -74,23 +84,32 @@ def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]
     return async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
 
 
-async def get_db_session(request: Request) -> AsyncIterator[AsyncSession]:
-    """One session per request: commit when the endpoint returns, roll back when it raises.
+async def commit(session: AsyncSession) -> None:
+    """Commit, then send the jobs queued so far. Only a unit of work's end and the *commit, then
+    call out* step call this."""
+    await session.commit()
+    await jobs.send(session)
 
-    Jobs the request enqueued (``shared.worker.enqueue_after_commit``) go to Redis only after the
-    commit, so a worker never sees a row that does not exist yet.
-    """
+
+@asynccontextmanager
+async def unit_of_work(session: AsyncSession, arq: ArqRedis | None) -> AsyncIterator[AsyncSession]:
+    """Commit when the block ends, roll back (and drop queued jobs) when it raises."""
+    jobs.bind(session, arq)
+    try:
+        yield session
+    except BaseException:
+        await session.rollback()
+        jobs.discard(session)
+        raise
+    else:
+        await commit(session)
+
+
+async def get_db_session(request: Request) -> AsyncIterator[AsyncSession]:
+    """One unit of work per request."""
     sessionmaker: async_sessionmaker[AsyncSession] = request.app.state.sessionmaker
-    async with sessionmaker() as session:
-        try:
-            yield session
-        except BaseException:
-            await session.rollback()
-            worker.discard_pending_jobs(session)
-            raise
-        else:
-            await session.commit()
-            await worker.flush_pending_jobs(session, request.app.state.arq)
+    async with sessionmaker() as session, unit_of_work(session, request.app.state.arq):
+        yield session
 
 
 # scope="function": commit before the response is sent. FastAPI's default ("request") would run

@@ -42,7 +42,7 @@ from sqlalchemy import make_url, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engine
 from sqlalchemy.pool import NullPool
 
-from shared import db, worker
+from shared import db
 from shared.devstack import servers
 from shared.devstack.servers import Stack, ensure_stack
 from shared.logging import configure_logging
@@ -448,21 +448,11 @@ async def open_asgi_client(
     if session is not None:
 
         async def test_session() -> AsyncIterator[AsyncSession]:
-            # Each request runs in its own savepoint so a failing one is undone on its own, as a
-            # real request's rollback would be, leaving what the test wrote before it.
-            request_savepoint = await session.begin_nested()
-            try:
+            # What the test wrote so far is committed (to its savepoint) first, so a failing
+            # request's rollback undoes only the request, as a real one would.
+            await session.commit()
+            async with db.unit_of_work(session, getattr(app.state, "arq", None)):
                 yield session
-            except BaseException:
-                if request_savepoint.is_active:
-                    await request_savepoint.rollback()
-                worker.discard_pending_jobs(session)
-                raise
-            else:
-                if request_savepoint.is_active:
-                    await request_savepoint.commit()
-                await session.commit()
-                await worker.flush_pending_jobs(session, getattr(app.state, "arq", None))
 
         app.dependency_overrides[db.get_db_session] = test_session
     try:

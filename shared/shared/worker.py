@@ -1,5 +1,5 @@
-"""arq helpers: task registration, jittered exponential backoff, enqueue only after commit, and
-the worker settings every service's worker builds on."""
+"""arq helpers: task registration, jittered exponential backoff, the task's unit of work, and the
+worker settings every service's worker builds on."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from arq.connections import ArqRedis, RedisSettings
+from arq.connections import RedisSettings
 from arq.cron import CronJob
 from arq.worker import Function, func
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -18,8 +18,6 @@ from shared import db
 
 if TYPE_CHECKING:
     from shared.settings import BaseServiceSettings
-
-_PENDING_JOBS = "pending_jobs"
 
 TaskFn = TypeVar("TaskFn", bound=Callable[..., Awaitable[Any]])
 
@@ -58,50 +56,12 @@ def backoff_seconds(
     return draw
 
 
-@dataclass(frozen=True)
-class PendingJob:
-    name: str
-    args: tuple[Any, ...]
-    kwargs: dict[str, Any]
-
-
-def enqueue_after_commit(session: AsyncSession, name: str, *args: Any, **kwargs: Any) -> None:
-    """Queue a job to be sent to arq once ``session`` commits; dropped if it rolls back.
-
-    ``kwargs`` may hold arq's own options (``_job_id``, ``_defer_by``, ...).
-    """
-    session.info.setdefault(_PENDING_JOBS, []).append(PendingJob(name, args, kwargs))
-
-
-def discard_pending_jobs(session: AsyncSession) -> None:
-    session.info.pop(_PENDING_JOBS, None)
-
-
-async def flush_pending_jobs(session: AsyncSession, arq: ArqRedis | None) -> int:
-    """Send the jobs a committed session queued. Returns how many were sent."""
-    jobs: list[PendingJob] = session.info.pop(_PENDING_JOBS, [])
-    if arq is None:
-        return 0
-    for job in jobs:
-        await arq.enqueue_job(job.name, *job.args, **job.kwargs)
-    return len(jobs)
-
-
 @asynccontextmanager
 async def task_session(ctx: dict[str, Any]) -> AsyncIterator[AsyncSession]:
-    """The task-side twin of the request session: commit on success, roll back on error, and
-    send queued jobs only after the commit."""
+    """One unit of work per task (``shared.db.unit_of_work``)."""
     sessionmaker: async_sessionmaker[AsyncSession] = ctx["sessionmaker"]
-    async with sessionmaker() as session:
-        try:
-            yield session
-        except BaseException:
-            await session.rollback()
-            discard_pending_jobs(session)
-            raise
-        else:
-            await session.commit()
-            await flush_pending_jobs(session, ctx["redis"])
+    async with sessionmaker() as session, db.unit_of_work(session, ctx["redis"]):
+        yield session
 
 
 async def ping(ctx: dict[str, Any]) -> str:

@@ -6,12 +6,9 @@ from hypothesis import strategies as st
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from shared.worker import (
-    backoff_seconds,
-    discard_pending_jobs,
-    enqueue_after_commit,
-    flush_pending_jobs,
-)
+from shared import db
+from shared.jobs import enqueue_after_commit
+from shared.worker import backoff_seconds
 
 
 class TestBackoffSeconds:
@@ -39,26 +36,43 @@ class TestBackoffSeconds:
             backoff_seconds(0)
 
 
-class TestEnqueueAfterCommit:
-    async def test_jobs_reach_redis_only_when_flushed(
+class TestUnitOfWork:
+    """Jobs a unit of work queues reach Redis only after its commit, never after a rollback."""
+
+    async def test_jobs_reach_redis_only_when_it_commits(
         self, db_session: AsyncSession, redis_client: Redis
     ) -> None:
         from arq.connections import ArqRedis
 
         arq = ArqRedis(connection_pool=redis_client.connection_pool, default_queue_name="q:test")
-        enqueue_after_commit(db_session, "worker.ping", _job_id="ping:1")
-        assert await redis_client.zcard("q:test") == 0
-        assert await flush_pending_jobs(db_session, arq) == 1
+        async with db.unit_of_work(db_session, arq):
+            enqueue_after_commit(db_session, "worker.ping", _job_id="ping:1")
+            assert await redis_client.zcard("q:test") == 0
         assert await redis_client.zcard("q:test") == 1
-        assert await flush_pending_jobs(db_session, arq) == 0
 
-    async def test_discarded_jobs_never_reach_redis(
+    async def test_commit_then_call_out_sends_the_jobs_queued_so_far(
         self, db_session: AsyncSession, redis_client: Redis
     ) -> None:
         from arq.connections import ArqRedis
 
         arq = ArqRedis(connection_pool=redis_client.connection_pool, default_queue_name="q:test")
-        enqueue_after_commit(db_session, "worker.ping")
-        discard_pending_jobs(db_session)
-        assert await flush_pending_jobs(db_session, arq) == 0
+        async with db.unit_of_work(db_session, arq):
+            enqueue_after_commit(db_session, "worker.ping", _job_id="ping:1")
+            await db.commit(db_session)
+            assert await redis_client.zcard("q:test") == 1
+            enqueue_after_commit(db_session, "worker.ping", _job_id="ping:2")
+        assert await redis_client.zcard("q:test") == 2
+
+    async def test_a_rolled_back_unit_sends_nothing(
+        self, db_session: AsyncSession, redis_client: Redis
+    ) -> None:
+        from arq.connections import ArqRedis
+
+        arq = ArqRedis(connection_pool=redis_client.connection_pool, default_queue_name="q:test")
+        with pytest.raises(RuntimeError, match="boom"):
+            async with db.unit_of_work(db_session, arq):
+                enqueue_after_commit(db_session, "worker.ping")
+                raise RuntimeError("boom")
+        async with db.unit_of_work(db_session, arq):
+            pass
         assert await redis_client.zcard("q:test") == 0

@@ -51,7 +51,7 @@ from payment_gateway.payment import repository as payment_repository
 from payment_gateway.payment import service as payment_service
 from payment_gateway.payment import state
 from shared.db import utcnow
-from shared.worker import enqueue_after_commit
+from shared.jobs import enqueue_after_commit
 
 log = structlog.get_logger(__name__)
 

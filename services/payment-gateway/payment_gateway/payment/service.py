@@ -60,7 +60,8 @@ from payment_gateway.payment.schemas import PaymentCreate
 from payment_gateway.webhook import service as webhook_service
 from shared.db import utcnow
 from shared.schemas import supported_moment
-from shared.worker import backoff_seconds, enqueue_after_commit
+from shared.jobs import enqueue_after_commit
+from shared.worker import backoff_seconds
 
 log = structlog.get_logger(__name__)
 

@@ -20,7 +20,8 @@ from payment_gateway.models import DeliveryStatus, OutboxEvent, Payment, Payment
 from payment_gateway.payment.schemas import PaymentOut
 from payment_gateway.webhook import repository, signing
 from shared.db import utcnow
-from shared.worker import backoff_seconds, enqueue_after_commit
+from shared.jobs import enqueue_after_commit
+from shared.worker import backoff_seconds
 
 log = structlog.get_logger(__name__)
 

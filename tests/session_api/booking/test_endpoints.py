@@ -8,7 +8,7 @@ from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
 from session_api.models import SessionType, UserRole
-from tests.session_api.conftest import (
+from tests.session_api.fixtures import (
     PHONE,
     Account,
     FakeGateway,

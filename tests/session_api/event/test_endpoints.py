@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from session_api.config import DEV_WEBHOOK_SECRET
 from session_api.integrations.gateway import CreatePaymentRequest, sign
 from session_api.models import GatewayEvent, UserRole
-from tests.session_api.conftest import (
+from tests.session_api.fixtures import (
     PHONE,
     Account,
     FakeGateway,

@@ -7,7 +7,7 @@ from sqlalchemy import update
 from session_api.config import Settings
 from session_api.models import PaymentAttempt, UserRole
 from session_api.payment.tasks import refresh_stale_attempts
-from tests.session_api.conftest import (
+from tests.session_api.fixtures import (
     PHONE,
     FakeGateway,
     MakeAccount,

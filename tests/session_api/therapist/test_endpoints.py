@@ -4,7 +4,7 @@ import httpx
 import pytest
 
 from session_api.models import UserRole
-from tests.session_api.conftest import PASSWORD, MakeAccount, future
+from tests.session_api.fixtures import PASSWORD, MakeAccount, future
 
 
 class TestCreateTherapist:

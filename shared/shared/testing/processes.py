@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import os
 import socket
 import subprocess
@@ -37,6 +38,15 @@ def port_open(port: int) -> bool:
 
 def url_of(port: int) -> str:
     return f"http://{HOST}:{port}"
+
+
+def environment(prefix: str, **settings: object) -> dict[str, str]:
+    """Environment variables setting a service's settings (``environment("GATEWAY_",
+    TIME_SCALE=0.01)``); lists and objects as JSON, as the settings read them."""
+    return {
+        f"{prefix}{name}": value if isinstance(value, str) else json.dumps(value)
+        for name, value in settings.items()
+    }
 
 
 def stop(process: subprocess.Popen[bytes], *, timeout_s: float = STOP_TIMEOUT_S) -> None:

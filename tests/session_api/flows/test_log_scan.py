@@ -8,6 +8,7 @@ import json
 import re
 import uuid
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from redis.asyncio import Redis
@@ -16,7 +17,7 @@ from sqlalchemy import text
 from daraja_simulator.config import App, Shortcode
 from session_api.models import User
 from tests.session_api.fixtures import Account
-from tests.session_api.flows.flow import EVENT_SECRET, SERVICE_KEY, FlowFactory, phone
+from tests.session_api.flows.flow import EVENT_SECRET, SERVICE_KEY, Flow, FlowFactory, phone
 
 CONSUMER_KEY = "LogScanConsumerKey7Qx2"
 CONSUMER_SECRET = "LogScanConsumerSecret9Zk4"
@@ -26,16 +27,152 @@ JWT = re.compile(r"eyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]+\.")
 RAW_CALLBACK_PATH = re.compile(r"/callbacks/stk/(?!\*\*\*)")
 
 
-async def test_a_whole_flow_logs_no_secret_or_personal_detail_and_keeps_ids_intact(
-    make_flow: FlowFactory, log_lines: Callable[[], list[str]], redis_client: Redis
-) -> None:
+@dataclass
+class Observed:
+    """What one whole flow produced, beside its log lines: the values that must never be logged
+    and the ids that must stay whole."""
+
+    email: str
+    jwt: str
+    phones: tuple[str, ...]
+    request_ids: tuple[str, ...]
+    paid_attempt: str
+    settled: list[str]
+    callback_attempts: list[dict[str, Any]]
+    password_hash: str | None
+    daraja_tokens: list[str]
+    gateway_payment_ids: set[str]
+
+
+async def _register_and_login(flow: Flow, email: str, phone_number: str) -> tuple[str, str]:
+    """A new account, a refused login and a good one: the account's id and its access token."""
+    registered = await flow.api.post(
+        "/v1/auth/register",
+        json={"email": email, "password": PASSWORD, "full_name": "Log Scan", "phone": phone_number},
+    )
+    assert registered.status_code == 201, registered.text
+    refused = await flow.api.post(
+        "/v1/auth/login", json={"email": email, "password": "not-the-password"}
+    )
+    assert refused.status_code == 401, refused.text
+    login = await flow.api.post("/v1/auth/login", json={"email": email, "password": PASSWORD})
+    assert login.status_code == 200, login.text
+    return registered.json()["id"], login.json()["access_token"]
+
+
+async def _deposits(
+    flow: Flow, jwt: str, payer: str, canceller: str, request_ids: tuple[str, str]
+) -> tuple[str, str]:
+    """One deposit paid and one cancelled, each under its own request id: their attempt ids."""
+    auth = {"Authorization": f"Bearer {jwt}"}
+    paid = await flow.api.post(
+        "/v1/wallet/deposits",
+        json={"amount": 500, "phone": payer},
+        headers={**auth, "X-Request-ID": request_ids[0]},
+    )
+    cancelled = await flow.api.post(
+        "/v1/wallet/deposits",
+        json={"amount": 300, "phone": canceller},
+        headers={**auth, "X-Request-ID": request_ids[1]},
+    )
+    assert paid.status_code == cancelled.status_code == 201, (paid.text, cancelled.text)
+    return paid.json()["attempt"]["id"], cancelled.json()["attempt"]["id"]
+
+
+async def _whole_flow(flow: Flow, redis_client: Redis) -> Observed:
     email = f"log-scan-{uuid.uuid4().hex[:8]}@example.com"
     profile_phone, payer, canceller = phone("100"), phone("100"), phone("001")
     # Shapes the old phone masker rewrote: dash groups of a UUID, and a phone-like digit run
     # inside a hex id.
-    dashed_id = f"{uuid.uuid4().hex[:8]}-1234-5678-9abc-254712345678"
-    hex_id = f"ab0712345678cd{uuid.uuid4().hex}"
+    request_ids = (
+        f"{uuid.uuid4().hex[:8]}-1234-5678-9abc-254712345678",
+        f"ab0712345678cd{uuid.uuid4().hex}",
+    )
+    user_id, jwt = await _register_and_login(flow, email, profile_phone)
+    paid_attempt, cancelled_attempt = await _deposits(flow, jwt, payer, canceller, request_ids)
+    async with flow.session_api.state.sessionmaker() as session:
+        user = await session.get(User, uuid.UUID(user_id))
+    assert user is not None
+    viewer = Account(user=user, token=jwt)
+    settled = [
+        (await flow.settled(paid_attempt, viewer))["status"],
+        (await flow.settled(cancelled_attempt, viewer))["status"],
+    ]
+    await flow.refresh()
+    attempts = (await flow.simulator.get("/simulator/callbacks")).json()["attempts"]
+    async with flow.session_api.state.sessionmaker() as session:
+        password_hash = await session.scalar(
+            text("SELECT password_hash FROM sessions.user_account WHERE email = :email"),
+            {"email": email},
+        )
+    daraja_tokens = [
+        value.decode()
+        for key in await redis_client.keys("*daraja:token:*")
+        if not key.endswith(b":lock") and (value := await redis_client.get(key))
+    ]
+    return Observed(
+        email=email,
+        jwt=jwt,
+        phones=(profile_phone, payer, canceller),
+        request_ids=request_ids,
+        paid_attempt=paid_attempt,
+        settled=settled,
+        callback_attempts=attempts,
+        password_hash=password_hash,
+        daraja_tokens=daraja_tokens,
+        gateway_payment_ids={e["data"]["id"] for e in flow.relay.forwarded},
+    )
 
+
+def _leaks(lines: list[str], seen: Observed, callback_tokens: set[str]) -> list[str]:
+    secrets = {
+        "callback token": callback_tokens,
+        "consumer key": {CONSUMER_KEY},
+        "consumer secret": {CONSUMER_SECRET},
+        "passkey": {PASSKEY},
+        "Daraja access token": set(seen.daraja_tokens),
+        "service key": {SERVICE_KEY},
+        "webhook secret": {EVENT_SECRET, EVENT_SECRET.removeprefix("whsec_")},
+        "password": {PASSWORD, "not-the-password"},
+        "password hash": {seen.password_hash or ""},
+        "e-mail address": {seen.email},
+        "access token": {seen.jwt},
+        # The nine significant digits are inside every spelling (07…, 2547…, +254 7…) and inside
+        # Daraja's CheckoutRequestID.
+        "phone number": {p[1:] for p in seen.phones},
+    }
+    leaks = [
+        f"{what}: {line}"
+        for line in lines
+        for what, values in secrets.items()
+        for value in values
+        if value in line
+    ]
+    leaks += [f"argon2 hash: {line}" for line in lines if "$argon2" in line]
+    leaks += [f"JWT: {line}" for line in lines if JWT.search(line)]
+    leaks += [f"callback path: {line}" for line in lines if RAW_CALLBACK_PATH.search(line)]
+    return leaks
+
+
+def _assert_ids_intact(lines: list[str], events: list[dict[str, Any]], seen: Observed) -> None:
+    """Request ids (in session-api's and the gateway's lines), UUIDs in paths and fields, and
+    CheckoutRequestIDs with only the phone digits masked."""
+    for request_id in seen.request_ids:
+        paths = {e.get("path") for e in events if e.get("request_id") == request_id}
+        # session-api's line and the gateway's, which got the id passed on.
+        assert {"/v1/wallet/deposits", "/v1/payments"} <= paths, (request_id, paths)
+    assert any(e.get("path") == f"/v1/payments/{seen.paid_attempt}" for e in events)
+    for payment_id in seen.gateway_payment_ids:
+        assert any(e.get("gateway_payment_id") == payment_id for e in events), payment_id
+    for checkout_id in {a["reference"] for a in seen.callback_attempts}:
+        digits = checkout_id.removeprefix("ws_CO_")
+        masked = f"ws_CO_{digits[:-9]}*****{digits[-4:]}"
+        assert any(masked in line for line in lines), masked
+
+
+async def test_a_whole_flow_logs_no_secret_or_personal_detail_and_keeps_ids_intact(
+    make_flow: FlowFactory, log_lines: Callable[[], list[str]], redis_client: Redis
+) -> None:
     async with make_flow(
         simulator={
             "APPS": [App(consumer_key=CONSUMER_KEY, consumer_secret=CONSUMER_SECRET)],
@@ -49,95 +186,15 @@ async def test_a_whole_flow_logs_no_secret_or_personal_detail_and_keeps_ids_inta
             "DARAJA_PASSKEY": PASSKEY,
         },
     ) as flow:
-        registered = await flow.api.post(
-            "/v1/auth/register",
-            json={
-                "email": email,
-                "password": PASSWORD,
-                "full_name": "Log Scan",
-                "phone": profile_phone,
-            },
-        )
-        assert registered.status_code == 201, registered.text
-        refused = await flow.api.post(
-            "/v1/auth/login", json={"email": email, "password": "not-the-password"}
-        )
-        assert refused.status_code == 401, refused.text
-        login = await flow.api.post("/v1/auth/login", json={"email": email, "password": PASSWORD})
-        assert login.status_code == 200, login.text
-        jwt = login.json()["access_token"]
-        auth = {"Authorization": f"Bearer {jwt}"}
-
-        paid = await flow.api.post(
-            "/v1/wallet/deposits",
-            json={"amount": 500, "phone": payer},
-            headers={**auth, "X-Request-ID": dashed_id},
-        )
-        cancelled = await flow.api.post(
-            "/v1/wallet/deposits",
-            json={"amount": 300, "phone": canceller},
-            headers={**auth, "X-Request-ID": hex_id},
-        )
-        assert paid.status_code == cancelled.status_code == 201, (paid.text, cancelled.text)
-        async with flow.session_api.state.sessionmaker() as session:
-            user = await session.get(User, uuid.UUID(registered.json()["id"]))
-        assert user is not None
-        viewer = Account(user=user, token=jwt)
-        paid_attempt = paid.json()["attempt"]["id"]
-        settled = [
-            (await flow.settled(paid_attempt, viewer))["status"],
-            (await flow.settled(cancelled.json()["attempt"]["id"], viewer))["status"],
-        ]
-        await flow.refresh()
-
-        attempts: list[dict[str, Any]] = (await flow.simulator.get("/simulator/callbacks")).json()[
-            "attempts"
-        ]
-        async with flow.session_api.state.sessionmaker() as session:
-            password_hash = await session.scalar(
-                text("SELECT password_hash FROM sessions.user_account WHERE email = :email"),
-                {"email": email},
-            )
-        daraja_tokens = [
-            value.decode()
-            for key in await redis_client.keys("*daraja:token:*")
-            if not key.endswith(b":lock") and (value := await redis_client.get(key))
-        ]
-        gateway_payment_ids = {e["data"]["id"] for e in flow.relay.forwarded}
+        seen = await _whole_flow(flow, redis_client)
 
     lines = log_lines()
-    callback_tokens = {a["url"].rsplit("/", 1)[1] for a in attempts}
-    checkout_ids = {a["reference"] for a in attempts}
+    callback_tokens = {a["url"].rsplit("/", 1)[1] for a in seen.callback_attempts}
 
-    assert settled == ["paid", "cancelled"]
+    assert seen.settled == ["paid", "cancelled"]
     assert len(callback_tokens) == 2
-    assert password_hash and daraja_tokens and len(gateway_payment_ids) == 2
-    secrets = {
-        "callback token": callback_tokens,
-        "consumer key": {CONSUMER_KEY},
-        "consumer secret": {CONSUMER_SECRET},
-        "passkey": {PASSKEY},
-        "Daraja access token": set(daraja_tokens),
-        "service key": {SERVICE_KEY},
-        "webhook secret": {EVENT_SECRET, EVENT_SECRET.removeprefix("whsec_")},
-        "password": {PASSWORD, "not-the-password"},
-        "password hash": {password_hash},
-        "e-mail address": {email},
-        "access token": {jwt},
-        # The nine significant digits are inside every spelling (07…, 2547…, +254 7…) and inside
-        # Daraja's CheckoutRequestID.
-        "phone number": {p[1:] for p in (profile_phone, payer, canceller)},
-    }
-    leaks = [
-        f"{what}: {line}"
-        for line in lines
-        for what, values in secrets.items()
-        for value in values
-        if value in line
-    ]
-    leaks += [f"argon2 hash: {line}" for line in lines if "$argon2" in line]
-    leaks += [f"JWT: {line}" for line in lines if JWT.search(line)]
-    leaks += [f"callback path: {line}" for line in lines if RAW_CALLBACK_PATH.search(line)]
+    assert seen.password_hash and seen.daraja_tokens and len(seen.gateway_payment_ids) == 2
+    leaks = _leaks(lines, seen, callback_tokens)
     assert not leaks, "\n".join(leaks)
 
     # Every line is one JSON object, whatever logged it: our code, uvicorn, arq or httpx.
@@ -148,17 +205,4 @@ async def test_a_whole_flow_logs_no_secret_or_personal_detail_and_keeps_ids_inta
         for e in events
     ), "the simulator's callback requests (logged by httpx) were not captured"
     assert any(e.get("path", "").startswith("/v1/callbacks/stk/***") for e in events)
-
-    # Ids stay whole: request ids (in session-api's and the gateway's lines), UUIDs in paths and
-    # fields, and CheckoutRequestIDs with only the phone digits masked.
-    for request_id in (dashed_id, hex_id):
-        paths = {e.get("path") for e in events if e.get("request_id") == request_id}
-        # session-api's line and the gateway's, which got the id passed on.
-        assert {"/v1/wallet/deposits", "/v1/payments"} <= paths, (request_id, paths)
-    assert any(e.get("path") == f"/v1/payments/{paid_attempt}" for e in events)
-    for payment_id in gateway_payment_ids:
-        assert any(e.get("gateway_payment_id") == payment_id for e in events), payment_id
-    for checkout_id in checkout_ids:
-        digits = checkout_id.removeprefix("ws_CO_")
-        masked = f"ws_CO_{digits[:-9]}*****{digits[-4:]}"
-        assert any(masked in line for line in lines), masked
+    _assert_ids_intact(lines, events, seen)

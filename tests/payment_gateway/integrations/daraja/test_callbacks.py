@@ -55,7 +55,7 @@ OFFICIAL_FAILURE = b"""{
 }"""
 
 
-def callback(result_code: Any = 0, items: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+def callback(result_code: Any = 0, items: list[Any] | None = None) -> dict[str, Any]:
     stk: dict[str, Any] = {
         "MerchantRequestID": "m-1",
         "CheckoutRequestID": "ws_CO_1",

@@ -170,7 +170,7 @@ async def test_pull_transactions_wire_body_and_doubly_nested_rows(
             bill_reference="37207636392",
             amount=Decimal("168.00"),
             organization_name="Daraja Pull API Test",
-            raw=PULL_PAGE["Response"][0][0],  # type: ignore[index]
+            raw=PULL_PAGE["Response"][0][0],
         )
     ]
 

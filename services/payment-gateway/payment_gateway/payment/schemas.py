@@ -11,7 +11,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, Field, field_validator
 
 from payment_gateway.models import Payment, PaymentEvent, PaymentStatus
-from payment_gateway.payment.phone import mask_phone, normalise_phone
+from shared.phone import mask_phone, normalise_phone
 from shared.schemas import SettingLimits, StrictModel
 
 SAFE_CHARACTERS = "letters, digits, spaces and . _ -"

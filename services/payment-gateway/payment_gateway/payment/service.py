@@ -55,12 +55,12 @@ from payment_gateway.payment.exceptions import (
     PhoneBusy,
     RefreshTooSoon,
 )
-from payment_gateway.payment.phone import mask_phone, normalise_phone
 from payment_gateway.payment.schemas import PaymentCreate
 from payment_gateway.webhook import service as webhook_service
 from shared.db import utcnow
-from shared.schemas import supported_moment
 from shared.jobs import enqueue_after_commit
+from shared.phone import mask_phone, normalise_phone
+from shared.schemas import supported_moment
 from shared.worker import backoff_seconds
 
 log = structlog.get_logger(__name__)

@@ -18,7 +18,8 @@ from payment_gateway import metrics
 from payment_gateway.config import Settings
 from payment_gateway.models import DeliveryStatus, OutboxEvent, Payment, PaymentStatus
 from payment_gateway.payment.schemas import PaymentOut
-from payment_gateway.webhook import repository, signing
+from payment_gateway.webhook import repository
+from shared import webhook_signing
 from shared.db import utcnow
 from shared.jobs import enqueue_after_commit
 from shared.worker import backoff_seconds
@@ -116,9 +117,9 @@ async def send(
     if endpoint is None:
         return SendResult(None, "endpoint no longer configured in GATEWAY_WEBHOOK_ENDPOINTS", 0.0)
     body = encode(delivery.payload)
-    headers = signing.headers(
+    headers = webhook_signing.headers(
         endpoint.secret.get_secret_value(),
-        message_id=message_id(delivery.event_id),
+        msg_id=message_id(delivery.event_id),
         timestamp=int(time.time()),
         body=body,
     )

@@ -24,9 +24,8 @@ from daraja_simulator.config import Settings as SimulatorSettings
 from daraja_simulator.main import create_app as create_simulator
 from payment_gateway.config import Settings, WebhookEndpoint
 from payment_gateway.main import create_app as create_gateway
-from payment_gateway.webhook import signing
 from payment_gateway.worker import worker_settings
-from shared import testing
+from shared import testing, webhook_signing
 from shared.serving import serve_app
 from shared.testing import RunningWorker, wait_until
 
@@ -65,15 +64,11 @@ class EventReceiver:
             try:
                 if self.down:
                     return Response(status_code=503, content=b"down for maintenance")
-                valid = signing.verify(
-                    self.secret,
-                    message_id=request.headers["webhook-id"],
-                    timestamp=request.headers["webhook-timestamp"],
-                    signature_header=request.headers["webhook-signature"],
-                    body=body,
-                    now=time.time(),
-                )
-                if not valid:
+                try:
+                    webhook_signing.verify(
+                        self.secret, headers=request.headers, body=body, now=time.time()
+                    )
+                except webhook_signing.WebhookVerificationError:
                     self.rejected += 1
                     return Response(status_code=401)
                 self.events.append(

@@ -9,7 +9,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from session_api.auth import service as auth_service
 from session_api.auth.exceptions import NotAuthenticated, RoleRequired
-from session_api.deps import SessionDep, SettingsDep
+from session_api.dependencies import SessionDep, SettingsDep
 from session_api.models import User, UserRole
 from shared.schemas import Text
 

@@ -6,7 +6,7 @@ from session_api.auth import service as auth_service
 from session_api.auth.dependencies import CurrentUser
 from session_api.auth.exceptions import InvalidCredentials, NotAuthenticated
 from session_api.auth.schemas import LoginRequest, RegisterRequest, Token
-from session_api.deps import SessionDep, SettingsDep
+from session_api.dependencies import SessionDep, SettingsDep
 from session_api.models import User
 from session_api.user.exceptions import EmailTaken
 from session_api.user.schemas import UserOut

@@ -16,7 +16,7 @@ from session_api.booking.exceptions import (
     ScheduleConflict,
 )
 from session_api.booking.schemas import BookingCreate, BookingDecline, BookingOut
-from session_api.deps import GatewayDep, RequestIdDep, SessionDep, SettingsDep
+from session_api.dependencies import GatewayDep, RequestIdDep, SessionDep, SettingsDep
 from session_api.models import BookingStatus, PayableStatus, PayableType, PaymentAttempt
 from session_api.pagination import Page, PageDep, paginate
 from session_api.payment import service as payment_service
@@ -46,7 +46,9 @@ async def create_booking(
     body: BookingCreate, client: CurrentClient, session: SessionDep, settings: SettingsDep
 ) -> BookingOut:
     """Ask a therapist for a session; it waits for their approval."""
-    booking = await booking_service.create_booking(session, settings, client=client, request=body)
+    booking = await booking_service.create_booking(
+        session, settings=settings, client=client, request=body
+    )
     return BookingOut.of(booking)
 
 
@@ -147,7 +149,7 @@ async def cancel_booking(
 )
 async def pay_booking(
     body: PayRequest,
-    booking: LockedBookingDep,
+    booking: BookingDep,
     client: CurrentClient,
     session: SessionDep,
     gateway: GatewayDep,
@@ -157,8 +159,8 @@ async def pay_booking(
     """Pay for your approved booking with M-Pesa: a PIN prompt goes to `phone`."""
     return await booking_service.pay(
         session,
-        gateway,
-        settings,
+        gateway=gateway,
+        settings=settings,
         booking=booking,
         client=client,
         phone=body.phone,

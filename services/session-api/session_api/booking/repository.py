@@ -4,24 +4,18 @@ import uuid
 from datetime import datetime, timedelta
 
 from sqlalchemy import Select, func, select, text
-from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from session_api.models import Booking, BookingStatus, PayableStatus, User, UserRole
+from shared.repository import RepositoryBase
 
 
-class BookingRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
+class BookingRepository(RepositoryBase[Booking]):
+    model = Booking
 
     @staticmethod
     def _with_people(statement: Select[Booking]) -> Select[Booking]:
         return statement.options(selectinload(Booking.client), selectinload(Booking.therapist))
-
-    async def add(self, booking: Booking) -> Booking:
-        self.session.add(booking)
-        await self.session.flush()
-        return await self.reload(booking)
 
     async def reload(self, booking: Booking) -> Booking:
         """The booking with its people loaded and its columns fresh (after an update)."""
@@ -44,13 +38,12 @@ class BookingRepository:
         return await self.session.scalar(statement)
 
     async def lock(self, booking_id: uuid.UUID) -> Booking | None:
+        """The booking locked, its columns re-read (they may have changed since it was loaded)."""
         return await self.session.scalar(
-            select(Booking).where(Booking.id == booking_id).with_for_update()
-        )
-
-    async def therapist_of(self, booking_id: uuid.UUID) -> uuid.UUID | None:
-        return await self.session.scalar(
-            select(Booking.therapist_id).where(Booking.id == booking_id)
+            select(Booking)
+            .where(Booking.id == booking_id)
+            .with_for_update()
+            .execution_options(populate_existing=True)
         )
 
     async def overlapping(

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request
 
-from session_api.deps import RedisDep, SessionDep, SettingsDep
+from session_api.dependencies import RedisDep, SessionDep, SettingsDep
 from session_api.event import service as event_service
 from session_api.event.exceptions import InvalidEventSignature, MalformedEvent
 from session_api.event.schemas import EventReceipt

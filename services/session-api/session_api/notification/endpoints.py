@@ -7,7 +7,7 @@ from fastapi import APIRouter, Query
 
 from session_api.auth.dependencies import CurrentUser
 from session_api.auth.exceptions import NotAuthenticated
-from session_api.deps import SessionDep
+from session_api.dependencies import SessionDep
 from session_api.models import Notification
 from session_api.notification import service as notification_service
 from session_api.notification.exceptions import NotificationNotFound

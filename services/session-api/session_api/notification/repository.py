@@ -3,19 +3,17 @@ from __future__ import annotations
 import uuid
 
 from sqlalchemy import Select, select
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from session_api.models import Notification
+from shared.repository import RepositoryBase
 
 
-class NotificationRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
+class NotificationRepository(RepositoryBase[Notification]):
+    model = Notification
 
-    def add(self, notification: Notification) -> None:
-        self.session.add(notification)
-
-    async def get(self, notification_id: uuid.UUID, *, user_id: uuid.UUID) -> Notification | None:
+    async def get_owned(
+        self, notification_id: uuid.UUID, *, user_id: uuid.UUID
+    ) -> Notification | None:
         return await self.session.scalar(
             select(Notification).where(
                 Notification.id == notification_id, Notification.user_id == user_id

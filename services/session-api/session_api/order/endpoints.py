@@ -6,7 +6,7 @@ from fastapi import APIRouter, Query, status
 
 from session_api.auth.dependencies import CurrentAdmin, CurrentUser
 from session_api.auth.exceptions import NotAuthenticated, RoleRequired
-from session_api.deps import GatewayDep, RequestIdDep, SessionDep, SettingsDep
+from session_api.dependencies import GatewayDep, RequestIdDep, SessionDep, SettingsDep
 from session_api.models import OrderStatus, PayableStatus, PayableType, PaymentAttempt
 from session_api.order import service as order_service
 from session_api.order.dependencies import LockedOrderDep, OrderDep
@@ -38,7 +38,9 @@ async def create_order(
     body: OrderCreate, user: CurrentUser, session: SessionDep, settings: SettingsDep
 ) -> OrderOut:
     """Place an order at today's prices plus the delivery fee; pay it next."""
-    return OrderOut.of(await order_service.create_order(session, settings, user=user, request=body))
+    return OrderOut.of(
+        await order_service.create_order(session, settings=settings, user=user, request=body)
+    )
 
 
 @router.get("/v1/orders", response_model=Page[OrderOut], responses=responses(NotAuthenticated))
@@ -90,7 +92,7 @@ async def get_order(order: OrderDep) -> OrderOut:
 )
 async def pay_order(
     body: PayRequest,
-    order: LockedOrderDep,
+    order: OrderDep,
     user: CurrentUser,
     session: SessionDep,
     gateway: GatewayDep,
@@ -99,7 +101,13 @@ async def pay_order(
 ) -> PaymentAttempt:
     """Pay for your pending order with M-Pesa: a PIN prompt goes to `phone`."""
     return await order_service.pay(
-        session, gateway, settings, order=order, user=user, phone=body.phone, request_id=request_id
+        session,
+        gateway=gateway,
+        settings=settings,
+        order=order,
+        user=user,
+        phone=body.phone,
+        request_id=request_id,
     )
 
 

@@ -4,22 +4,16 @@ import uuid
 from datetime import datetime
 
 from sqlalchemy import Select, select
-from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from session_api.models import Order, OrderStatus, PayableStatus
+from shared.repository import RepositoryBase
 
 
-class OrderRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
+class OrderRepository(RepositoryBase[Order]):
+    model = Order
 
-    async def add(self, order: Order) -> Order:
-        self.session.add(order)
-        await self.session.flush()
-        return order
-
-    async def get(
+    async def get_owned(
         self, order_id: uuid.UUID, *, user_id: uuid.UUID | None, for_update: bool = False
     ) -> Order | None:
         statement = select(Order).where(Order.id == order_id).options(selectinload(Order.items))
@@ -30,8 +24,12 @@ class OrderRepository:
         return await self.session.scalar(statement)
 
     async def lock(self, order_id: uuid.UUID) -> Order | None:
+        """The order locked, its columns re-read (they may have changed since it was loaded)."""
         return await self.session.scalar(
-            select(Order).where(Order.id == order_id).with_for_update()
+            select(Order)
+            .where(Order.id == order_id)
+            .with_for_update()
+            .execution_options(populate_existing=True)
         )
 
     def owned(

@@ -8,7 +8,7 @@ from fastapi.sse import EventSourceResponse, ServerSentEvent
 
 from session_api.auth.dependencies import CurrentUser
 from session_api.auth.exceptions import NotAuthenticated
-from session_api.deps import RedisDep, SessionDep, SettingsDep
+from session_api.dependencies import RedisDep, SessionDep, SettingsDep
 from session_api.models import AttemptStatus, PayableType, PaymentAttempt
 from session_api.pagination import Page, PageDep, paginate
 from session_api.payment import service as payment_service

@@ -4,22 +4,19 @@ import uuid
 from datetime import datetime
 
 from sqlalchemy import Select, and_, or_, select
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from session_api.models import AttemptStatus, PayableType, PaymentAttempt
+from session_api.models import AttemptStatus, Booking, PayableType, PaymentAttempt
+from shared.repository import RepositoryBase
 
 
-class AttemptRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
+class PaymentAttemptRepository(RepositoryBase[PaymentAttempt]):
+    model = PaymentAttempt
 
-    async def add(self, attempt: PaymentAttempt) -> PaymentAttempt:
-        self.session.add(attempt)
-        await self.session.flush()
-        return attempt
-
-    async def get(self, attempt_id: uuid.UUID) -> PaymentAttempt | None:
-        return await self.session.get(PaymentAttempt, attempt_id)
+    async def booking_therapist_id(self, booking_id: uuid.UUID) -> uuid.UUID | None:
+        """The therapist of the booking an attempt pays, who may see the attempt too."""
+        return await self.session.scalar(
+            select(Booking.therapist_id).where(Booking.id == booking_id)
+        )
 
     async def get_by_gateway_payment_id(
         self, gateway_payment_id: str, *, for_update: bool = False

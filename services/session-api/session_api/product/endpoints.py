@@ -5,7 +5,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from session_api.deps import SessionDep
+from session_api.dependencies import SessionDep
 from session_api.models import Product
 from session_api.pagination import Page, PageDep, paginate
 from session_api.product import service as product_service

@@ -5,14 +5,13 @@ from collections.abc import Iterable
 
 from sqlalchemy import Select, select
 from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from session_api.models import Product
+from shared.repository import RepositoryBase
 
 
-class ProductRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
+class ProductRepository(RepositoryBase[Product]):
+    model = Product
 
     async def get_active(self, product_id: uuid.UUID) -> Product | None:
         return await self.session.scalar(

@@ -7,7 +7,7 @@ from fastapi import APIRouter, Query, status
 
 from session_api.auth.dependencies import CurrentAdmin, CurrentTherapist
 from session_api.auth.exceptions import NotAuthenticated, RoleRequired
-from session_api.deps import SessionDep, SettingsDep
+from session_api.dependencies import SessionDep, SettingsDep
 from session_api.pagination import Page, PageDep, paginate
 from session_api.therapist import service as therapist_service
 from session_api.therapist.exceptions import InvalidSessionRate, TherapistNotFound

@@ -3,21 +3,15 @@ from __future__ import annotations
 import uuid
 
 from sqlalchemy import Select, select
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from session_api.models import TherapistProfile, User, UserRole
+from shared.repository import RepositoryBase
 
 
-class TherapistRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
+class TherapistRepository(RepositoryBase[TherapistProfile]):
+    model = TherapistProfile
 
-    async def add_profile(self, profile: TherapistProfile) -> TherapistProfile:
-        self.session.add(profile)
-        await self.session.flush()
-        return profile
-
-    async def get(self, user_id: uuid.UUID) -> tuple[User, TherapistProfile] | None:
+    async def get_with_user(self, user_id: uuid.UUID) -> tuple[User, TherapistProfile] | None:
         row = (
             await self.session.execute(
                 select(User, TherapistProfile)

@@ -26,14 +26,15 @@ async def create_therapist(
         phone=request.phone,
         role=UserRole.therapist,
     )
-    profile = await TherapistRepository(session).add_profile(
+    profile = await TherapistRepository.from_session(session).create(
         TherapistProfile(
             user_id=user.id,
             session_rate=request.session_rate,
             bio=request.bio,
             specialties=request.specialties,
             is_accepting_clients=True,
-        )
+        ),
+        flush=True,
     )
     return user, profile
 
@@ -63,7 +64,7 @@ async def update_profile(
 async def get_therapist(
     session: AsyncSession, therapist_id: uuid.UUID
 ) -> tuple[User, TherapistProfile]:
-    found = await TherapistRepository(session).get(therapist_id)
+    found = await TherapistRepository.from_session(session).get_with_user(therapist_id)
     if found is None or not found[0].is_active:
         raise TherapistNotFound(f"no therapist {therapist_id}")
     return found
@@ -72,6 +73,6 @@ async def get_therapist(
 def listing(
     session: AsyncSession, *, accepting_only: bool, max_rate: int | None, specialty: str | None
 ) -> Select[User, TherapistProfile]:
-    return TherapistRepository(session).listing(
+    return TherapistRepository.from_session(session).listing(
         accepting_only=accepting_only, max_rate=max_rate, specialty=specialty
     )

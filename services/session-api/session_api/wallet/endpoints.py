@@ -7,7 +7,7 @@ from fastapi import APIRouter, Query, status
 
 from session_api.auth.dependencies import CurrentUser
 from session_api.auth.exceptions import NotAuthenticated
-from session_api.deps import GatewayDep, RequestIdDep, SessionDep, SettingsDep
+from session_api.dependencies import GatewayDep, RequestIdDep, SessionDep, SettingsDep
 from session_api.models import AttemptStatus, Wallet, WalletDeposit
 from session_api.pagination import Page, PageDep, paginate
 from session_api.payment.exceptions import (
@@ -60,8 +60,8 @@ async def create_deposit(
     """Top up your wallet with M-Pesa: a PIN prompt goes to `phone` right away."""
     deposit, attempt = await wallet_service.create_deposit(
         session,
-        gateway,
-        settings,
+        gateway=gateway,
+        settings=settings,
         user=user,
         amount=body.amount,
         phone=body.phone,

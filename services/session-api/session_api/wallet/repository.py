@@ -6,14 +6,13 @@ from typing import Any
 
 from sqlalchemy import Select, func, select
 from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from session_api.models import AttemptStatus, Wallet, WalletDeposit, WalletLedgerEntry
+from shared.repository import RepositoryBase
 
 
-class WalletRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
+class WalletRepository(RepositoryBase[Wallet]):
+    model = Wallet
 
     async def ensure(self, user_id: uuid.UUID) -> None:
         await self.session.execute(
@@ -27,6 +26,28 @@ class WalletRepository:
         if for_update:
             statement = statement.with_for_update()
         return await self.session.scalar(statement)
+
+    async def inconsistent_wallets(self) -> list[tuple[uuid.UUID, int, int]]:
+        """`(wallet id, balance, sum of entries)` for every wallet where the two differ."""
+        entry_sum = (
+            select(
+                WalletLedgerEntry.wallet_id,
+                func.coalesce(func.sum(WalletLedgerEntry.amount), 0).label("total"),
+            )
+            .group_by(WalletLedgerEntry.wallet_id)
+            .subquery()
+        )
+        total = func.coalesce(entry_sum.c.total, 0)
+        rows = await self.session.execute(
+            select(Wallet.id, Wallet.balance, total)
+            .outerjoin(entry_sum, entry_sum.c.wallet_id == Wallet.id)
+            .where(Wallet.balance != total)
+        )
+        return [(row[0], int(row[1]), int(row[2])) for row in rows]
+
+
+class WalletLedgerEntryRepository(RepositoryBase[WalletLedgerEntry]):
+    model = WalletLedgerEntry
 
     async def insert_entry(self, values: dict[str, Any]) -> uuid.UUID | None:
         """The new entry's id, or None when an entry with this `entry_key` already exists."""
@@ -52,10 +73,9 @@ class WalletRepository:
             statement = statement.where(WalletLedgerEntry.created_at < created_to)
         return statement.order_by(WalletLedgerEntry.created_at.desc(), WalletLedgerEntry.id)
 
-    async def add_deposit(self, deposit: WalletDeposit) -> WalletDeposit:
-        self.session.add(deposit)
-        await self.session.flush()
-        return deposit
+
+class WalletDepositRepository(RepositoryBase[WalletDeposit]):
+    model = WalletDeposit
 
     async def get_deposit(
         self, deposit_id: uuid.UUID, *, user_id: uuid.UUID, for_update: bool = False
@@ -83,21 +103,3 @@ class WalletRepository:
         if created_to is not None:
             statement = statement.where(WalletDeposit.created_at < created_to)
         return statement.order_by(WalletDeposit.created_at.desc(), WalletDeposit.id)
-
-    async def inconsistent_wallets(self) -> list[tuple[uuid.UUID, int, int]]:
-        """`(wallet id, balance, sum of entries)` for every wallet where the two differ."""
-        entry_sum = (
-            select(
-                WalletLedgerEntry.wallet_id,
-                func.coalesce(func.sum(WalletLedgerEntry.amount), 0).label("total"),
-            )
-            .group_by(WalletLedgerEntry.wallet_id)
-            .subquery()
-        )
-        total = func.coalesce(entry_sum.c.total, 0)
-        rows = await self.session.execute(
-            select(Wallet.id, Wallet.balance, total)
-            .outerjoin(entry_sum, entry_sum.c.wallet_id == Wallet.id)
-            .where(Wallet.balance != total)
-        )
-        return [(row[0], int(row[1]), int(row[2])) for row in rows]

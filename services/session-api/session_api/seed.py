@@ -47,7 +47,7 @@ async def ensure_account(session: AsyncSession, settings: Settings, account: Dem
     if account.role is UserRole.therapist:
         await therapist_service.create_therapist(
             session,
-            settings,
+            settings=settings,
             request=TherapistCreate(
                 email=account.email,
                 password=account.password,

@@ -93,7 +93,7 @@ def decode_token(settings: Settings, token: str) -> TokenClaims:
 
 
 async def register_client(
-    session: AsyncSession, settings: Settings, request: RegisterRequest
+    session: AsyncSession, *, settings: Settings, request: RegisterRequest
 ) -> User:
     return await user_service.create_user(
         session,
@@ -105,7 +105,7 @@ async def register_client(
     )
 
 
-async def login(session: AsyncSession, settings: Settings, *, email: str, password: str) -> Token:
+async def login(session: AsyncSession, *, settings: Settings, email: str, password: str) -> Token:
     try:
         normalized = normalize_email(email)
     except ValueError:
@@ -129,7 +129,7 @@ async def login(session: AsyncSession, settings: Settings, *, email: str, passwo
     return issue_token(settings, user)
 
 
-async def authenticate(session: AsyncSession, settings: Settings, token: str) -> User:
+async def authenticate(session: AsyncSession, *, settings: Settings, token: str) -> User:
     claims = decode_token(settings, token)
     user = await user_service.get_user(session, claims.user_id)
     if user is None or not user.is_active:

@@ -7,10 +7,11 @@ from sqlalchemy import Select, func, select, text
 from sqlalchemy.orm import selectinload
 
 from session_api.models import Booking, BookingStatus, PayableStatus, User, UserRole
-from shared.repository import RepositoryBase
+from session_api.pagination import PageParams
+from session_api.repository import PaginatedRepository
 
 
-class BookingRepository(RepositoryBase[Booking]):
+class BookingRepository(PaginatedRepository[Booking]):
     model = Booking
 
     @staticmethod
@@ -77,7 +78,7 @@ class BookingRepository(RepositoryBase[Booking]):
             {"key": f"therapist-calendar:{therapist_id}"},
         )
 
-    def visible(
+    async def visible(
         self,
         *,
         user: User,
@@ -86,7 +87,8 @@ class BookingRepository(RepositoryBase[Booking]):
         scheduled_from: datetime | None,
         scheduled_to: datetime | None,
         therapist_id: uuid.UUID | None,
-    ) -> Select[Booking]:
+        page: PageParams,
+    ) -> tuple[list[Booking], int]:
         statement = self._with_people(select(Booking))
         if user.role is UserRole.client:
             statement = statement.where(Booking.client_id == user.id)
@@ -102,7 +104,7 @@ class BookingRepository(RepositoryBase[Booking]):
             statement = statement.where(Booking.scheduled_at >= scheduled_from)
         if scheduled_to is not None:
             statement = statement.where(Booking.scheduled_at < scheduled_to)
-        return statement.order_by(Booking.scheduled_at, Booking.id)
+        return await self.paginate(statement.order_by(Booking.scheduled_at, Booking.id), page)
 
     async def confirmed_between(self, *, start: datetime, end: datetime) -> list[Booking]:
         """Confirmed sessions starting in `(start, end]`, locked; rows another worker holds are

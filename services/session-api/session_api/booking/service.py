@@ -6,7 +6,6 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from session_api.booking.exceptions import (
@@ -28,6 +27,7 @@ from session_api.models import (
     User,
 )
 from session_api.notification import service as notification_service
+from session_api.pagination import PageParams
 from session_api.payment import payable as payable_flow
 from session_api.payment import service as payment_service
 from session_api.payment.payable import BilledFlow
@@ -56,7 +56,9 @@ async def create_booking(
             f"got {request.scheduled_at.isoformat()}"
         )
     try:
-        therapist, profile = await therapist_service.get_therapist(session, request.therapist_id)
+        therapist, profile = await therapist_service.get_therapist(
+            session, therapist_id=request.therapist_id
+        )
     except TherapistNotFound as e:
         raise InvalidBooking(f"therapist_id: no therapist {request.therapist_id}") from e
     if not profile.is_accepting_clients:
@@ -344,7 +346,7 @@ def _when(booking: Booking) -> str:
     return booking.scheduled_at.astimezone(NAIROBI).strftime("%a %d %b %Y, %H:%M EAT")
 
 
-def visible(
+async def visible(
     session: AsyncSession,
     *,
     user: User,
@@ -353,12 +355,14 @@ def visible(
     scheduled_from: datetime | None,
     scheduled_to: datetime | None,
     therapist_id: uuid.UUID | None,
-) -> Select[Booking]:
-    return BookingRepository.from_session(session).visible(
+    page: PageParams,
+) -> tuple[list[Booking], int]:
+    return await BookingRepository.from_session(session).visible(
         user=user,
         statuses=statuses,
         payment_statuses=payment_statuses,
         scheduled_from=scheduled_from,
         scheduled_to=scheduled_to,
         therapist_id=therapist_id,
+        page=page,
     )

@@ -2,13 +2,14 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import Select, select
+from sqlalchemy import select
 
 from session_api.models import Notification
-from shared.repository import RepositoryBase
+from session_api.pagination import PageParams
+from session_api.repository import PaginatedRepository
 
 
-class NotificationRepository(RepositoryBase[Notification]):
+class NotificationRepository(PaginatedRepository[Notification]):
     model = Notification
 
     async def get_owned(
@@ -20,8 +21,12 @@ class NotificationRepository(RepositoryBase[Notification]):
             )
         )
 
-    def for_user(self, user_id: uuid.UUID, *, unread_only: bool) -> Select[Notification]:
+    async def for_user(
+        self, user_id: uuid.UUID, *, unread_only: bool, page: PageParams
+    ) -> tuple[list[Notification], int]:
         statement = select(Notification).where(Notification.user_id == user_id)
         if unread_only:
             statement = statement.where(Notification.read_at.is_(None))
-        return statement.order_by(Notification.created_at.desc(), Notification.id)
+        return await self.paginate(
+            statement.order_by(Notification.created_at.desc(), Notification.id), page
+        )

@@ -7,12 +7,12 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from session_api.models import Notification
 from session_api.notification.exceptions import NotificationNotFound
 from session_api.notification.repository import NotificationRepository
+from session_api.pagination import PageParams
 
 
 async def notify(
@@ -37,10 +37,12 @@ async def notify(
     )
 
 
-def for_user(
-    session: AsyncSession, *, user_id: uuid.UUID, unread_only: bool
-) -> Select[Notification]:
-    return NotificationRepository.from_session(session).for_user(user_id, unread_only=unread_only)
+async def for_user(
+    session: AsyncSession, *, user_id: uuid.UUID, unread_only: bool, page: PageParams
+) -> tuple[list[Notification], int]:
+    return await NotificationRepository.from_session(session).for_user(
+        user_id, unread_only=unread_only, page=page
+    )
 
 
 async def mark_read(

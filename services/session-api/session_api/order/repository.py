@@ -3,14 +3,15 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import Select, select
+from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from session_api.models import Order, OrderStatus, PayableStatus
-from shared.repository import RepositoryBase
+from session_api.pagination import PageParams
+from session_api.repository import PaginatedRepository
 
 
-class OrderRepository(RepositoryBase[Order]):
+class OrderRepository(PaginatedRepository[Order]):
     model = Order
 
     async def get_owned(
@@ -32,7 +33,7 @@ class OrderRepository(RepositoryBase[Order]):
             .execution_options(populate_existing=True)
         )
 
-    def owned(
+    async def owned(
         self,
         *,
         user_id: uuid.UUID | None,
@@ -40,7 +41,8 @@ class OrderRepository(RepositoryBase[Order]):
         payment_statuses: list[PayableStatus] | None,
         created_from: datetime | None,
         created_to: datetime | None,
-    ) -> Select[Order]:
+        page: PageParams,
+    ) -> tuple[list[Order], int]:
         statement = select(Order).options(selectinload(Order.items))
         if user_id is not None:
             statement = statement.where(Order.user_id == user_id)
@@ -52,4 +54,4 @@ class OrderRepository(RepositoryBase[Order]):
             statement = statement.where(Order.created_at >= created_from)
         if created_to is not None:
             statement = statement.where(Order.created_at < created_to)
-        return statement.order_by(Order.created_at.desc(), Order.id)
+        return await self.paginate(statement.order_by(Order.created_at.desc(), Order.id), page)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime
 
-from sqlalchemy import Select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from session_api.config import Settings
@@ -24,6 +23,7 @@ from session_api.notification import service as notification_service
 from session_api.order.exceptions import InvalidOrder, OrderNotFound, OrderStateConflict
 from session_api.order.repository import OrderRepository
 from session_api.order.schemas import OrderCreate
+from session_api.pagination import PageParams
 from session_api.payment import payable as payable_flow
 from session_api.payment import service as payment_service
 from session_api.payment.payable import BilledFlow
@@ -230,7 +230,7 @@ class OrderFlow(BilledFlow[Order]):
 flow = OrderFlow()
 
 
-def owned(
+async def owned(
     session: AsyncSession,
     *,
     user: User,
@@ -238,11 +238,13 @@ def owned(
     payment_statuses: list[PayableStatus] | None,
     created_from: datetime | None,
     created_to: datetime | None,
-) -> Select[Order]:
-    return OrderRepository.from_session(session).owned(
+    page: PageParams,
+) -> tuple[list[Order], int]:
+    return await OrderRepository.from_session(session).owned(
         user_id=None if user.role is UserRole.admin else user.id,
         statuses=statuses,
         payment_statuses=payment_statuses,
         created_from=created_from,
         created_to=created_to,
+        page=page,
     )

@@ -10,7 +10,7 @@ from session_api.auth.dependencies import CurrentUser
 from session_api.auth.exceptions import NotAuthenticated
 from session_api.dependencies import RedisDep, SessionDep, SettingsDep
 from session_api.models import AttemptStatus, PayableType, PaymentAttempt
-from session_api.pagination import Page, PageDep, paginate
+from session_api.pagination import Page, PageDep, page_of
 from session_api.payment import service as payment_service
 from session_api.payment.dependencies import AttemptDep, StreamedAttemptDep
 from session_api.payment.exceptions import AttemptNotFound
@@ -32,15 +32,16 @@ async def list_payments(
     created_to: Annotated[Timestamp | None, Query()] = None,
 ) -> Page[AttemptOut]:
     """Your payment history (everyone's for an admin), newest first."""
-    statement = payment_service.history(
+    result = await payment_service.history(
         session,
         user=user,
         statuses=status_,
         payable_type=payable_type,
         created_from=created_from,
         created_to=created_to,
+        page=page,
     )
-    return await paginate(session, statement, page, AttemptOut)
+    return page_of(AttemptOut, result, page)
 
 
 @router.get(

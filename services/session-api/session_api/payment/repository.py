@@ -3,13 +3,14 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import Select, and_, or_, select
+from sqlalchemy import and_, or_, select
 
 from session_api.models import AttemptStatus, Booking, PayableType, PaymentAttempt
-from shared.repository import RepositoryBase
+from session_api.pagination import PageParams
+from session_api.repository import PaginatedRepository
 
 
-class PaymentAttemptRepository(RepositoryBase[PaymentAttempt]):
+class PaymentAttemptRepository(PaginatedRepository[PaymentAttempt]):
     model = PaymentAttempt
 
     async def booking_therapist_id(self, booking_id: uuid.UUID) -> uuid.UUID | None:
@@ -41,7 +42,7 @@ class PaymentAttemptRepository(RepositoryBase[PaymentAttempt]):
         )
         return list(rows)
 
-    def history(
+    async def history(
         self,
         *,
         user_id: uuid.UUID | None,
@@ -49,7 +50,8 @@ class PaymentAttemptRepository(RepositoryBase[PaymentAttempt]):
         payable_type: PayableType | None,
         created_from: datetime | None,
         created_to: datetime | None,
-    ) -> Select[PaymentAttempt]:
+        page: PageParams,
+    ) -> tuple[list[PaymentAttempt], int]:
         statement = select(PaymentAttempt)
         if user_id is not None:
             statement = statement.where(PaymentAttempt.user_id == user_id)
@@ -61,7 +63,9 @@ class PaymentAttemptRepository(RepositoryBase[PaymentAttempt]):
             statement = statement.where(PaymentAttempt.created_at >= created_from)
         if created_to is not None:
             statement = statement.where(PaymentAttempt.created_at < created_to)
-        return statement.order_by(PaymentAttempt.created_at.desc(), PaymentAttempt.id)
+        return await self.paginate(
+            statement.order_by(PaymentAttempt.created_at.desc(), PaymentAttempt.id), page
+        )
 
     async def needing_refresh(
         self, *, processing_before: datetime, receiptless_before: datetime, limit: int

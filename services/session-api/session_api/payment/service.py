@@ -12,7 +12,6 @@ from typing import Any
 
 import structlog
 from redis.asyncio import Redis
-from sqlalchemy import Select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from session_api import pubsub
@@ -27,6 +26,7 @@ from session_api.integrations.gateway import (
     GatewayRejected,
 )
 from session_api.models import AttemptStatus, PayableType, PaymentAttempt, User, UserRole
+from session_api.pagination import PageParams
 from session_api.payment.exceptions import (
     AlreadyPaid,
     AttemptNotFound,
@@ -353,7 +353,7 @@ def visible_to(
     )
 
 
-def history(
+async def history(
     session: AsyncSession,
     *,
     user: User,
@@ -361,13 +361,15 @@ def history(
     payable_type: PayableType | None,
     created_from: datetime | None,
     created_to: datetime | None,
-) -> Select[PaymentAttempt]:
-    return PaymentAttemptRepository.from_session(session).history(
+    page: PageParams,
+) -> tuple[list[PaymentAttempt], int]:
+    return await PaymentAttemptRepository.from_session(session).history(
         user_id=None if user.role is UserRole.admin else user.id,
         statuses=statuses,
         payable_type=payable_type,
         created_from=created_from,
         created_to=created_to,
+        page=page,
     )
 
 

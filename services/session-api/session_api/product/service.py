@@ -3,10 +3,10 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable
 
-from sqlalchemy import Select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from session_api.models import Product
+from session_api.pagination import PageParams
 from session_api.product.exceptions import ProductNotFound
 from session_api.product.repository import ProductRepository
 
@@ -25,11 +25,16 @@ async def products_by_id(
     return await ProductRepository.from_session(session).get_active_many(product_ids)
 
 
-def listing(
-    session: AsyncSession, *, search: str | None, min_price: int | None, max_price: int | None
-) -> Select[Product]:
-    return ProductRepository.from_session(session).listing(
-        search=search, min_price=min_price, max_price=max_price
+async def listing(
+    session: AsyncSession,
+    *,
+    search: str | None,
+    min_price: int | None,
+    max_price: int | None,
+    page: PageParams,
+) -> tuple[list[Product], int]:
+    return await ProductRepository.from_session(session).listing(
+        search=search, min_price=min_price, max_price=max_price, page=page
     )
 
 

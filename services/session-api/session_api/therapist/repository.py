@@ -2,13 +2,14 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import Select, select
+from sqlalchemy import select
 
 from session_api.models import TherapistProfile, User, UserRole
-from shared.repository import RepositoryBase
+from session_api.pagination import PageParams
+from session_api.repository import PaginatedRepository
 
 
-class TherapistRepository(RepositoryBase[TherapistProfile]):
+class TherapistRepository(PaginatedRepository[TherapistProfile]):
     model = TherapistProfile
 
     async def get_with_user(self, user_id: uuid.UUID) -> tuple[User, TherapistProfile] | None:
@@ -21,9 +22,9 @@ class TherapistRepository(RepositoryBase[TherapistProfile]):
         ).first()
         return (row[0], row[1]) if row is not None else None
 
-    def listing(
-        self, *, accepting_only: bool, max_rate: int | None, specialty: str | None
-    ) -> Select[User, TherapistProfile]:
+    async def listing(
+        self, *, accepting_only: bool, max_rate: int | None, specialty: str | None, page: PageParams
+    ) -> tuple[list[tuple[User, TherapistProfile]], int]:
         statement = (
             select(User, TherapistProfile)
             .join(TherapistProfile, TherapistProfile.user_id == User.id)
@@ -37,4 +38,4 @@ class TherapistRepository(RepositoryBase[TherapistProfile]):
             # Specialties are stored trimmed and lower-cased (schemas.tidy_specialties).
             wanted = specialty.strip().lower()
             statement = statement.where(TherapistProfile.specialties.contains([wanted]))
-        return statement.order_by(User.full_name, User.id)
+        return await self.paginate(statement.order_by(User.full_name, User.id), page)

@@ -4,10 +4,12 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import insert
 
 from session_api.models import AttemptStatus, Wallet, WalletDeposit, WalletLedgerEntry
+from session_api.pagination import PageParams
+from session_api.repository import PaginatedRepository
 from shared.repository import RepositoryBase
 
 
@@ -46,7 +48,7 @@ class WalletRepository(RepositoryBase[Wallet]):
         return [(row[0], int(row[1]), int(row[2])) for row in rows]
 
 
-class WalletLedgerEntryRepository(RepositoryBase[WalletLedgerEntry]):
+class WalletLedgerEntryRepository(PaginatedRepository[WalletLedgerEntry]):
     model = WalletLedgerEntry
 
     async def insert_entry(self, values: dict[str, Any]) -> uuid.UUID | None:
@@ -59,22 +61,25 @@ class WalletLedgerEntryRepository(RepositoryBase[WalletLedgerEntry]):
         )
         return result.scalar_one_or_none()
 
-    def entries(
+    async def entries(
         self,
         wallet_id: uuid.UUID,
         *,
         created_from: datetime | None,
         created_to: datetime | None,
-    ) -> Select[WalletLedgerEntry]:
+        page: PageParams,
+    ) -> tuple[list[WalletLedgerEntry], int]:
         statement = select(WalletLedgerEntry).where(WalletLedgerEntry.wallet_id == wallet_id)
         if created_from is not None:
             statement = statement.where(WalletLedgerEntry.created_at >= created_from)
         if created_to is not None:
             statement = statement.where(WalletLedgerEntry.created_at < created_to)
-        return statement.order_by(WalletLedgerEntry.created_at.desc(), WalletLedgerEntry.id)
+        return await self.paginate(
+            statement.order_by(WalletLedgerEntry.created_at.desc(), WalletLedgerEntry.id), page
+        )
 
 
-class WalletDepositRepository(RepositoryBase[WalletDeposit]):
+class WalletDepositRepository(PaginatedRepository[WalletDeposit]):
     model = WalletDeposit
 
     async def get_deposit(
@@ -87,14 +92,15 @@ class WalletDepositRepository(RepositoryBase[WalletDeposit]):
             statement = statement.with_for_update()
         return await self.session.scalar(statement)
 
-    def deposits(
+    async def deposits(
         self,
         user_id: uuid.UUID,
         *,
         statuses: list[AttemptStatus] | None,
         created_from: datetime | None,
         created_to: datetime | None,
-    ) -> Select[WalletDeposit]:
+        page: PageParams,
+    ) -> tuple[list[WalletDeposit], int]:
         statement = select(WalletDeposit).where(WalletDeposit.user_id == user_id)
         if statuses:
             statement = statement.where(WalletDeposit.status.in_(statuses))
@@ -102,4 +108,6 @@ class WalletDepositRepository(RepositoryBase[WalletDeposit]):
             statement = statement.where(WalletDeposit.created_at >= created_from)
         if created_to is not None:
             statement = statement.where(WalletDeposit.created_at < created_to)
-        return statement.order_by(WalletDeposit.created_at.desc(), WalletDeposit.id)
+        return await self.paginate(
+            statement.order_by(WalletDeposit.created_at.desc(), WalletDeposit.id), page
+        )

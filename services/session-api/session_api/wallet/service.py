@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import structlog
-from sqlalchemy import Select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from session_api.config import Settings
@@ -23,6 +22,7 @@ from session_api.models import (
     WalletLedgerEntry,
 )
 from session_api.notification import service as notification_service
+from session_api.pagination import PageParams
 from session_api.payment import payable as payable_flow
 from session_api.payment import service as payment_service
 from session_api.payment.payable import PayableFlow
@@ -259,16 +259,17 @@ async def _credit_deposit(
         )
 
 
-def deposits(
+async def deposits(
     session: AsyncSession,
     *,
     user_id: uuid.UUID,
     statuses: list[AttemptStatus] | None,
     created_from: datetime | None,
     created_to: datetime | None,
-) -> Select[WalletDeposit]:
-    return WalletDepositRepository.from_session(session).deposits(
-        user_id, statuses=statuses, created_from=created_from, created_to=created_to
+    page: PageParams,
+) -> tuple[list[WalletDeposit], int]:
+    return await WalletDepositRepository.from_session(session).deposits(
+        user_id, statuses=statuses, created_from=created_from, created_to=created_to, page=page
     )
 
 
@@ -278,10 +279,11 @@ async def ledger(
     user_id: uuid.UUID,
     created_from: datetime | None,
     created_to: datetime | None,
-) -> Select[WalletLedgerEntry]:
+    page: PageParams,
+) -> tuple[list[WalletLedgerEntry], int]:
     wallet = await get_wallet(session, user_id=user_id)
-    return WalletLedgerEntryRepository.from_session(session).entries(
-        wallet.id, created_from=created_from, created_to=created_to
+    return await WalletLedgerEntryRepository.from_session(session).entries(
+        wallet.id, created_from=created_from, created_to=created_to, page=page
     )
 
 

@@ -1,5 +1,5 @@
-"""What every session-api repository that lists things shares: one page of a query and the count
-of all its rows."""
+"""session-api's repository base: `shared.repository.RepositoryBase` plus one page of a query with
+the count of all its rows, and a row locked for an update."""
 
 from __future__ import annotations
 
@@ -13,7 +13,18 @@ from shared.repository import RepositoryBase
 M = TypeVar("M")
 
 
-class PaginatedRepository(RepositoryBase[M]):
+class Repository(RepositoryBase[M]):
+    async def lock(self, id: Any) -> M | None:
+        """The row locked until the transaction ends, its columns re-read: they may have changed
+        since it was loaded (by another transaction, after a *commit, then call out*)."""
+        statement: Select[M] = (
+            self.select()
+            .where(self.model.id == id)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        )
+        return await self.get_one_or_none(statement)
+
     async def paginate(
         self, statement: Select[*tuple[Any, ...]], page: PageParams
     ) -> tuple[list[Any], int]:

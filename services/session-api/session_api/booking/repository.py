@@ -8,10 +8,10 @@ from sqlalchemy.orm import selectinload
 
 from session_api.models import Booking, BookingStatus, PayableStatus, User, UserRole
 from session_api.pagination import PageParams
-from session_api.repository import PaginatedRepository
+from session_api.repository import Repository
 
 
-class BookingRepository(PaginatedRepository[Booking]):
+class BookingRepository(Repository[Booking]):
     model = Booking
 
     @staticmethod
@@ -37,15 +37,6 @@ class BookingRepository(PaginatedRepository[Booking]):
         if for_update:
             statement = statement.with_for_update(of=Booking)
         return await self.session.scalar(statement)
-
-    async def lock(self, booking_id: uuid.UUID) -> Booking | None:
-        """The booking locked, its columns re-read (they may have changed since it was loaded)."""
-        return await self.session.scalar(
-            select(Booking)
-            .where(Booking.id == booking_id)
-            .with_for_update()
-            .execution_options(populate_existing=True)
-        )
 
     async def overlapping(
         self,

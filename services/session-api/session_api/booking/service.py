@@ -17,7 +17,7 @@ from session_api.booking.exceptions import (
 from session_api.booking.repository import BookingRepository
 from session_api.booking.schemas import BookingCreate
 from session_api.config import Settings
-from session_api.integrations.gateway import GatewayClient, GatewayPayment
+from session_api.integrations.gateway import GatewayClient
 from session_api.models import (
     Booking,
     BookingStatus,
@@ -31,7 +31,6 @@ from session_api.pagination import PageParams
 from session_api.payment import payable as payable_flow
 from session_api.payment import service as payment_service
 from session_api.payment.payable import BilledFlow
-from session_api.payment.service import Charge, PayableRef
 from session_api.therapist import service as therapist_service
 from session_api.therapist.exceptions import TherapistNotFound
 from session_api.wallet import service as wallet_service
@@ -224,14 +223,7 @@ async def pay(
         gateway=gateway,
         settings=settings,
         flow=flow,
-        charge=Charge(
-            type=PayableType.booking,
-            id=booking.id,
-            user_id=client.id,
-            amount=booking.price,
-            account_reference=f"BK{booking.id.hex[:10].upper()}",
-            description="Therapy",
-        ),
+        charge=flow.charge(booking),
         phone=phone,
         request_id=request_id,
     )
@@ -242,24 +234,18 @@ class BookingFlow(BilledFlow[Booking]):
     """Paid confirms an approved booking."""
 
     type = PayableType.booking
+    repository = BookingRepository
+    reference_prefix = "BK"
+    description = "Therapy"
 
-    async def lock(
-        self, session: AsyncSession, ref: PayableRef, *, payment: GatewayPayment, phone_masked: str
-    ) -> Booking | None:
-        return await BookingRepository.from_session(session).lock(ref.id)
+    def price(self, payable: Booking) -> tuple[uuid.UUID, int]:
+        return payable.client_id, payable.price
 
     def awaits_payment(self, payable: Booking) -> bool:
         return payable.status is BookingStatus.approved
 
     def still_payable(self, payable: Booking) -> str:
         return f"Your session on {_when(payable)} is still approved; you can pay again."
-
-    async def keep_unapplied(
-        self, session: AsyncSession, payable: Booking, attempt: PaymentAttempt
-    ) -> None:
-        await wallet_service.keep_unapplied_payment(
-            session, attempt=attempt, payable_state=payable.status.value
-        )
 
     async def settle(
         self, session: AsyncSession, payable: Booking, attempt: PaymentAttempt
@@ -292,7 +278,7 @@ class BookingFlow(BilledFlow[Booking]):
         )
 
 
-flow = BookingFlow()
+flow = BookingFlow(keep_unapplied=wallet_service.keep_unapplied_payment)
 
 
 async def send_reminders(session: AsyncSession, *, lead_hours: list[int], now: datetime) -> int:

@@ -25,6 +25,7 @@ from session_api.integrations.gateway import GatewayEventBody, GatewayPayment
 from session_api.models import EventOutcome, PayableType
 from session_api.order import service as order_service
 from session_api.payment import service as payment_service
+from session_api.payment import stream as payment_stream
 from session_api.payment.payable import PayableFlow
 from session_api.payment.service import PayableRef
 from session_api.wallet import service as wallet_service
@@ -122,5 +123,5 @@ async def apply(
         return EventOutcome.unchanged
     await flow.record(session, payable, attempt)
     await session.flush()
-    payment_service.publish(session, redis, attempt)
+    payment_stream.publish(session, redis, attempt)
     return EventOutcome.applied

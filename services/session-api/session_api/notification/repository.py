@@ -6,10 +6,10 @@ from sqlalchemy import select
 
 from session_api.models import Notification
 from session_api.pagination import PageParams
-from session_api.repository import PaginatedRepository
+from session_api.repository import Repository
 
 
-class NotificationRepository(PaginatedRepository[Notification]):
+class NotificationRepository(Repository[Notification]):
     model = Notification
 
     async def get_owned(

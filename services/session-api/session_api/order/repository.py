@@ -8,10 +8,10 @@ from sqlalchemy.orm import selectinload
 
 from session_api.models import Order, OrderStatus, PayableStatus
 from session_api.pagination import PageParams
-from session_api.repository import PaginatedRepository
+from session_api.repository import Repository
 
 
-class OrderRepository(PaginatedRepository[Order]):
+class OrderRepository(Repository[Order]):
     model = Order
 
     async def get_owned(
@@ -23,15 +23,6 @@ class OrderRepository(PaginatedRepository[Order]):
         if for_update:
             statement = statement.with_for_update(of=Order)
         return await self.session.scalar(statement)
-
-    async def lock(self, order_id: uuid.UUID) -> Order | None:
-        """The order locked, its columns re-read (they may have changed since it was loaded)."""
-        return await self.session.scalar(
-            select(Order)
-            .where(Order.id == order_id)
-            .with_for_update()
-            .execution_options(populate_existing=True)
-        )
 
     async def owned(
         self,

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from session_api.config import Settings
-from session_api.integrations.gateway import GatewayClient, GatewayPayment
+from session_api.integrations.gateway import GatewayClient
 from session_api.models import (
     Order,
     OrderItem,
@@ -27,7 +27,6 @@ from session_api.pagination import PageParams
 from session_api.payment import payable as payable_flow
 from session_api.payment import service as payment_service
 from session_api.payment.payable import BilledFlow
-from session_api.payment.service import Charge, PayableRef
 from session_api.product import service as product_service
 from session_api.wallet import service as wallet_service
 
@@ -130,14 +129,7 @@ async def pay(
         gateway=gateway,
         settings=settings,
         flow=flow,
-        charge=Charge(
-            type=PayableType.order,
-            id=order.id,
-            user_id=user.id,
-            amount=order.total,
-            account_reference=f"OR{order.id.hex[:10].upper()}",
-            description="Shop order",
-        ),
+        charge=flow.charge(order),
         phone=phone,
         request_id=request_id,
     )
@@ -190,24 +182,18 @@ class OrderFlow(BilledFlow[Order]):
     """Paid moves a pending order on to fulfilment."""
 
     type = PayableType.order
+    repository = OrderRepository
+    reference_prefix = "OR"
+    description = "Shop order"
 
-    async def lock(
-        self, session: AsyncSession, ref: PayableRef, *, payment: GatewayPayment, phone_masked: str
-    ) -> Order | None:
-        return await OrderRepository.from_session(session).lock(ref.id)
+    def price(self, payable: Order) -> tuple[uuid.UUID, int]:
+        return payable.user_id, payable.total
 
     def awaits_payment(self, payable: Order) -> bool:
         return payable.status is OrderStatus.pending
 
     def still_payable(self, payable: Order) -> str:
         return "Your order is still waiting; you can pay again."
-
-    async def keep_unapplied(
-        self, session: AsyncSession, payable: Order, attempt: PaymentAttempt
-    ) -> None:
-        await wallet_service.keep_unapplied_payment(
-            session, attempt=attempt, payable_state=payable.status.value
-        )
 
     async def settle(self, session: AsyncSession, payable: Order, attempt: PaymentAttempt) -> None:
         payable.status = OrderStatus.paid
@@ -227,7 +213,7 @@ class OrderFlow(BilledFlow[Order]):
         )
 
 
-flow = OrderFlow()
+flow = OrderFlow(keep_unapplied=wallet_service.keep_unapplied_payment)
 
 
 async def owned(

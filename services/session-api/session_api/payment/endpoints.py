@@ -12,6 +12,7 @@ from session_api.dependencies import RedisDep, SessionDep, SettingsDep
 from session_api.models import AttemptStatus, PayableType, PaymentAttempt
 from session_api.pagination import Page, PageDep, page_of
 from session_api.payment import service as payment_service
+from session_api.payment import stream as payment_stream
 from session_api.payment.dependencies import AttemptDep, StreamedAttemptDep
 from session_api.payment.exceptions import AttemptNotFound
 from session_api.payment.schemas import AttemptOut
@@ -69,7 +70,7 @@ async def stream_payment(
     attempt: StreamedAttemptDep, request: Request, redis: RedisDep, settings: SettingsDep
 ) -> AsyncIterator[ServerSentEvent]:
     """Server-Sent Events with every status change of a payment attempt."""
-    updates = payment_service.updates(
+    updates = payment_stream.updates(
         sessionmaker=request.app.state.sessionmaker,
         redis=redis,
         settings=settings,

@@ -9,8 +9,10 @@ for the payment takes the same payable lock, so it waits for the attempt or adop
 
 from __future__ import annotations
 
+import uuid
 from abc import ABC, abstractmethod
-from typing import ClassVar, Generic, TypeVar
+from collections.abc import Awaitable, Callable
+from typing import Any, ClassVar, Generic, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -27,10 +29,12 @@ from session_api.models import (
 from session_api.notification import service as notification_service
 from session_api.payment import service as payment_service
 from session_api.payment.service import Charge, PayableRef
+from session_api.repository import Repository
 from shared import db
 from shared.phone import mask_phone
 
 P = TypeVar("P")
+KeepUnapplied = Callable[..., Awaitable[None]]
 B = TypeVar("B", bound=Booking | Order)
 
 
@@ -90,7 +94,38 @@ async def pay(
 
 class BilledFlow(PayableFlow[B]):
     """A payable with a price and its own life (a booking, an order): paid once, by its latest
-    attempt; money for one that no longer needs it goes to the payer's wallet."""
+    attempt; money for one that no longer needs it goes to the payer's wallet (`keep_unapplied`,
+    given by the domain: the wallet domain depends on this one, not the reverse)."""
+
+    repository: ClassVar[type[Repository[Any]]]
+    # The M-Pesa account reference is this prefix and the payable's id; the description is fixed.
+    reference_prefix: ClassVar[str]
+    description: ClassVar[str]
+
+    def __init__(self, *, keep_unapplied: KeepUnapplied) -> None:
+        self.keep_unapplied = keep_unapplied
+
+    @abstractmethod
+    def price(self, payable: B) -> tuple[uuid.UUID, int]:
+        """Who pays, and how much."""
+
+    def charge(self, payable: B) -> Charge:
+        """What the payer is asked for."""
+        payer_id, amount = self.price(payable)
+        return Charge(
+            type=self.type,
+            id=payable.id,
+            user_id=payer_id,
+            amount=amount,
+            account_reference=f"{self.reference_prefix}{payable.id.hex[:10].upper()}",
+            description=self.description,
+        )
+
+    async def lock(
+        self, session: AsyncSession, ref: PayableRef, *, payment: GatewayPayment, phone_masked: str
+    ) -> B | None:
+        payable: B | None = await self.repository.from_session(session).lock(ref.id)
+        return payable
 
     @abstractmethod
     def awaits_payment(self, payable: B) -> bool:
@@ -99,12 +134,6 @@ class BilledFlow(PayableFlow[B]):
     @abstractmethod
     async def settle(self, session: AsyncSession, payable: B, attempt: PaymentAttempt) -> None:
         """The attempt paid the payable: move it on and tell the people involved."""
-
-    @abstractmethod
-    async def keep_unapplied(
-        self, session: AsyncSession, payable: B, attempt: PaymentAttempt
-    ) -> None:
-        """Keep money that arrived for a payable that no longer needed it."""
 
     @abstractmethod
     def still_payable(self, payable: B) -> str:
@@ -123,7 +152,9 @@ class BilledFlow(PayableFlow[B]):
             ):
                 payable.receipt_number = payable.receipt_number or attempt.receipt_number
             else:
-                await self.keep_unapplied(session, payable, attempt)
+                await self.keep_unapplied(
+                    session, attempt=attempt, payable_state=payable.status.value
+                )
             return
         if payable.payment_status is PayableStatus.paid:
             return

@@ -7,10 +7,10 @@ from sqlalchemy import and_, or_, select
 
 from session_api.models import AttemptStatus, Booking, PayableType, PaymentAttempt
 from session_api.pagination import PageParams
-from session_api.repository import PaginatedRepository
+from session_api.repository import Repository
 
 
-class PaymentAttemptRepository(PaginatedRepository[PaymentAttempt]):
+class PaymentAttemptRepository(Repository[PaymentAttempt]):
     model = PaymentAttempt
 
     async def booking_therapist_id(self, booking_id: uuid.UUID) -> uuid.UUID | None:

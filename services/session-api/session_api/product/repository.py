@@ -8,10 +8,10 @@ from sqlalchemy.dialects.postgresql import insert
 
 from session_api.models import Product
 from session_api.pagination import PageParams
-from session_api.repository import PaginatedRepository
+from session_api.repository import Repository
 
 
-class ProductRepository(PaginatedRepository[Product]):
+class ProductRepository(Repository[Product]):
     model = Product
 
     async def get_active(self, product_id: uuid.UUID) -> Product | None:

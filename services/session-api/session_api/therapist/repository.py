@@ -6,10 +6,10 @@ from sqlalchemy import select
 
 from session_api.models import TherapistProfile, User, UserRole
 from session_api.pagination import PageParams
-from session_api.repository import PaginatedRepository
+from session_api.repository import Repository
 
 
-class TherapistRepository(PaginatedRepository[TherapistProfile]):
+class TherapistRepository(Repository[TherapistProfile]):
     model = TherapistProfile
 
     async def get_with_user(self, user_id: uuid.UUID) -> tuple[User, TherapistProfile] | None:

@@ -9,7 +9,7 @@ from sqlalchemy.dialects.postgresql import insert
 
 from session_api.models import AttemptStatus, Wallet, WalletDeposit, WalletLedgerEntry
 from session_api.pagination import PageParams
-from session_api.repository import PaginatedRepository
+from session_api.repository import Repository
 from shared.repository import RepositoryBase
 
 
@@ -48,7 +48,7 @@ class WalletRepository(RepositoryBase[Wallet]):
         return [(row[0], int(row[1]), int(row[2])) for row in rows]
 
 
-class WalletLedgerEntryRepository(PaginatedRepository[WalletLedgerEntry]):
+class WalletLedgerEntryRepository(Repository[WalletLedgerEntry]):
     model = WalletLedgerEntry
 
     async def insert_entry(self, values: dict[str, Any]) -> uuid.UUID | None:
@@ -79,7 +79,7 @@ class WalletLedgerEntryRepository(PaginatedRepository[WalletLedgerEntry]):
         )
 
 
-class WalletDepositRepository(PaginatedRepository[WalletDeposit]):
+class WalletDepositRepository(Repository[WalletDeposit]):
     model = WalletDeposit
 
     async def get_deposit(

@@ -24,4 +24,4 @@ async def payment_event(
     body = await request.body()
     webhook_id = event_service.authenticate(settings, headers=dict(request.headers), body=body)
     event = event_service.parse(body)
-    return await event_service.receive(session, redis, webhook_id=webhook_id, event=event)
+    return await event_service.receive(session, redis=redis, webhook_id=webhook_id, event=event)

@@ -65,8 +65,8 @@ def parse(body: bytes) -> GatewayEventBody:
 
 async def receive(
     session: AsyncSession,
-    redis: Redis,
     *,
+    redis: Redis,
     webhook_id: str,
     event: GatewayEventBody,
 ) -> EventReceipt:
@@ -75,7 +75,7 @@ async def receive(
     if inbox_id is None:
         log.info("payment_event_duplicate", webhook_id=webhook_id)
         return EventReceipt(webhook_id=webhook_id, duplicate=True, outcome=None)
-    outcome = await apply(session, redis, payment=event.data, sequence=event.sequence)
+    outcome = await apply(session, redis=redis, payment=event.data, sequence=event.sequence)
     await repository.mark(inbox_id, outcome=outcome, at=datetime.now(UTC))
     log.info(
         "payment_event_received",
@@ -89,13 +89,15 @@ async def receive(
 
 
 async def apply(
-    session: AsyncSession, redis: Redis, *, payment: GatewayPayment, sequence: int | None
+    session: AsyncSession, *, redis: Redis, payment: GatewayPayment, sequence: int | None
 ) -> EventOutcome:
     """Apply the gateway's view of a payment (from an event, or read back by the refresh job).
     Without a sequence, only a change the state guard allows is applied."""
     ref = PayableRef.from_metadata(payment.metadata)
     if ref is None:
-        known = await payment_service.get_by_gateway_payment_id(session, payment.id)
+        known = await payment_service.get_by_gateway_payment_id(
+            session, gateway_payment_id=payment.id
+        )
         ref = PayableRef.of(known) if known is not None else None
     if ref is None:
         log.warning("payment_event_unmatched", gateway_payment_id=payment.id)
@@ -109,7 +111,9 @@ async def apply(
             "payment_event_unmatched", gateway_payment_id=payment.id, payable=ref.metadata()
         )
         return EventOutcome.unmatched
-    attempt = await payment_service.get_by_gateway_payment_id(session, payment.id, for_update=True)
+    attempt = await payment_service.get_by_gateway_payment_id(
+        session, gateway_payment_id=payment.id, for_update=True
+    )
     if attempt is None:
         attempt = await payment_service.adopt_attempt(session, ref=ref, payment=payment)
     if sequence is not None:

@@ -47,7 +47,7 @@ async def refresh_stale_attempts(ctx: dict[str, Any]) -> int:
         # One transaction per payment: one failure does not undo the others.
         async with task_session(ctx) as session:
             outcome = await event_service.apply(
-                session, ctx["redis"], payment=payment, sequence=payment.sequence
+                session, redis=ctx["redis"], payment=payment, sequence=payment.sequence
             )
         changed += outcome is EventOutcome.applied
     if payment_ids:

@@ -50,7 +50,7 @@ async def create_order(
     session: AsyncSession, *, settings: Settings, user: User, request: OrderCreate
 ) -> Order:
     products = await product_service.products_by_id(
-        session, (item.product_id for item in request.items)
+        session, product_ids=(item.product_id for item in request.items)
     )
     lines: list[OrderItem] = []
     for position, item in enumerate(request.items):

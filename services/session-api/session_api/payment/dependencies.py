@@ -15,7 +15,7 @@ from session_api.payment.exceptions import AttemptNotFound
 async def _visible_attempt(
     session: SessionDep, attempt_id: uuid.UUID, user: User
 ) -> PaymentAttempt:
-    attempt = await payment_service.get_attempt(session, attempt_id)
+    attempt = await payment_service.get_attempt(session, attempt_id=attempt_id)
     therapist_id = None
     if user.role is UserRole.therapist and attempt.payable_type is PayableType.booking:
         therapist_id = await payment_service.booking_therapist_id(

@@ -301,7 +301,7 @@ def fills_receipt(attempt: PaymentAttempt, payment: GatewayPayment) -> bool:
 
 
 async def get_by_gateway_payment_id(
-    session: AsyncSession, gateway_payment_id: str, *, for_update: bool = False
+    session: AsyncSession, *, gateway_payment_id: str, for_update: bool = False
 ) -> PaymentAttempt | None:
     return await PaymentAttemptRepository.from_session(session).get_by_gateway_payment_id(
         gateway_payment_id, for_update=for_update
@@ -316,7 +316,7 @@ async def attempts_for(
     )
 
 
-async def get_attempt(session: AsyncSession, attempt_id: uuid.UUID) -> PaymentAttempt:
+async def get_attempt(session: AsyncSession, *, attempt_id: uuid.UUID) -> PaymentAttempt:
     attempt = await PaymentAttemptRepository.from_session(session).get_by_id(attempt_id)
     if attempt is None:
         raise AttemptNotFound(f"no payment attempt {attempt_id}")

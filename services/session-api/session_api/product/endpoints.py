@@ -37,4 +37,4 @@ async def list_products(
 )
 async def get_product(product_id: uuid.UUID, session: SessionDep) -> Product:
     """One product on sale."""
-    return await product_service.get_product(session, product_id)
+    return await product_service.get_product(session, product_id=product_id)

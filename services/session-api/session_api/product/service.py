@@ -11,7 +11,7 @@ from session_api.product.exceptions import ProductNotFound
 from session_api.product.repository import ProductRepository
 
 
-async def get_product(session: AsyncSession, product_id: uuid.UUID) -> Product:
+async def get_product(session: AsyncSession, *, product_id: uuid.UUID) -> Product:
     product = await ProductRepository.from_session(session).get_active(product_id)
     if product is None:
         raise ProductNotFound(f"no product {product_id} on sale")
@@ -19,7 +19,7 @@ async def get_product(session: AsyncSession, product_id: uuid.UUID) -> Product:
 
 
 async def products_by_id(
-    session: AsyncSession, product_ids: Iterable[uuid.UUID]
+    session: AsyncSession, *, product_ids: Iterable[uuid.UUID]
 ) -> dict[uuid.UUID, Product]:
     """The products on sale among `product_ids`; missing ones are simply absent."""
     return await ProductRepository.from_session(session).get_active_many(product_ids)

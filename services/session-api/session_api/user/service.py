@@ -35,9 +35,9 @@ async def create_user(
     return user
 
 
-async def get_user(session: AsyncSession, user_id: uuid.UUID) -> User | None:
+async def get_user(session: AsyncSession, *, user_id: uuid.UUID) -> User | None:
     return await UserRepository.from_session(session).get_by_id(user_id)
 
 
-async def get_by_email(session: AsyncSession, email: str) -> User | None:
+async def get_by_email(session: AsyncSession, *, email: str) -> User | None:
     return await UserRepository.from_session(session).get_by_email(email)

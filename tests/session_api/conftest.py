@@ -21,13 +21,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from session_api.auth import service as auth_service
 from session_api.config import DEV_WEBHOOK_SECRET, Settings
-from session_api.integrations.gateway import GatewayClient, sign
+from session_api.integrations.gateway import GatewayClient
 from session_api.main import create_app
 from session_api.models import User, UserRole
 from session_api.therapist import service as therapist_service
 from session_api.therapist.schemas import TherapistCreate
 from session_api.user import service as user_service
 from shared.testing import open_asgi_client
+from shared.webhook_signing import sign
 
 GATEWAY_URL = "http://gateway.test"
 PASSWORD = "correct horse battery"
@@ -249,7 +250,7 @@ async def make_account(
     if role is UserRole.therapist:
         user, _ = await therapist_service.create_therapist(
             session,
-            settings,
+            settings=settings,
             request=TherapistCreate(
                 email=email, password=PASSWORD, full_name=full_name, session_rate=rate
             ),

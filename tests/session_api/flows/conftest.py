@@ -25,9 +25,9 @@ from payment_gateway.config import WebhookEndpoint
 from payment_gateway.main import create_app as create_gateway
 from payment_gateway.worker import worker_settings as gateway_worker_settings
 from session_api.config import Settings
+from session_api.event.tasks import refresh_stale_attempts
 from session_api.main import create_app as create_session_api
 from session_api.models import UserRole
-from session_api.payment.tasks import refresh_stale_attempts
 from shared.testing import serve_app, start_worker
 from shared.testing import wait_until as until
 from tests.session_api.conftest import Account, make_account, make_settings

@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from arq.connections import ArqRedis, RedisSettings
+from arq.connections import ArqRedis
 from fastapi import FastAPI
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
@@ -61,13 +61,6 @@ class Infrastructure:
     sessionmaker: async_sessionmaker[AsyncSession]
     redis: Redis
     arq: ArqRedis
-
-
-def redis_settings(url: str) -> RedisSettings:
-    settings = RedisSettings.from_dsn(url)
-    settings.conn_timeout = 2
-    settings.conn_retries = 1
-    return settings
 
 
 @asynccontextmanager

@@ -92,16 +92,27 @@ async def commit(session: AsyncSession) -> None:
 
 
 @asynccontextmanager
-async def unit_of_work(session: AsyncSession, arq: ArqRedis | None) -> AsyncIterator[AsyncSession]:
-    """Commit when the block ends, roll back (and drop queued jobs) when it raises."""
+async def unit_of_work(
+    session: AsyncSession, arq: ArqRedis | None, *, savepoint: bool = False
+) -> AsyncIterator[AsyncSession]:
+    """Commit when the block ends, roll back (and drop queued jobs) when it raises.
+
+    ``savepoint=True`` runs the unit inside a SAVEPOINT of a session that is already in a
+    transaction (the tests' rolled-back session), so a failure undoes only this unit."""
     jobs.bind(session, arq)
+    nested = await session.begin_nested() if savepoint else None
     try:
         yield session
     except BaseException:
-        await session.rollback()
+        if nested is not None and nested.is_active:
+            await nested.rollback()
+        else:
+            await session.rollback()
         jobs.discard(session)
         raise
     else:
+        if nested is not None and nested.is_active:
+            await nested.commit()
         await commit(session)
 
 

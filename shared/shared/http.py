@@ -11,6 +11,7 @@ from prometheus_client import Counter, Histogram
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 REQUEST_ID_HEADER = "x-request-id"
+_REQUEST_ID_HEADER_RAW = REQUEST_ID_HEADER.encode("latin-1")
 _VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:\-]{1,128}$")
 
 HTTP_REQUESTS = Counter(
@@ -43,7 +44,7 @@ class RequestContextMiddleware:
             return
         request_id = ""
         for name, value in scope["headers"]:
-            if name == b"x-request-id":
+            if name == _REQUEST_ID_HEADER_RAW:
                 candidate = value.decode("latin-1")
                 if _VALID_REQUEST_ID.match(candidate):
                     request_id = candidate
@@ -63,7 +64,7 @@ class RequestContextMiddleware:
                 message.setdefault("headers", [])
                 message["headers"] = [
                     *message["headers"],
-                    (b"x-request-id", request_id.encode("latin-1")),
+                    (_REQUEST_ID_HEADER_RAW, request_id.encode("latin-1")),
                 ]
             await send(message)
 

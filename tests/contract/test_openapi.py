@@ -80,7 +80,7 @@ async def _user(served: Served, role: UserRole) -> str:
         if role is UserRole.therapist:
             user, _ = await therapist_service.create_therapist(
                 session,
-                settings,
+                settings=settings,
                 request=TherapistCreate(
                     email=email,
                     password=PASSWORD,

@@ -174,8 +174,9 @@ class TestWholeStack:
                 json={"phone": "0712 345 678"},
             )
             assert attempt.status_code == 201, attempt.text
-            assert (
-                attempt.json()["customer_message"] == "Check your phone and enter your M-Pesa PIN"
+            # session-api shows the gateway's own sentence for the payer.
+            assert attempt.json()["customer_message"] == (
+                "Check your phone and enter your M-Pesa PIN to pay KES 2,500."
             )
             statuses = await asyncio.wait_for(
                 _stream_statuses(client, stack, attempt.json()["id"], client_auth), FLOW_TIMEOUT_S

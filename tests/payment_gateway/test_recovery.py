@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from payment_gateway.auth.service import principal_for
 from payment_gateway.idempotency import service as idempotency_service
 from payment_gateway.models import EventSource
+from payment_gateway.payment import lifecycle
 from payment_gateway.payment import service as payment_service
 from payment_gateway.payment.schemas import PaymentCreate
 from shared.db import create_sessionmaker
@@ -69,7 +70,7 @@ async def test_pending_payment_of_a_dead_request_is_pushed_and_its_key_resumed(
             payment, _ = await payment_service.create(
                 session,
                 request=body,
-                actor=payment_service.Actor(EventSource.api, principal),
+                actor=lifecycle.Actor(EventSource.api, principal),
                 settings=stack.settings,
             )
             await idempotency_service.attach_payment(session, claim=claim, payment_id=payment.id)

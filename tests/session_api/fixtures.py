@@ -192,7 +192,7 @@ async def make_account(
     if role is UserRole.therapist:
         user, _ = await therapist_service.create_therapist(
             session,
-            settings,
+            settings=settings,
             request=TherapistCreate(
                 email=email, password=PASSWORD, full_name=full_name, session_rate=rate
             ),

@@ -103,8 +103,13 @@ class Settings(BaseServiceSettings):
     POLL_SCHEDULE_S: list[float] = Field(
         default_factory=lambda: [20.0, 30.0, 60.0, 120.0, 300.0, 600.0]
     )
+    # The sweep (one cron job) resumes open payments, stored callbacks and event deliveries whose
+    # job was lost: how often it runs, how late a job must be, how many of each kind one run
+    # takes, and how long one run may take.
     SWEEP_INTERVAL_S: int = Field(default=60, ge=1)
     SWEEP_GRACE_S: float = 30.0
+    SWEEP_BATCH_SIZE: int = Field(default=500, ge=1)
+    SWEEP_TIMEOUT_S: float = Field(default=300.0, gt=0)
     REFRESH_MIN_INTERVAL_S: float = 10.0
 
     CALLBACK_ALLOWED_CIDRS: Annotated[list[str], NoDecode] = Field(default_factory=list)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import Depends, Request
+from redis.asyncio import Redis
 
 from payment_gateway.config import Settings
 from payment_gateway.integrations.daraja import DarajaClient
@@ -21,5 +22,11 @@ async def _daraja(request: Request) -> DarajaClient:
     return daraja
 
 
+async def _redis(request: Request) -> Redis:
+    redis: Redis = request.app.state.redis
+    return redis
+
+
 SettingsDep = Annotated[Settings, Depends(_settings)]
 DarajaDep = Annotated[DarajaClient, Depends(_daraja)]
+RedisDep = Annotated[Redis, Depends(_redis)]

@@ -6,8 +6,8 @@ from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from payment_gateway import metrics
-from payment_gateway.payment import repository as payment_repository
-from payment_gateway.webhook import repository as webhook_repository
+from payment_gateway.outbox.repository import OutboxRepository
+from payment_gateway.payment.repository import PaymentRepository
 from shared import background
 
 
@@ -15,9 +15,10 @@ async def refresh_gauges(
     sessionmaker: async_sessionmaker[AsyncSession], redis: Redis, *, queue_name: str
 ) -> None:
     async with sessionmaker() as session:
-        by_status = await payment_repository.count_by_status(session)
-        held = await payment_repository.count_held(session)
-        undelivered, oldest_age = await webhook_repository.undelivered_stats(session)
+        payments = PaymentRepository.from_session(session)
+        by_status = await payments.count_by_status()
+        held = await payments.count_held()
+        undelivered, oldest_age = await OutboxRepository.from_session(session).undelivered_stats()
     for status, count in by_status.items():
         metrics.PAYMENTS.labels(status).set(count)
     metrics.PAYMENTS_HELD.set(held)

@@ -14,9 +14,9 @@ from payment_gateway.callback import tasks as callback_tasks
 from payment_gateway.callback.listener import CallbackListener
 from payment_gateway.config import Settings, settings
 from payment_gateway.idempotency import tasks as idempotency_tasks
+from payment_gateway.outbox import tasks as outbox_tasks
 from payment_gateway.payment import tasks as payment_tasks
 from payment_gateway.tasks import registry
-from payment_gateway.webhook import tasks as webhook_tasks
 from shared.logging import configure_logging
 from shared.worker import build_worker_settings, run_worker
 
@@ -29,7 +29,7 @@ async def sweep(ctx: dict[str, Any]) -> dict[str, int]:
     counts = {
         "payments": await payment_tasks.sweep(ctx),
         "callbacks": await callback_tasks.sweep(ctx),
-        "events": await webhook_tasks.sweep(ctx),
+        "events": await outbox_tasks.sweep(ctx),
         "idempotency_keys": await idempotency_tasks.prune(ctx),
     }
     if any(counts.values()):
@@ -44,7 +44,12 @@ def sweep_cron(settings: Settings) -> CronJob:
     else:
         timing = {"minute": set(range(0, 60, max(1, every // 60))), "second": {0}}
     return cron(
-        sweep, name="gateway.sweep", run_at_startup=True, unique=True, timeout=300, **timing
+        sweep,
+        name="gateway.sweep",
+        run_at_startup=True,
+        unique=True,
+        timeout=settings.SWEEP_TIMEOUT_S,
+        **timing,
     )
 
 

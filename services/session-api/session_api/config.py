@@ -62,9 +62,11 @@ class Settings(BaseServiceSettings):
     STALE_ATTEMPT_AFTER_S: int = Field(default=900, ge=60)
     RECEIPT_BACKFILL_AFTER_S: int = Field(default=30, ge=0)
 
-    # Lists.
-    PAGE_SIZE_DEFAULT: int = Field(default=20, ge=1)
-    PAGE_SIZE_MAX: int = Field(default=100, ge=1)
+    # Worker schedules (the minutes of each hour a cron job runs; None: every minute) and batches.
+    REMINDER_CRON_MINUTES: set[int] = Field(default_factory=lambda: set(range(0, 60, 5)))
+    STALE_REFRESH_CRON_MINUTES: set[int] | None = None
+    STALE_REFRESH_BATCH_SIZE: int = Field(default=50, ge=1)
+    WALLET_CHECK_CRON_MINUTES: set[int] = Field(default_factory=lambda: {17})
 
     # Development convenience: `make run` starts the API with demo users and products in place.
     SEED_ON_STARTUP: bool = True

@@ -2,18 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Annotated, Any, Generic, TypeVar
 
 from fastapi import Depends, Query
 from pydantic import BaseModel
-from sqlalchemy import Row, Select, func, select
-from sqlalchemy.ext.asyncio import AsyncSession
 
 T = TypeVar("T", bound=BaseModel)
-AnyRow = Row[*tuple[Any, ...]]
-AnySelect = Select[*tuple[Any, ...]]
 MAX_PAGE_SIZE = 100
 # Deep enough for any real list, and page * page_size stays far inside PostgreSQL's OFFSET range.
 MAX_PAGE = 100_000
@@ -46,24 +42,12 @@ class Page(BaseModel, Generic[T]):
     total: int
 
 
-async def paginate(
-    session: AsyncSession,
-    statement: AnySelect,
-    params: PageParams,
-    schema: type[T],
-    *,
-    build: Callable[[AnyRow], T] | None = None,
-) -> Page[T]:
-    """One page of a select with the count of all its rows. Each row is shown as `schema`: read
-    from the row's ORM object, or made by `build` from the whole row."""
-    total = await session.scalar(
-        select(func.count()).select_from(statement.order_by(None).subquery())
-    )
-    page = statement.limit(params.page_size).offset(params.offset)
-    if build is None:
-        items = [schema.model_validate(obj) for obj in await session.scalars(page)]
-    else:
-        items = [build(row) for row in await session.execute(page)]
+def page_of(schema: type[T], result: tuple[Sequence[Any], int], params: PageParams) -> Page[T]:
+    """A page answer from a service's `(rows, total)`: each row shown as `schema`."""
+    rows, total = result
     return Page[schema](  # type: ignore[valid-type]
-        items=items, page=params.page, page_size=params.page_size, total=total or 0
+        items=[schema.model_validate(row) for row in rows],
+        page=params.page,
+        page_size=params.page_size,
+        total=total,
     )

@@ -42,12 +42,12 @@ DEMO_PRODUCTS = (
 
 async def ensure_account(session: AsyncSession, settings: Settings, account: DemoAccount) -> bool:
     """Create the account unless its e-mail address exists; True if it was created."""
-    if await user_service.get_by_email(session, account.email) is not None:
+    if await user_service.get_by_email(session, email=account.email) is not None:
         return False
     if account.role is UserRole.therapist:
         await therapist_service.create_therapist(
             session,
-            settings,
+            settings=settings,
             request=TherapistCreate(
                 email=account.email,
                 password=account.password,

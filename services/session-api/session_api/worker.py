@@ -9,8 +9,8 @@ from arq.cron import cron
 
 from session_api.booking import tasks as booking_tasks
 from session_api.config import QUEUE_NAME, settings
+from session_api.event import tasks as event_tasks
 from session_api.main import gateway_client
-from session_api.payment import tasks as payment_tasks
 from session_api.tasks import registry
 from session_api.wallet import tasks as wallet_tasks
 from shared.logging import configure_logging
@@ -29,14 +29,18 @@ CRON_JOBS = [
     cron(
         booking_tasks.send_reminders,
         name="cron:booking.send_reminders",
-        minute=set(range(0, 60, 5)),
+        minute=settings.REMINDER_CRON_MINUTES,
     ),
     cron(
-        payment_tasks.refresh_stale_attempts,
+        event_tasks.refresh_stale_attempts,
         name="cron:payment.refresh_stale_attempts",
-        minute=None,
+        minute=settings.STALE_REFRESH_CRON_MINUTES,
     ),
-    cron(wallet_tasks.check_consistency, name="cron:wallet.check_consistency", minute={17}),
+    cron(
+        wallet_tasks.check_consistency,
+        name="cron:wallet.check_consistency",
+        minute=settings.WALLET_CHECK_CRON_MINUTES,
+    ),
 ]
 
 WorkerSettings = build_worker_settings(

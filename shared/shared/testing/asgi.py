@@ -28,10 +28,9 @@ async def open_asgi_client(
     if session is not None:
 
         async def test_session() -> AsyncIterator[AsyncSession]:
-            # What the test wrote so far is committed (to its savepoint) first, so a failing
-            # request's rollback undoes only the request, as a real one would.
-            await session.commit()
-            async with db.unit_of_work(session, getattr(app.state, "arq", None)):
+            # Each request is a unit of work in its own savepoint, so a failing one is undone on
+            # its own, as a real request's rollback would be, leaving what the test wrote before.
+            async with db.unit_of_work(session, getattr(app.state, "arq", None), savepoint=True):
                 yield session
 
         app.dependency_overrides[db.get_db_session] = test_session

@@ -9,8 +9,9 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from session_api.config import DEV_WEBHOOK_SECRET
-from session_api.integrations.gateway import CreatePaymentRequest, sign
+from session_api.integrations.gateway import CreatePaymentRequest
 from session_api.models import GatewayEvent, UserRole
+from shared.webhook_signing import sign
 from tests.session_api.fixtures import (
     PHONE,
     Account,
@@ -348,8 +349,15 @@ class TestReceiptAfterSettling:
         client, therapist, booking, attempt = await paying_booking(api, account)
         payment_id = gateway.last_payment()["id"]
         settled = gateway.event(payment_id, "completed", result_code="0", sequence=2)
-        with_receipt = gateway.paid(payment_id, receipt="SGHAFTER01")
-        with_receipt["sequence"] = 2
+        # The words are the gateway's: session-api shows its customer_message as it comes.
+        with_receipt = gateway.event(
+            payment_id,
+            "completed",
+            receipt_number="SGHAFTER01",
+            result_code="0",
+            customer_message="Payment received. M-Pesa receipt SGHAFTER01.",
+            sequence=2,
+        )
 
         first = await deliver(api, settled)
         confirmed = (

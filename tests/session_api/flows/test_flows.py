@@ -83,7 +83,10 @@ class TestBooking:
         )
 
         assert attempt["status"] == "processing"
-        assert attempt["customer_message"] == "Check your phone and enter your M-Pesa PIN"
+        # The gateway's own words, shown as they come.
+        assert attempt["customer_message"] == (
+            "Check your phone and enter your M-Pesa PIN to pay KES 2,500."
+        )
         assert statuses == ["processing", "paid"]
         # The gateway may settle on its status query, which has no receipt, and record the
         # receipt from the callback without an event: the worker job reads it back.

@@ -8,7 +8,7 @@ import json
 import re
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from redis.asyncio import Redis
@@ -29,103 +29,105 @@ RAW_CALLBACK_PATH = re.compile(r"/callbacks/stk/(?!\*\*\*)")
 
 @dataclass
 class Observed:
-    """What one whole flow produced, beside its log lines: the values that must never be logged
-    and the ids that must stay whole."""
+    """What one whole flow left behind, to search the logs for."""
 
-    email: str
-    jwt: str
-    phones: tuple[str, ...]
-    request_ids: tuple[str, ...]
-    paid_attempt: str
-    settled: list[str]
-    callback_attempts: list[dict[str, Any]]
-    password_hash: str | None
-    daraja_tokens: list[str]
-    gateway_payment_ids: set[str]
+    email: str = field(default_factory=lambda: f"log-scan-{uuid.uuid4().hex[:8]}@example.com")
+    phones: tuple[str, str, str] = field(
+        default_factory=lambda: (phone("100"), phone("100"), phone("001"))
+    )
+    # Shapes the old phone masker rewrote: dash groups of a UUID, and a phone-like digit run
+    # inside a hex id.
+    dashed_id: str = field(
+        default_factory=lambda: f"{uuid.uuid4().hex[:8]}-1234-5678-9abc-254712345678"
+    )
+    hex_id: str = field(default_factory=lambda: f"ab0712345678cd{uuid.uuid4().hex}")
+    jwt: str = ""
+    settled: list[str] = field(default_factory=list)
+    paid_attempt: str = ""
+    callbacks: list[dict[str, Any]] = field(default_factory=list)
+    password_hash: str | None = None
+    daraja_tokens: list[str] = field(default_factory=list)
+    gateway_payment_ids: set[str] = field(default_factory=set)
 
 
-async def _register_and_login(flow: Flow, email: str, phone_number: str) -> tuple[str, str]:
-    """A new account, a refused login and a good one: the account's id and its access token."""
+async def _sign_up(flow: Flow, seen: Observed) -> Account:
+    """Register, fail one login, log in: the account with its token."""
     registered = await flow.api.post(
         "/v1/auth/register",
-        json={"email": email, "password": PASSWORD, "full_name": "Log Scan", "phone": phone_number},
+        json={
+            "email": seen.email,
+            "password": PASSWORD,
+            "full_name": "Log Scan",
+            "phone": seen.phones[0],
+        },
     )
     assert registered.status_code == 201, registered.text
     refused = await flow.api.post(
-        "/v1/auth/login", json={"email": email, "password": "not-the-password"}
+        "/v1/auth/login", json={"email": seen.email, "password": "not-the-password"}
     )
     assert refused.status_code == 401, refused.text
-    login = await flow.api.post("/v1/auth/login", json={"email": email, "password": PASSWORD})
+    login = await flow.api.post("/v1/auth/login", json={"email": seen.email, "password": PASSWORD})
     assert login.status_code == 200, login.text
-    return registered.json()["id"], login.json()["access_token"]
+    seen.jwt = login.json()["access_token"]
+    async with flow.session_api.state.sessionmaker() as session:
+        user = await session.get(User, uuid.UUID(registered.json()["id"]))
+        seen.password_hash = await session.scalar(
+            text("SELECT password_hash FROM sessions.user_account WHERE email = :email"),
+            {"email": seen.email},
+        )
+    assert user is not None
+    return Account(user=user, token=seen.jwt)
 
 
-async def _deposits(
-    flow: Flow, jwt: str, payer: str, canceller: str, request_ids: tuple[str, str]
-) -> tuple[str, str]:
-    """One deposit paid and one cancelled, each under its own request id: their attempt ids."""
-    auth = {"Authorization": f"Bearer {jwt}"}
+async def _deposit_twice(flow: Flow, seen: Observed, viewer: Account) -> None:
+    """One deposit paid, one cancelled, each under its own request id."""
     paid = await flow.api.post(
         "/v1/wallet/deposits",
-        json={"amount": 500, "phone": payer},
-        headers={**auth, "X-Request-ID": request_ids[0]},
+        json={"amount": 500, "phone": seen.phones[1]},
+        headers={**viewer.headers, "X-Request-ID": seen.dashed_id},
     )
     cancelled = await flow.api.post(
         "/v1/wallet/deposits",
-        json={"amount": 300, "phone": canceller},
-        headers={**auth, "X-Request-ID": request_ids[1]},
+        json={"amount": 300, "phone": seen.phones[2]},
+        headers={**viewer.headers, "X-Request-ID": seen.hex_id},
     )
     assert paid.status_code == cancelled.status_code == 201, (paid.text, cancelled.text)
-    return paid.json()["attempt"]["id"], cancelled.json()["attempt"]["id"]
-
-
-async def _whole_flow(flow: Flow, redis_client: Redis) -> Observed:
-    email = f"log-scan-{uuid.uuid4().hex[:8]}@example.com"
-    profile_phone, payer, canceller = phone("100"), phone("100"), phone("001")
-    # Shapes the old phone masker rewrote: dash groups of a UUID, and a phone-like digit run
-    # inside a hex id.
-    request_ids = (
-        f"{uuid.uuid4().hex[:8]}-1234-5678-9abc-254712345678",
-        f"ab0712345678cd{uuid.uuid4().hex}",
-    )
-    user_id, jwt = await _register_and_login(flow, email, profile_phone)
-    paid_attempt, cancelled_attempt = await _deposits(flow, jwt, payer, canceller, request_ids)
-    async with flow.session_api.state.sessionmaker() as session:
-        user = await session.get(User, uuid.UUID(user_id))
-    assert user is not None
-    viewer = Account(user=user, token=jwt)
-    settled = [
-        (await flow.settled(paid_attempt, viewer))["status"],
-        (await flow.settled(cancelled_attempt, viewer))["status"],
+    seen.paid_attempt = paid.json()["attempt"]["id"]
+    seen.settled = [
+        (await flow.settled(seen.paid_attempt, viewer))["status"],
+        (await flow.settled(cancelled.json()["attempt"]["id"], viewer))["status"],
     ]
     await flow.refresh()
-    attempts = (await flow.simulator.get("/simulator/callbacks")).json()["attempts"]
-    async with flow.session_api.state.sessionmaker() as session:
-        password_hash = await session.scalar(
-            text("SELECT password_hash FROM sessions.user_account WHERE email = :email"),
-            {"email": email},
-        )
-    daraja_tokens = [
-        value.decode()
-        for key in await redis_client.keys("*daraja:token:*")
-        if not key.endswith(b":lock") and (value := await redis_client.get(key))
-    ]
-    return Observed(
-        email=email,
-        jwt=jwt,
-        phones=(profile_phone, payer, canceller),
-        request_ids=request_ids,
-        paid_attempt=paid_attempt,
-        settled=settled,
-        callback_attempts=attempts,
-        password_hash=password_hash,
-        daraja_tokens=daraja_tokens,
-        gateway_payment_ids={e["data"]["id"] for e in flow.relay.forwarded},
-    )
+
+
+async def _run(make_flow: FlowFactory, redis_client: Redis) -> Observed:
+    seen = Observed()
+    async with make_flow(
+        simulator={
+            "APPS": [App(consumer_key=CONSUMER_KEY, consumer_secret=CONSUMER_SECRET)],
+            "SHORTCODES": [
+                Shortcode(shortcode="174379", passkey=PASSKEY, organization_name="Log scan")
+            ],
+        },
+        gateway={
+            "DARAJA_CONSUMER_KEY": CONSUMER_KEY,
+            "DARAJA_CONSUMER_SECRET": CONSUMER_SECRET,
+            "DARAJA_PASSKEY": PASSKEY,
+        },
+    ) as flow:
+        await _deposit_twice(flow, seen, await _sign_up(flow, seen))
+        seen.callbacks = (await flow.simulator.get("/simulator/callbacks")).json()["attempts"]
+        seen.daraja_tokens = [
+            value.decode()
+            for key in await redis_client.keys("*daraja:token:*")
+            if not key.endswith(b":lock") and (value := await redis_client.get(key))
+        ]
+        seen.gateway_payment_ids = {e["data"]["id"] for e in flow.relay.forwarded}
+    return seen
 
 
 def _leaks(lines: list[str], seen: Observed, callback_tokens: set[str]) -> list[str]:
-    secrets = {
+    secrets: dict[str, set[str]] = {
         "callback token": callback_tokens,
         "consumer key": {CONSUMER_KEY},
         "consumer secret": {CONSUMER_SECRET},
@@ -154,17 +156,17 @@ def _leaks(lines: list[str], seen: Observed, callback_tokens: set[str]) -> list[
     return leaks
 
 
-def _assert_ids_intact(lines: list[str], events: list[dict[str, Any]], seen: Observed) -> None:
+def _assert_ids_whole(lines: list[str], events: list[dict[str, Any]], seen: Observed) -> None:
     """Request ids (in session-api's and the gateway's lines), UUIDs in paths and fields, and
     CheckoutRequestIDs with only the phone digits masked."""
-    for request_id in seen.request_ids:
+    for request_id in (seen.dashed_id, seen.hex_id):
         paths = {e.get("path") for e in events if e.get("request_id") == request_id}
         # session-api's line and the gateway's, which got the id passed on.
         assert {"/v1/wallet/deposits", "/v1/payments"} <= paths, (request_id, paths)
     assert any(e.get("path") == f"/v1/payments/{seen.paid_attempt}" for e in events)
     for payment_id in seen.gateway_payment_ids:
         assert any(e.get("gateway_payment_id") == payment_id for e in events), payment_id
-    for checkout_id in {a["reference"] for a in seen.callback_attempts}:
+    for checkout_id in {a["reference"] for a in seen.callbacks}:
         digits = checkout_id.removeprefix("ws_CO_")
         masked = f"ws_CO_{digits[:-9]}*****{digits[-4:]}"
         assert any(masked in line for line in lines), masked
@@ -173,30 +175,15 @@ def _assert_ids_intact(lines: list[str], events: list[dict[str, Any]], seen: Obs
 async def test_a_whole_flow_logs_no_secret_or_personal_detail_and_keeps_ids_intact(
     make_flow: FlowFactory, log_lines: Callable[[], list[str]], redis_client: Redis
 ) -> None:
-    async with make_flow(
-        simulator={
-            "APPS": [App(consumer_key=CONSUMER_KEY, consumer_secret=CONSUMER_SECRET)],
-            "SHORTCODES": [
-                Shortcode(shortcode="174379", passkey=PASSKEY, organization_name="Log scan")
-            ],
-        },
-        gateway={
-            "DARAJA_CONSUMER_KEY": CONSUMER_KEY,
-            "DARAJA_CONSUMER_SECRET": CONSUMER_SECRET,
-            "DARAJA_PASSKEY": PASSKEY,
-        },
-    ) as flow:
-        seen = await _whole_flow(flow, redis_client)
+    seen = await _run(make_flow, redis_client)
 
     lines = log_lines()
-    callback_tokens = {a["url"].rsplit("/", 1)[1] for a in seen.callback_attempts}
-
+    callback_tokens = {a["url"].rsplit("/", 1)[1] for a in seen.callbacks}
     assert seen.settled == ["paid", "cancelled"]
     assert len(callback_tokens) == 2
     assert seen.password_hash and seen.daraja_tokens and len(seen.gateway_payment_ids) == 2
     leaks = _leaks(lines, seen, callback_tokens)
     assert not leaks, "\n".join(leaks)
-
     # Every line is one JSON object, whatever logged it: our code, uvicorn, arq or httpx.
     events = [json.loads(line) for line in lines]
     assert len(events) > 50
@@ -205,4 +192,4 @@ async def test_a_whole_flow_logs_no_secret_or_personal_detail_and_keeps_ids_inta
         for e in events
     ), "the simulator's callback requests (logged by httpx) were not captured"
     assert any(e.get("path", "").startswith("/v1/callbacks/stk/***") for e in events)
-    _assert_ids_intact(lines, events, seen)
+    _assert_ids_whole(lines, events, seen)

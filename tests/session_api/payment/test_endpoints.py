@@ -34,7 +34,7 @@ class TestPayBooking:
         assert attempt["status"] == "processing"
         assert attempt["customer_message"] == "Check your phone and enter your M-Pesa PIN"
         assert attempt["amount"] == 2_500
-        assert attempt["phone"] == "********5678"
+        assert attempt["phone"] == "254*****5678"
         assert attempt["receipt_number"] is None
         assert attempt["retry_hint"] is None
         sent = json.loads(gateway.creates[-1].content)

@@ -22,7 +22,7 @@ def attempt(status: AttemptStatus = AttemptStatus.processing) -> PaymentAttempt:
         status=status,
         version=1,
         gateway_status="sent",
-        customer_message=payment_service.PROCESSING_MESSAGE,
+        customer_message="Check your phone and enter your M-Pesa PIN",
     )
 
 
@@ -88,13 +88,19 @@ class TestApplyPayment:
         assert subject.result_code == "1"
         assert subject.finished_at == datetime(2026, 11, 22, tzinfo=UTC)
 
-    def test_a_success_tells_the_receipt(self) -> None:
+    def test_a_success_shows_the_gateways_message(self) -> None:
         subject = attempt()
 
         payment_service.apply_payment(
-            subject, payment(GatewayPaymentStatus.completed, receipt_number="SGH4TQ7XK2")
+            subject,
+            payment(
+                GatewayPaymentStatus.completed,
+                receipt_number="SGH4TQ7XK2",
+                customer_message="Payment received. M-Pesa receipt SGH4TQ7XK2.",
+            ),
         )
 
+        assert subject.receipt_number == "SGH4TQ7XK2"
         assert subject.customer_message == "Payment received. M-Pesa receipt SGH4TQ7XK2."
         assert subject.paid_at is not None
 

@@ -179,6 +179,8 @@ class TestUpdateMyProfile:
         self, api: httpx.AsyncClient, account: MakeAccount
     ) -> None:
         therapist = await account(role=UserRole.therapist)
+        # Read before the refused request: its rollback expires the rows this test holds.
+        therapist_id = therapist.id
         client = await account()
         await api.patch(
             "/v1/therapists/me", json={"is_accepting_clients": False}, headers=therapist.headers
@@ -186,14 +188,14 @@ class TestUpdateMyProfile:
 
         response = await api.post(
             "/v1/bookings",
-            json={"therapist_id": therapist.id, "scheduled_at": future()},
+            json={"therapist_id": therapist_id, "scheduled_at": future()},
             headers=client.headers,
         )
         listed = (await api.get("/v1/therapists")).json()
 
         assert response.status_code == 400
         assert "not taking new clients" in response.json()["detail"]
-        assert therapist.id not in [t["id"] for t in listed["items"]]
+        assert therapist_id not in [t["id"] for t in listed["items"]]
 
     async def test_only_therapists_have_a_profile(
         self, api: httpx.AsyncClient, account: MakeAccount

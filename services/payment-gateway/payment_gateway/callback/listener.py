@@ -17,11 +17,10 @@ import structlog
 from arq.connections import ArqRedis
 
 from payment_gateway.callback import service
+from payment_gateway.callback.repository import CallbackInboxRepository
 from shared import background
 
 log = structlog.get_logger(__name__)
-
-_WAITING = "SELECT id FROM gateway.callback_inbox WHERE processed_at IS NULL ORDER BY id"
 
 
 class CallbackListener:
@@ -72,8 +71,8 @@ class CallbackListener:
             await connection.add_listener(self._channel, self._heard)
             self.connected.set()
             # Whatever was announced while nobody listened.
-            for row in await connection.fetch(_WAITING):
-                self._queue(row["id"])
+            for inbox_id in await CallbackInboxRepository.waiting(connection):
+                self._queue(inbox_id)
             await lost.wait()
         finally:
             with contextlib.suppress(Exception):

@@ -9,9 +9,11 @@ from arq.worker import Retry
 
 from payment_gateway import metrics
 from payment_gateway.callback import service
+from payment_gateway.callback.apply import ConfirmationPending
+from payment_gateway.callback.proof import Confirmation
 from payment_gateway.config import Settings
-from payment_gateway.payment import service as payment_service
-from payment_gateway.tasks import task
+from payment_gateway.payment import monitoring
+from payment_gateway.tasks import registry
 from shared.db import utcnow
 from shared.worker import backoff_seconds, task_session
 
@@ -23,7 +25,7 @@ PROCESS_JOB_MAX_TRIES = 25
 
 
 # Long enough for an STK Query with its own retries (DARAJA_READ_TIMEOUT_S each) to finish.
-@task(service.PROCESS_TASK, max_tries=PROCESS_JOB_MAX_TRIES, timeout_s=120)
+@registry.task(service.PROCESS_TASK, max_tries=PROCESS_JOB_MAX_TRIES, timeout_s=120)
 async def process(ctx: dict[str, Any], inbox_id: int) -> str:
     """Apply one stored callback (a no-op if it was applied already); a bounded number of
     attempts, the last of which always leaves the callback in a final state."""
@@ -37,8 +39,8 @@ async def process(ctx: dict[str, Any], inbox_id: int) -> str:
     confirmation = None
     if attempt.query is not None:
         # Asked before the payment row is locked: no lock is held while Daraja answers.
-        answer = await payment_service.query(ctx["daraja"], attempt.query)
-        confirmation = service.Confirmation(checkout_request_id=attempt.query, answer=answer)
+        answer = await monitoring.query(ctx["daraja"], checkout_request_id=attempt.query)
+        confirmation = Confirmation(checkout_request_id=attempt.query, answer=answer)
     try:
         async with task_session(ctx) as session:
             processed = await service.process(
@@ -48,7 +50,7 @@ async def process(ctx: dict[str, Any], inbox_id: int) -> str:
                 confirmation=confirmation,
                 final_attempt=attempt.final,
             )
-    except service.ConfirmationPending:
+    except ConfirmationPending:
         raise Retry(defer=_backoff(settings, attempt)) from None
     except Exception as e:
         if attempt.final:
@@ -78,7 +80,7 @@ async def _give_up(ctx: dict[str, Any], inbox_id: int, attempt: service.Attempt,
     return "error"
 
 
-@task("callback.sweep", max_tries=1)
+@registry.task("callback.sweep", max_tries=1)
 async def sweep(ctx: dict[str, Any]) -> int:
     """Re-enqueue stored callbacks that were never processed."""
     async with task_session(ctx) as session:

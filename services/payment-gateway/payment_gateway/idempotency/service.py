@@ -13,8 +13,8 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from payment_gateway.config import Settings
-from payment_gateway.idempotency import repository
 from payment_gateway.idempotency.exceptions import IdempotencyKeyInUse, IdempotencyKeyReused
+from payment_gateway.idempotency.repository import IdempotencyKeyRepository
 from shared.db import utcnow
 
 
@@ -48,8 +48,7 @@ async def claim(
 ) -> Claim | Replay:
     now = utcnow()
     expires_at = now + timedelta(hours=settings.IDEMPOTENCY_TTL_H)
-    new_id = await repository.insert_new(
-        session,
+    new_id = await IdempotencyKeyRepository.from_session(session).insert_new(
         principal=principal,
         key=key,
         request_hash=fingerprint,
@@ -58,14 +57,16 @@ async def claim(
     )
     if new_id is not None:
         return Claim(record_id=new_id)
-    record = await repository.lock_existing(session, principal=principal, key=key)
+    record = await IdempotencyKeyRepository.from_session(session).lock_existing(
+        principal=principal, key=key
+    )
     if record is None:  # deleted by the expiry sweep between the two statements
         return await claim(
             session, principal=principal, key=key, fingerprint=fingerprint, settings=settings
         )
     if record.expires_at <= now:
-        await repository.restart(
-            session, record=record, request_hash=fingerprint, now=now, expires_at=expires_at
+        await IdempotencyKeyRepository.from_session(session).restart(
+            record=record, request_hash=fingerprint, now=now, expires_at=expires_at
         )
         return Claim(record_id=record.id)
     if record.request_hash != fingerprint:
@@ -90,12 +91,16 @@ async def claim(
 
 
 async def attach_payment(session: AsyncSession, *, claim: Claim, payment_id: uuid.UUID) -> None:
-    await repository.attach_payment(session, record_id=claim.record_id, payment_id=payment_id)
+    await IdempotencyKeyRepository.from_session(session).attach_payment(
+        record_id=claim.record_id, payment_id=payment_id
+    )
 
 
 async def complete(session: AsyncSession, *, claim: Claim, status: int, body: str) -> None:
-    await repository.store_response(session, record_id=claim.record_id, status=status, body=body)
+    await IdempotencyKeyRepository.from_session(session).store_response(
+        record_id=claim.record_id, status=status, body=body
+    )
 
 
 async def prune(session: AsyncSession) -> int:
-    return await repository.delete_expired(session, now=utcnow())
+    return await IdempotencyKeyRepository.from_session(session).delete_expired(now=utcnow())

@@ -2,20 +2,17 @@
 
 from __future__ import annotations
 
-import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header, Query, Request, Response
-from redis.asyncio import Redis
+from fastapi import APIRouter, Query
 
 from payment_gateway.auth.dependencies import ServiceDep
 from payment_gateway.auth.exceptions import InvalidApiKey
-from payment_gateway.dependencies import DarajaDep, SettingsDep
-from payment_gateway.idempotency import service as idempotency_service
+from payment_gateway.dependencies import DarajaDep, RedisDep, SettingsDep
 from payment_gateway.idempotency.exceptions import IdempotencyKeyInUse, IdempotencyKeyReused
-from payment_gateway.integrations.daraja import DarajaError
-from payment_gateway.models import EventSource, Payment, PaymentStatus
+from payment_gateway.models import PaymentStatus
 from payment_gateway.payment import service
+from payment_gateway.payment.dependencies import IdempotencyKeyHeader, PaymentDep
 from payment_gateway.payment.exceptions import (
     AmountOutOfRange,
     DarajaUnreachable,
@@ -39,27 +36,6 @@ from shared.schemas import Text, Timestamp
 router = APIRouter(prefix="/v1/payments", tags=["payments"])
 
 
-async def _payment(payment_id: uuid.UUID, session: SessionDep, _: ServiceDep) -> Payment:
-    return await service.get(session, payment_id)
-
-
-PaymentDep = Annotated[Payment, Depends(_payment)]
-IdempotencyKeyHeader = Annotated[
-    str,
-    Header(
-        alias="Idempotency-Key",
-        min_length=1,
-        max_length=255,
-        pattern=r"^[\x21-\x7e]+$",
-        description="1 to 255 printable ASCII characters, unique per intended payment.",
-    ),
-]
-
-
-def _json(status: int, body: str) -> Response:
-    return Response(content=body, status_code=status, media_type="application/json")
-
-
 @router.post(
     "",
     response_model=PaymentOut,
@@ -80,37 +56,16 @@ async def create_payment(
     session: SessionDep,
     settings: SettingsDep,
     daraja: DarajaDep,
-) -> Response:
+) -> PaymentOut:
     """Start an STK Push; the payment is `sent` (or `pending` with a retry queued) on return."""
-    claim = await idempotency_service.claim(
+    return await service.start(
         session,
+        request=body,
         principal=principal.name,
-        key=idempotency_key,
-        fingerprint=idempotency_service.request_hash(body.model_dump(mode="json")),
+        idempotency_key=idempotency_key,
+        daraja=daraja,
         settings=settings,
     )
-    if isinstance(claim, idempotency_service.Replay):
-        return _json(claim.status, claim.body)
-    if claim.payment_id is not None:
-        # The first request with this key died after storing its payment; the sweep pushes it.
-        resumed = await service.get(session, claim.payment_id)
-        content = PaymentOut.of(resumed).model_dump_json()
-        await idempotency_service.complete(session, claim=claim, status=201, body=content)
-        return _json(201, content)
-    actor = service.Actor(EventSource.api, principal.name)
-    payment, token = await service.create(session, request=body, actor=actor, settings=settings)
-    await idempotency_service.attach_payment(session, claim=claim, payment_id=payment.id)
-    order = service.push_order(payment, token)
-    # Durable before Daraja is called: from here on a crash leaves a pending payment (and a
-    # claimed key) that the sweep and a retried request both resume.
-    await session.commit()
-    result = await service.push(daraja, order=order, settings=settings)
-    payment = await service.record_push(
-        session, order=order, result=result, actor=actor, settings=settings
-    )
-    content = PaymentOut.of(payment).model_dump_json()
-    await idempotency_service.complete(session, claim=claim, status=201, body=content)
-    return _json(201, content)
 
 
 @router.get(
@@ -170,7 +125,7 @@ async def get_payment(payment: PaymentDep) -> PaymentOut:
 )
 async def payment_events(payment: PaymentDep, session: SessionDep) -> list[PaymentEventOut]:
     """The payment's timeline, oldest first."""
-    return [PaymentEventOut.of(e) for e in await service.timeline(session, payment.id)]
+    return [PaymentEventOut.of(e) for e in await service.timeline(session, payment_id=payment.id)]
 
 
 @router.post(
@@ -184,26 +139,15 @@ async def refresh_payment(
     session: SessionDep,
     settings: SettingsDep,
     daraja: DarajaDep,
-    request: Request,
+    redis: RedisDep,
 ) -> PaymentOut:
     """Ask Daraja about the payment now (STK Query) and apply the answer; rate limited."""
-    redis: Redis = request.app.state.redis
-    await service.claim_refresh(redis, payment_id=payment.id, settings=settings)
-    checkout_request_id = payment.checkout_request_id
-    if checkout_request_id is None:
-        return PaymentOut.of(payment)  # never accepted by Daraja: there is nothing to ask
-    await session.commit()  # hold no connection while Daraja answers
-    result = await service.query(daraja, checkout_request_id)
-    if isinstance(result, DarajaError):
-        raise DarajaUnreachable(
-            f"Daraja did not answer the status query ({result.message}); the payment is "
-            "unchanged and is still being monitored, try again later"
-        )
-    updated = await service.record_refresh(
+    refreshed = await service.refresh(
         session,
-        payment_id=payment.id,
-        result=result,
-        actor=service.Actor(EventSource.query, principal.name),
+        payment=payment,
+        principal=principal.name,
+        redis=redis,
+        daraja=daraja,
         settings=settings,
     )
-    return PaymentOut.of(updated)
+    return PaymentOut.of(refreshed)

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import json
 import re
-import uuid
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from pydantic import BaseModel, Field, field_validator
 
-from payment_gateway.models import Payment, PaymentEvent, PaymentStatus
-from payment_gateway.payment.phone import mask_phone, normalise_phone
+from payment_gateway.models import PaymentEvent, PaymentStatus
+from payment_gateway.outbox.schemas import EventPayment
+from shared.phone import normalise_phone
 from shared.schemas import SettingLimits, StrictModel
 
 SAFE_CHARACTERS = "letters, digits, spaces and . _ -"
@@ -91,55 +91,9 @@ class PaymentCreate(StrictModel):
         return value
 
 
-class PaymentOut(BaseModel):
-    """A payment as callers and event subscribers see it."""
-
-    id: uuid.UUID
-    status: PaymentStatus
-    amount: int
-    phone: str = Field(description="Masked to the country code and the last 4 digits.")
-    account_reference: str
-    description: str
-    metadata: dict[str, Any]
-    environment: Literal["sandbox", "production"]
-    checkout_request_id: str | None
-    merchant_request_id: str | None
-    result_code: str | None
-    result_desc: str | None
-    receipt_number: str | None
-    reason: str | None = Field(description="A stable reason code; null while open or when paid.")
-    customer_message: str = Field(description="What to tell the payer.")
-    review_reason: str | None = Field(
-        description="Set while the payment is held: a proven callback disagreed with what was "
-        "asked (amount_mismatch, phone_mismatch). Cleared when Daraja proves the real outcome."
-    )
-    sequence: int = Field(description="Increases at every status change; events carry it too.")
-    created_at: datetime
-    updated_at: datetime
-
-    @classmethod
-    def of(cls, payment: Payment) -> PaymentOut:
-        return cls(
-            id=payment.id,
-            status=PaymentStatus(payment.status),
-            amount=payment.amount,
-            phone=mask_phone(payment.phone),
-            account_reference=payment.account_reference,
-            description=payment.description,
-            metadata=payment.metadata_,
-            environment=payment.environment,
-            checkout_request_id=payment.checkout_request_id,
-            merchant_request_id=payment.merchant_request_id,
-            result_code=payment.result_code,
-            result_desc=payment.result_desc,
-            receipt_number=payment.receipt_number,
-            reason=payment.reason,
-            customer_message=payment.customer_message,
-            review_reason=payment.review_reason,
-            sequence=payment.sequence,
-            created_at=payment.created_at,
-            updated_at=payment.updated_at,
-        )
+class PaymentOut(EventPayment):
+    """A payment as callers see it: the shape events carry, so callers and subscribers read one
+    payment the same way."""
 
 
 class PaymentPage(BaseModel):

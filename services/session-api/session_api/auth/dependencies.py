@@ -9,7 +9,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from session_api.auth import service as auth_service
 from session_api.auth.exceptions import NotAuthenticated, RoleRequired
-from session_api.deps import SessionDep, SettingsDep
+from session_api.dependencies import SessionDep, SettingsDep
 from session_api.models import User, UserRole
 from shared.schemas import Text
 
@@ -24,7 +24,9 @@ async def get_current_user(
         raise NotAuthenticated(
             "log in and send the access token as 'Authorization: Bearer <token>'"
         )
-    return await auth_service.authenticate(session, settings, credentials.credentials)
+    return await auth_service.authenticate(
+        session, settings=settings, token=credentials.credentials
+    )
 
 
 async def get_stream_user(
@@ -39,7 +41,7 @@ async def get_stream_user(
     token = credentials.credentials if credentials is not None else access_token
     if not token:
         raise NotAuthenticated("send the access token as a Bearer header or ?access_token=")
-    return await auth_service.authenticate(session, settings, token)
+    return await auth_service.authenticate(session, settings=settings, token=token)
 
 
 CurrentUser = Annotated[User, Depends(get_current_user)]

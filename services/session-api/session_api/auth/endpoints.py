@@ -6,7 +6,7 @@ from session_api.auth import service as auth_service
 from session_api.auth.dependencies import CurrentUser
 from session_api.auth.exceptions import InvalidCredentials, NotAuthenticated
 from session_api.auth.schemas import LoginRequest, RegisterRequest, Token
-from session_api.deps import SessionDep, SettingsDep
+from session_api.dependencies import SessionDep, SettingsDep
 from session_api.models import User
 from session_api.user.exceptions import EmailTaken
 from session_api.user.schemas import UserOut
@@ -23,13 +23,15 @@ router = APIRouter(tags=["accounts"])
 )
 async def register(body: RegisterRequest, session: SessionDep, settings: SettingsDep) -> User:
     """Create a client account."""
-    return await auth_service.register_client(session, settings, body)
+    return await auth_service.register_client(session, settings=settings, request=body)
 
 
 @router.post("/v1/auth/login", response_model=Token, responses=responses(InvalidCredentials))
 async def login(body: LoginRequest, session: SessionDep, settings: SettingsDep) -> Token:
     """Exchange an e-mail address and password for an access token."""
-    return await auth_service.login(session, settings, email=body.email, password=body.password)
+    return await auth_service.login(
+        session, settings=settings, email=body.email, password=body.password
+    )
 
 
 @router.get("/v1/me", response_model=UserOut, responses=responses(NotAuthenticated))

@@ -93,7 +93,7 @@ def decode_token(settings: Settings, token: str) -> TokenClaims:
 
 
 async def register_client(
-    session: AsyncSession, settings: Settings, request: RegisterRequest
+    session: AsyncSession, *, settings: Settings, request: RegisterRequest
 ) -> User:
     return await user_service.create_user(
         session,
@@ -105,12 +105,12 @@ async def register_client(
     )
 
 
-async def login(session: AsyncSession, settings: Settings, *, email: str, password: str) -> Token:
+async def login(session: AsyncSession, *, settings: Settings, email: str, password: str) -> Token:
     try:
         normalized = normalize_email(email)
     except ValueError:
         normalized = ""
-    user = await user_service.get_by_email(session, normalized) if normalized else None
+    user = await user_service.get_by_email(session, email=normalized) if normalized else None
     if user is None:
         # Spend the same time as a real check so response times do not reveal which e-mail
         # addresses have accounts.
@@ -129,9 +129,9 @@ async def login(session: AsyncSession, settings: Settings, *, email: str, passwo
     return issue_token(settings, user)
 
 
-async def authenticate(session: AsyncSession, settings: Settings, token: str) -> User:
+async def authenticate(session: AsyncSession, *, settings: Settings, token: str) -> User:
     claims = decode_token(settings, token)
-    user = await user_service.get_user(session, claims.user_id)
+    user = await user_service.get_user(session, user_id=claims.user_id)
     if user is None or not user.is_active:
         raise NotAuthenticated("the account behind this token no longer exists")
     return user

@@ -7,7 +7,7 @@ from fastapi import Depends
 
 from session_api.auth.dependencies import CurrentUser
 from session_api.booking import service as booking_service
-from session_api.deps import SessionDep
+from session_api.dependencies import SessionDep
 from session_api.models import Booking
 
 

@@ -16,9 +16,9 @@ from session_api.booking.exceptions import (
     ScheduleConflict,
 )
 from session_api.booking.schemas import BookingCreate, BookingDecline, BookingOut
-from session_api.deps import GatewayDep, RequestIdDep, SessionDep, SettingsDep
-from session_api.models import BookingStatus, PayableStatus, PayableType, PaymentAttempt
-from session_api.pagination import Page, PageDep, paginate
+from session_api.dependencies import GatewayDep, RequestIdDep, SessionDep, SettingsDep
+from session_api.models import Booking, BookingStatus, PayableStatus, PayableType, PaymentAttempt
+from session_api.pagination import Page, PageDep, page_of
 from session_api.payment import service as payment_service
 from session_api.payment.exceptions import (
     AlreadyPaid,
@@ -44,10 +44,12 @@ AUTH_ERRORS = (NotAuthenticated, RoleRequired)
 )
 async def create_booking(
     body: BookingCreate, client: CurrentClient, session: SessionDep, settings: SettingsDep
-) -> BookingOut:
+) -> Booking:
     """Ask a therapist for a session; it waits for their approval."""
-    booking = await booking_service.create_booking(session, settings, client=client, request=body)
-    return BookingOut.of(booking)
+    booking = await booking_service.create_booking(
+        session, settings=settings, client=client, request=body
+    )
+    return booking
 
 
 @router.get("/v1/bookings", response_model=Page[BookingOut], responses=responses(NotAuthenticated))
@@ -62,7 +64,7 @@ async def list_bookings(
     therapist_id: Annotated[uuid.UUID | None, Query()] = None,
 ) -> Page[BookingOut]:
     """Your bookings (as client or as therapist; all for an admin), by scheduled time."""
-    statement = booking_service.visible(
+    result = await booking_service.visible(
         session,
         user=user,
         statuses=status_,
@@ -70,10 +72,9 @@ async def list_bookings(
         scheduled_from=scheduled_from,
         scheduled_to=scheduled_to,
         therapist_id=therapist_id,
+        page=page,
     )
-    return await paginate(
-        session, statement, page, BookingOut, build=lambda row: BookingOut.of(row[0])
-    )
+    return page_of(BookingOut, result, page)
 
 
 @router.get(
@@ -81,9 +82,9 @@ async def list_bookings(
     response_model=BookingOut,
     responses=responses(NotAuthenticated, BookingNotFound),
 )
-async def get_booking(booking: BookingDep) -> BookingOut:
+async def get_booking(booking: BookingDep) -> Booking:
     """One of your bookings, with its payment status and M-Pesa receipt."""
-    return BookingOut.of(booking)
+    return booking
 
 
 @router.post(
@@ -93,11 +94,9 @@ async def get_booking(booking: BookingDep) -> BookingOut:
 )
 async def approve_booking(
     booking: LockedBookingDep, therapist: CurrentTherapist, session: SessionDep
-) -> BookingOut:
+) -> Booking:
     """Approve a session request made to you; the client can then pay."""
-    return BookingOut.of(
-        await booking_service.approve(session, booking=booking, therapist=therapist)
-    )
+    return await booking_service.approve(session, booking=booking, therapist=therapist)
 
 
 @router.post(
@@ -110,11 +109,11 @@ async def decline_booking(
     therapist: CurrentTherapist,
     session: SessionDep,
     body: BookingDecline | None = None,
-) -> BookingOut:
+) -> Booking:
     """Decline a session request made to you."""
     reason = body.reason if body is not None else ""
-    return BookingOut.of(
-        await booking_service.decline(session, booking=booking, therapist=therapist, reason=reason)
+    return await booking_service.decline(
+        session, booking=booking, therapist=therapist, reason=reason
     )
 
 
@@ -125,9 +124,9 @@ async def decline_booking(
 )
 async def cancel_booking(
     booking: LockedBookingDep, client: CurrentClient, session: SessionDep
-) -> BookingOut:
+) -> Booking:
     """Cancel your booking before it is paid."""
-    return BookingOut.of(await booking_service.cancel(session, booking=booking, client=client))
+    return await booking_service.cancel(session, booking=booking, client=client)
 
 
 @router.post(
@@ -147,7 +146,7 @@ async def cancel_booking(
 )
 async def pay_booking(
     body: PayRequest,
-    booking: LockedBookingDep,
+    booking: BookingDep,
     client: CurrentClient,
     session: SessionDep,
     gateway: GatewayDep,
@@ -157,8 +156,8 @@ async def pay_booking(
     """Pay for your approved booking with M-Pesa: a PIN prompt goes to `phone`."""
     return await booking_service.pay(
         session,
-        gateway,
-        settings,
+        gateway=gateway,
+        settings=settings,
         booking=booking,
         client=client,
         phone=body.phone,

@@ -4,24 +4,19 @@ import uuid
 from datetime import datetime, timedelta
 
 from sqlalchemy import Select, func, select, text
-from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from session_api.models import Booking, BookingStatus, PayableStatus, User, UserRole
+from session_api.pagination import PageParams
+from session_api.repository import Repository
 
 
-class BookingRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
+class BookingRepository(Repository[Booking]):
+    model = Booking
 
     @staticmethod
     def _with_people(statement: Select[Booking]) -> Select[Booking]:
         return statement.options(selectinload(Booking.client), selectinload(Booking.therapist))
-
-    async def add(self, booking: Booking) -> Booking:
-        self.session.add(booking)
-        await self.session.flush()
-        return await self.reload(booking)
 
     async def reload(self, booking: Booking) -> Booking:
         """The booking with its people loaded and its columns fresh (after an update)."""
@@ -42,16 +37,6 @@ class BookingRepository:
         if for_update:
             statement = statement.with_for_update(of=Booking)
         return await self.session.scalar(statement)
-
-    async def lock(self, booking_id: uuid.UUID) -> Booking | None:
-        return await self.session.scalar(
-            select(Booking).where(Booking.id == booking_id).with_for_update()
-        )
-
-    async def therapist_of(self, booking_id: uuid.UUID) -> uuid.UUID | None:
-        return await self.session.scalar(
-            select(Booking.therapist_id).where(Booking.id == booking_id)
-        )
 
     async def overlapping(
         self,
@@ -84,7 +69,7 @@ class BookingRepository:
             {"key": f"therapist-calendar:{therapist_id}"},
         )
 
-    def visible(
+    async def visible(
         self,
         *,
         user: User,
@@ -93,7 +78,8 @@ class BookingRepository:
         scheduled_from: datetime | None,
         scheduled_to: datetime | None,
         therapist_id: uuid.UUID | None,
-    ) -> Select[Booking]:
+        page: PageParams,
+    ) -> tuple[list[Booking], int]:
         statement = self._with_people(select(Booking))
         if user.role is UserRole.client:
             statement = statement.where(Booking.client_id == user.id)
@@ -109,7 +95,7 @@ class BookingRepository:
             statement = statement.where(Booking.scheduled_at >= scheduled_from)
         if scheduled_to is not None:
             statement = statement.where(Booking.scheduled_at < scheduled_to)
-        return statement.order_by(Booking.scheduled_at, Booking.id)
+        return await self.paginate(statement.order_by(Booking.scheduled_at, Booking.id), page)
 
     async def confirmed_between(self, *, start: datetime, end: datetime) -> list[Booking]:
         """Confirmed sessions starting in `(start, end]`, locked; rows another worker holds are

@@ -2,9 +2,9 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from session_api.models import Booking, BookingStatus, PayableStatus, SessionType
 from session_api.user.schemas import UserSummary
@@ -53,24 +53,26 @@ class BookingOut(BaseModel):
     created_at: datetime
     updated_at: datetime
 
+    @model_validator(mode="before")
     @classmethod
-    def of(cls, booking: Booking) -> BookingOut:
+    def _from_booking(cls, value: Any) -> Any:
+        """A Booking row: its payment columns become `payment`."""
+        if not isinstance(value, Booking):
+            return value
         payment = BookingPayment(
-            status=booking.payment_status,
-            receipt_number=booking.receipt_number,
-            paid_at=booking.paid_at,
-            reason=booking.payment_reason,
-            last_attempt_id=booking.last_attempt_id,
+            status=value.payment_status,
+            receipt_number=value.receipt_number,
+            paid_at=value.paid_at,
+            reason=value.payment_reason,
+            last_attempt_id=value.last_attempt_id,
         )
-        return cls.model_validate(
-            {
-                **{
-                    name: getattr(booking, name)
-                    for name in cls.model_fields
-                    if name not in ("payment", "currency")
-                },
-                "client": UserSummary.model_validate(booking.client),
-                "therapist": UserSummary.model_validate(booking.therapist),
-                "payment": payment,
-            }
-        )
+        return {
+            **{
+                name: getattr(value, name)
+                for name in cls.model_fields
+                if name not in ("payment", "currency")
+            },
+            "client": UserSummary.model_validate(value.client),
+            "therapist": UserSummary.model_validate(value.therapist),
+            "payment": payment,
+        }

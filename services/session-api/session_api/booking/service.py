@@ -6,8 +6,6 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-import structlog
-from sqlalchemy import Select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from session_api.booking.exceptions import (
@@ -21,30 +19,29 @@ from session_api.booking.schemas import BookingCreate
 from session_api.config import Settings
 from session_api.integrations.gateway import GatewayClient
 from session_api.models import (
-    AttemptStatus,
     Booking,
     BookingStatus,
-    LedgerEntryKind,
     PayableStatus,
     PayableType,
     PaymentAttempt,
     User,
 )
 from session_api.notification import service as notification_service
+from session_api.pagination import PageParams
+from session_api.payment import payable as payable_flow
 from session_api.payment import service as payment_service
+from session_api.payment.payable import BilledFlow
 from session_api.therapist import service as therapist_service
 from session_api.therapist.exceptions import TherapistNotFound
 from session_api.wallet import service as wallet_service
-
-log = structlog.get_logger(__name__)
 
 NAIROBI = ZoneInfo("Africa/Nairobi")
 
 
 async def create_booking(
     session: AsyncSession,
-    settings: Settings,
     *,
+    settings: Settings,
     client: User,
     request: BookingCreate,
     now: datetime | None = None,
@@ -58,12 +55,14 @@ async def create_booking(
             f"got {request.scheduled_at.isoformat()}"
         )
     try:
-        therapist, profile = await therapist_service.get_therapist(session, request.therapist_id)
+        therapist, profile = await therapist_service.get_therapist(
+            session, therapist_id=request.therapist_id
+        )
     except TherapistNotFound as e:
         raise InvalidBooking(f"therapist_id: no therapist {request.therapist_id}") from e
     if not profile.is_accepting_clients:
         raise InvalidBooking(f"therapist_id: {therapist.full_name} is not taking new clients")
-    repository = BookingRepository(session)
+    repository = BookingRepository.from_session(session)
     duration = timedelta(minutes=settings.BOOKING_DURATION_MINUTES)
     if await repository.overlapping(
         therapist_id=therapist.id, starts=request.scheduled_at, duration=duration, excluding=None
@@ -71,7 +70,7 @@ async def create_booking(
         raise ScheduleConflict(
             f"scheduled_at: {therapist.full_name} already has a session at that time"
         )
-    booking = await repository.add(
+    booking = await repository.create(
         Booking(
             id=uuid.uuid4(),
             client_id=client.id,
@@ -86,6 +85,7 @@ async def create_booking(
             payment_status=PayableStatus.unpaid,
         )
     )
+    booking = await repository.reload(booking)
     await notification_service.notify(
         session,
         user_id=therapist.id,
@@ -102,7 +102,7 @@ async def get_booking(
     session: AsyncSession, *, booking_id: uuid.UUID, user: User, for_update: bool = False
 ) -> Booking:
     """A booking the user is part of (any for an admin); anyone else's is not found."""
-    booking = await BookingRepository(session).get_visible(
+    booking = await BookingRepository.from_session(session).get_visible(
         booking_id, user=user, for_update=for_update
     )
     if booking is None:
@@ -123,7 +123,7 @@ async def approve(
 ) -> Booking:
     _require_own_session(booking, therapist)
     _require_status(booking, {BookingStatus.pending_approval}, "approved")
-    repository = BookingRepository(session)
+    repository = BookingRepository.from_session(session)
     await repository.lock_therapist_calendar(therapist.id)
     clash = await repository.overlapping(
         therapist_id=therapist.id,
@@ -171,7 +171,7 @@ async def decline(
         + (f" Reason: {reason}" if reason else ""),
         data={"booking_id": str(booking.id)},
     )
-    return await BookingRepository(session).reload(booking)
+    return await BookingRepository.from_session(session).reload(booking)
 
 
 async def cancel(
@@ -195,20 +195,20 @@ async def cancel(
         body=f"{booking.client.full_name} cancelled the session on {_when(booking)}.",
         data={"booking_id": str(booking.id)},
     )
-    return await BookingRepository(session).reload(booking)
+    return await BookingRepository.from_session(session).reload(booking)
 
 
 async def pay(
     session: AsyncSession,
+    *,
     gateway: GatewayClient,
     settings: Settings,
-    *,
     booking: Booking,
     client: User,
     phone: str,
     request_id: str | None = None,
 ) -> PaymentAttempt:
-    """Start an M-Pesa payment for an approved booking. `booking` is locked by the caller."""
+    """Start an M-Pesa payment for an approved booking."""
     if booking.client_id != client.id:
         raise BookingNotFound(f"no booking {booking.id}")
     if booking.status is BookingStatus.pending_approval:
@@ -218,129 +218,67 @@ async def pay(
     if booking.status is BookingStatus.confirmed:
         raise BookingStateConflict("this booking is already paid and confirmed")
     _require_status(booking, {BookingStatus.approved}, "paid")
-    attempt = await payment_service.start_attempt(
+    _, attempt = await payable_flow.pay(
         session,
-        gateway,
-        settings,
-        payable=payment_service.Payable(
-            type=PayableType.booking,
-            id=booking.id,
-            user_id=client.id,
-            amount=booking.price,
-            account_reference=f"BK{booking.id.hex[:10].upper()}",
-            description="Therapy",
-        ),
+        gateway=gateway,
+        settings=settings,
+        flow=flow,
+        charge=flow.charge(booking),
         phone=phone,
         request_id=request_id,
     )
-    booking.last_attempt_id = attempt.id
-    await record_payment(session, booking=booking, attempt=attempt)
     return attempt
 
 
-async def lock_for_payment(session: AsyncSession, *, booking_id: uuid.UUID) -> Booking | None:
-    return await BookingRepository(session).lock(booking_id)
+class BookingFlow(BilledFlow[Booking]):
+    """Paid confirms an approved booking."""
 
+    type = PayableType.booking
+    repository = BookingRepository
+    reference_prefix = "BK"
+    description = "Therapy"
 
-async def therapist_of(session: AsyncSession, *, booking_id: uuid.UUID) -> uuid.UUID | None:
-    return await BookingRepository(session).therapist_of(booking_id)
+    def price(self, payable: Booking) -> tuple[uuid.UUID, int]:
+        return payable.client_id, payable.price
 
+    def awaits_payment(self, payable: Booking) -> bool:
+        return payable.status is BookingStatus.approved
 
-async def record_payment(
-    session: AsyncSession, *, booking: Booking, attempt: PaymentAttempt
-) -> None:
-    """Reflect a payment attempt's new status on its booking.
+    def still_payable(self, payable: Booking) -> str:
+        return f"Your session on {_when(payable)} is still approved; you can pay again."
 
-    Paid confirms an approved booking. Money that arrives for a booking that no longer needs it
-    (already paid by another attempt, or cancelled meanwhile) goes to the client's wallet.
-    """
-    if attempt.status is AttemptStatus.paid:
-        if booking.status is BookingStatus.approved:
-            await _confirm(session, booking=booking, attempt=attempt)
-        elif booking.last_attempt_id == attempt.id and booking.status is BookingStatus.confirmed:
-            booking.receipt_number = booking.receipt_number or attempt.receipt_number
-        else:
-            await _keep_unapplied_payment(session, booking=booking, attempt=attempt)
-        return
-    if booking.payment_status is PayableStatus.paid:
-        return
-    if booking.last_attempt_id in (None, attempt.id):
-        booking.last_attempt_id = attempt.id
-        booking.payment_status = PayableStatus(attempt.status.value)
-        booking.payment_reason = attempt.reason
-    if attempt.status.is_final:
+    async def settle(
+        self, session: AsyncSession, payable: Booking, attempt: PaymentAttempt
+    ) -> None:
+        now = attempt.paid_at or datetime.now(UTC)
+        payable.status = BookingStatus.confirmed
+        payable.confirmed_at = now
+        payable.payment_status = PayableStatus.paid
+        payable.payment_reason = None
+        payable.receipt_number = attempt.receipt_number
+        payable.paid_at = now
+        payable.last_attempt_id = attempt.id
+        data = {"booking_id": str(payable.id), "receipt_number": attempt.receipt_number}
+        note = payment_service.receipt_note(attempt)
         await notification_service.notify(
             session,
-            user_id=booking.client_id,
-            kind="payment.failed",
-            title="Payment not completed",
-            body=f"{attempt.customer_message} Your session on {_when(booking)} is still "
-            "approved; you can pay again.",
-            data={"booking_id": str(booking.id), "reason": attempt.reason},
+            user_id=payable.client_id,
+            kind="booking.confirmed",
+            title="Session confirmed",
+            body=f"Payment received{note}. Your session on {_when(payable)} is confirmed.",
+            data=data,
+        )
+        await notification_service.notify(
+            session,
+            user_id=payable.therapist_id,
+            kind="booking.paid",
+            title="Session paid",
+            body=f"The session on {_when(payable)} is paid{note} and confirmed.",
+            data=data,
         )
 
 
-async def _confirm(session: AsyncSession, *, booking: Booking, attempt: PaymentAttempt) -> None:
-    now = attempt.paid_at or datetime.now(UTC)
-    booking.status = BookingStatus.confirmed
-    booking.confirmed_at = now
-    booking.payment_status = PayableStatus.paid
-    booking.payment_reason = None
-    booking.receipt_number = attempt.receipt_number
-    booking.paid_at = now
-    booking.last_attempt_id = attempt.id
-    data = {"booking_id": str(booking.id), "receipt_number": attempt.receipt_number}
-    await notification_service.notify(
-        session,
-        user_id=booking.client_id,
-        kind="booking.confirmed",
-        title="Session confirmed",
-        body=f"Payment received{payment_service.receipt_note(attempt)}. Your session on "
-        f"{_when(booking)} is confirmed.",
-        data=data,
-    )
-    await notification_service.notify(
-        session,
-        user_id=booking.therapist_id,
-        kind="booking.paid",
-        title="Session paid",
-        body=f"The session on {_when(booking)} is paid{payment_service.receipt_note(attempt)} "
-        "and confirmed.",
-        data=data,
-    )
-
-
-async def _keep_unapplied_payment(
-    session: AsyncSession, *, booking: Booking, attempt: PaymentAttempt
-) -> None:
-    log.warning(
-        "booking_payment_unapplied",
-        booking_id=str(booking.id),
-        attempt_id=str(attempt.id),
-        booking_status=booking.status.value,
-    )
-    credited = await wallet_service.credit(
-        session,
-        user_id=attempt.user_id,
-        amount=attempt.amount,
-        kind=LedgerEntryKind.unapplied_payment,
-        entry_key=wallet_service.payment_entry_key(attempt.gateway_payment_id),
-        description=f"Payment{payment_service.receipt_note(attempt)} for a booking that no "
-        "longer needed it",
-        reference_type=PayableType.booking.value,
-        reference_id=booking.id,
-        receipt_number=attempt.receipt_number,
-    )
-    if credited:
-        await notification_service.notify(
-            session,
-            user_id=attempt.user_id,
-            kind="wallet.credited",
-            title="Payment kept in your wallet",
-            body=f"KES {attempt.amount:,}{payment_service.receipt_note(attempt)} arrived for a "
-            f"booking that was {booking.status.value}; it is in your wallet.",
-            data={"booking_id": str(booking.id), "receipt_number": attempt.receipt_number},
-        )
+flow = BookingFlow(keep_unapplied=wallet_service.keep_unapplied_payment)
 
 
 async def send_reminders(session: AsyncSession, *, lead_hours: list[int], now: datetime) -> int:
@@ -351,7 +289,7 @@ async def send_reminders(session: AsyncSession, *, lead_hours: list[int], now: d
     """
     if not lead_hours:
         return 0
-    bookings = await BookingRepository(session).confirmed_between(
+    bookings = await BookingRepository.from_session(session).confirmed_between(
         start=now, end=now + timedelta(hours=max(lead_hours))
     )
     reminded = 0
@@ -394,7 +332,7 @@ def _when(booking: Booking) -> str:
     return booking.scheduled_at.astimezone(NAIROBI).strftime("%a %d %b %Y, %H:%M EAT")
 
 
-def visible(
+async def visible(
     session: AsyncSession,
     *,
     user: User,
@@ -403,12 +341,14 @@ def visible(
     scheduled_from: datetime | None,
     scheduled_to: datetime | None,
     therapist_id: uuid.UUID | None,
-) -> Select[Booking]:
-    return BookingRepository(session).visible(
+    page: PageParams,
+) -> tuple[list[Booking], int]:
+    return await BookingRepository.from_session(session).visible(
         user=user,
         statuses=statuses,
         payment_statuses=payment_statuses,
         scheduled_from=scheduled_from,
         scheduled_to=scheduled_to,
         therapist_id=therapist_id,
+        page=page,
     )

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request
 
-from session_api.deps import RedisDep, SessionDep, SettingsDep
+from session_api.dependencies import RedisDep, SessionDep, SettingsDep
 from session_api.event import service as event_service
 from session_api.event.exceptions import InvalidEventSignature, MalformedEvent
 from session_api.event.schemas import EventReceipt
@@ -24,4 +24,4 @@ async def payment_event(
     body = await request.body()
     webhook_id = event_service.authenticate(settings, headers=dict(request.headers), body=body)
     event = event_service.parse(body)
-    return await event_service.receive(session, redis, webhook_id=webhook_id, event=event)
+    return await event_service.receive(session, redis=redis, webhook_id=webhook_id, event=event)

@@ -3,17 +3,16 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import update
 from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from session_api.integrations.gateway import GatewayEventBody
 from session_api.models import EventOutcome, GatewayEvent
+from shared.repository import RepositoryBase
 
 
-class EventRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
+class GatewayEventRepository(RepositoryBase[GatewayEvent]):
+    model = GatewayEvent
 
     async def store(self, *, webhook_id: str, event: GatewayEventBody) -> uuid.UUID | None:
         """The inbox row's id, or None if this `webhook-id` was stored before. A concurrent
@@ -38,9 +37,4 @@ class EventRepository:
             update(GatewayEvent)
             .where(GatewayEvent.id == event_id)
             .values(outcome=outcome, processed_at=at)
-        )
-
-    async def get(self, webhook_id: str) -> GatewayEvent | None:
-        return await self.session.scalar(
-            select(GatewayEvent).where(GatewayEvent.webhook_id == webhook_id)
         )

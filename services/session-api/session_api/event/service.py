@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import time
 from datetime import UTC, datetime
+from typing import Any
 
 import structlog
 from pydantic import ValidationError
@@ -18,43 +19,39 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from session_api.booking import service as booking_service
 from session_api.config import Settings
 from session_api.event.exceptions import InvalidEventSignature, MalformedEvent
-from session_api.event.repository import EventRepository
+from session_api.event.repository import GatewayEventRepository
 from session_api.event.schemas import EventReceipt
-from session_api.integrations.gateway import (
-    GatewayEventBody,
-    GatewayPayment,
-    WebhookVerificationError,
-    verify,
-)
-from session_api.models import (
-    Booking,
-    EventOutcome,
-    Order,
-    PayableType,
-    PaymentAttempt,
-    WalletDeposit,
-)
+from session_api.integrations.gateway import GatewayEventBody, GatewayPayment
+from session_api.models import EventOutcome, PayableType
 from session_api.order import service as order_service
 from session_api.payment import service as payment_service
+from session_api.payment import stream as payment_stream
+from session_api.payment.payable import PayableFlow
 from session_api.payment.service import PayableRef
 from session_api.wallet import service as wallet_service
+from shared import webhook_signing
+from shared.phone import mask_phone
 
 log = structlog.get_logger(__name__)
 
-Payable = Booking | Order | WalletDeposit
+FLOWS: dict[PayableType, PayableFlow[Any]] = {
+    PayableType.booking: booking_service.flow,
+    PayableType.order: order_service.flow,
+    PayableType.deposit: wallet_service.deposit_flow,
+}
 
 
 def authenticate(settings: Settings, *, headers: dict[str, str], body: bytes) -> str:
     """The event's `webhook-id` if it is signed with our secret within the time window."""
     try:
-        return verify(
-            secret=settings.WEBHOOK_SECRET.get_secret_value(),
+        return webhook_signing.verify(
+            settings.WEBHOOK_SECRET.get_secret_value(),
             headers=headers,
             body=body,
             now=time.time(),
             tolerance_s=settings.WEBHOOK_TOLERANCE_S,
         )
-    except WebhookVerificationError as e:
+    except webhook_signing.WebhookVerificationError as e:
         log.warning("payment_event_refused", reason=str(e))
         raise InvalidEventSignature(str(e)) from e
 
@@ -68,17 +65,17 @@ def parse(body: bytes) -> GatewayEventBody:
 
 async def receive(
     session: AsyncSession,
-    redis: Redis,
     *,
+    redis: Redis,
     webhook_id: str,
     event: GatewayEventBody,
 ) -> EventReceipt:
-    repository = EventRepository(session)
+    repository = GatewayEventRepository.from_session(session)
     inbox_id = await repository.store(webhook_id=webhook_id, event=event)
     if inbox_id is None:
         log.info("payment_event_duplicate", webhook_id=webhook_id)
         return EventReceipt(webhook_id=webhook_id, duplicate=True, outcome=None)
-    outcome = await apply(session, redis, payment=event.data, sequence=event.sequence)
+    outcome = await apply(session, redis=redis, payment=event.data, sequence=event.sequence)
     await repository.mark(inbox_id, outcome=outcome, at=datetime.now(UTC))
     log.info(
         "payment_event_received",
@@ -92,26 +89,31 @@ async def receive(
 
 
 async def apply(
-    session: AsyncSession, redis: Redis, *, payment: GatewayPayment, sequence: int | None
+    session: AsyncSession, *, redis: Redis, payment: GatewayPayment, sequence: int | None
 ) -> EventOutcome:
     """Apply the gateway's view of a payment (from an event, or read back by the refresh job).
     Without a sequence, only a change the state guard allows is applied."""
     ref = PayableRef.from_metadata(payment.metadata)
     if ref is None:
-        known = await payment_service.get_by_gateway_payment_id(session, payment.id)
+        known = await payment_service.get_by_gateway_payment_id(
+            session, gateway_payment_id=payment.id
+        )
         ref = PayableRef.of(known) if known is not None else None
     if ref is None:
         log.warning("payment_event_unmatched", gateway_payment_id=payment.id)
         return EventOutcome.unmatched
-    # Lock the payable first, as the request that creates an attempt does: an event that races
-    # that request waits here until its attempt is committed, instead of missing it.
-    payable = await _lock(session, ref)
+    # Lock the payable first, as the request that records an attempt does: an event that races
+    # that request waits here until its attempt is committed, or adopts it first.
+    flow = FLOWS[ref.type]
+    payable = await flow.lock(session, ref, payment=payment, phone_masked=mask_phone(payment.phone))
     if payable is None:
         log.warning(
             "payment_event_unmatched", gateway_payment_id=payment.id, payable=ref.metadata()
         )
         return EventOutcome.unmatched
-    attempt = await payment_service.get_by_gateway_payment_id(session, payment.id, for_update=True)
+    attempt = await payment_service.get_by_gateway_payment_id(
+        session, gateway_payment_id=payment.id, for_update=True
+    )
     if attempt is None:
         attempt = await payment_service.adopt_attempt(session, ref=ref, payment=payment)
     if sequence is not None:
@@ -123,29 +125,7 @@ async def apply(
         attempt.last_event_sequence = max(attempt.last_event_sequence, sequence)
     if not payment_service.apply_payment(attempt, payment):
         return EventOutcome.unchanged
-    await _record(session, payable, attempt)
+    await flow.record(session, payable, attempt)
     await session.flush()
-    payment_service.publish(session, redis, attempt)
+    payment_stream.publish(session, redis, attempt)
     return EventOutcome.applied
-
-
-async def _lock(session: AsyncSession, ref: PayableRef) -> Payable | None:
-    match ref.type:
-        case PayableType.booking:
-            return await booking_service.lock_for_payment(session, booking_id=ref.id)
-        case PayableType.order:
-            return await order_service.lock_for_payment(session, order_id=ref.id)
-        case PayableType.deposit:
-            return await wallet_service.lock_deposit_for_payment(
-                session, deposit_id=ref.id, user_id=ref.user_id
-            )
-
-
-async def _record(session: AsyncSession, payable: Payable, attempt: PaymentAttempt) -> None:
-    match payable:
-        case Booking():
-            await booking_service.record_payment(session, booking=payable, attempt=attempt)
-        case Order():
-            await order_service.record_payment(session, order=payable, attempt=attempt)
-        case WalletDeposit():
-            await wallet_service.record_payment(session, deposit=payable, attempt=attempt)

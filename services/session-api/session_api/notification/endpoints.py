@@ -7,12 +7,12 @@ from fastapi import APIRouter, Query
 
 from session_api.auth.dependencies import CurrentUser
 from session_api.auth.exceptions import NotAuthenticated
-from session_api.deps import SessionDep
+from session_api.dependencies import SessionDep
 from session_api.models import Notification
 from session_api.notification import service as notification_service
 from session_api.notification.exceptions import NotificationNotFound
 from session_api.notification.schemas import NotificationOut
-from session_api.pagination import Page, PageDep, paginate
+from session_api.pagination import Page, PageDep, page_of
 from shared.errors import responses
 
 router = APIRouter(tags=["notifications"])
@@ -30,8 +30,10 @@ async def list_notifications(
     unread: Annotated[bool, Query(description="Only those not yet read.")] = False,
 ) -> Page[NotificationOut]:
     """Your notifications, newest first."""
-    statement = notification_service.for_user(session, user_id=user.id, unread_only=unread)
-    return await paginate(session, statement, page, NotificationOut)
+    result = await notification_service.for_user(
+        session, user_id=user.id, unread_only=unread, page=page
+    )
+    return page_of(NotificationOut, result, page)
 
 
 @router.post(

@@ -7,12 +7,12 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from session_api.models import Notification
 from session_api.notification.exceptions import NotificationNotFound
 from session_api.notification.repository import NotificationRepository
+from session_api.pagination import PageParams
 
 
 async def notify(
@@ -24,7 +24,7 @@ async def notify(
     body: str,
     data: dict[str, Any] | None = None,
 ) -> None:
-    NotificationRepository(session).add(
+    await NotificationRepository.from_session(session).create(
         Notification(
             id=uuid.uuid4(),
             user_id=user_id,
@@ -37,16 +37,20 @@ async def notify(
     )
 
 
-def for_user(
-    session: AsyncSession, *, user_id: uuid.UUID, unread_only: bool
-) -> Select[Notification]:
-    return NotificationRepository(session).for_user(user_id, unread_only=unread_only)
+async def for_user(
+    session: AsyncSession, *, user_id: uuid.UUID, unread_only: bool, page: PageParams
+) -> tuple[list[Notification], int]:
+    return await NotificationRepository.from_session(session).for_user(
+        user_id, unread_only=unread_only, page=page
+    )
 
 
 async def mark_read(
     session: AsyncSession, *, notification_id: uuid.UUID, user_id: uuid.UUID
 ) -> Notification:
-    notification = await NotificationRepository(session).get(notification_id, user_id=user_id)
+    notification = await NotificationRepository.from_session(session).get_owned(
+        notification_id, user_id=user_id
+    )
     if notification is None:
         raise NotificationNotFound(f"no notification {notification_id}")
     if notification.read_at is None:

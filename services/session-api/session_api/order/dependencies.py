@@ -6,7 +6,7 @@ from typing import Annotated
 from fastapi import Depends
 
 from session_api.auth.dependencies import CurrentUser
-from session_api.deps import SessionDep
+from session_api.dependencies import SessionDep
 from session_api.models import Order
 from session_api.order import service as order_service
 

@@ -6,13 +6,13 @@ from fastapi import APIRouter, Query, status
 
 from session_api.auth.dependencies import CurrentAdmin, CurrentUser
 from session_api.auth.exceptions import NotAuthenticated, RoleRequired
-from session_api.deps import GatewayDep, RequestIdDep, SessionDep, SettingsDep
-from session_api.models import OrderStatus, PayableStatus, PayableType, PaymentAttempt
+from session_api.dependencies import GatewayDep, RequestIdDep, SessionDep, SettingsDep
+from session_api.models import Order, OrderStatus, PayableStatus, PayableType, PaymentAttempt
 from session_api.order import service as order_service
 from session_api.order.dependencies import LockedOrderDep, OrderDep
 from session_api.order.exceptions import InvalidOrder, OrderNotFound, OrderStateConflict
 from session_api.order.schemas import OrderCreate, OrderOut, OrderStatusUpdate
-from session_api.pagination import Page, PageDep, paginate
+from session_api.pagination import Page, PageDep, page_of
 from session_api.payment import service as payment_service
 from session_api.payment.exceptions import (
     AlreadyPaid,
@@ -36,9 +36,9 @@ router = APIRouter(tags=["shop"])
 )
 async def create_order(
     body: OrderCreate, user: CurrentUser, session: SessionDep, settings: SettingsDep
-) -> OrderOut:
+) -> Order:
     """Place an order at today's prices plus the delivery fee; pay it next."""
-    return OrderOut.of(await order_service.create_order(session, settings, user=user, request=body))
+    return await order_service.create_order(session, settings=settings, user=user, request=body)
 
 
 @router.get("/v1/orders", response_model=Page[OrderOut], responses=responses(NotAuthenticated))
@@ -52,15 +52,16 @@ async def list_orders(
     created_to: Annotated[Timestamp | None, Query()] = None,
 ) -> Page[OrderOut]:
     """Your orders (all for an admin), newest first."""
-    statement = order_service.owned(
+    result = await order_service.owned(
         session,
         user=user,
         statuses=status_,
         payment_statuses=payment_status,
         created_from=created_from,
         created_to=created_to,
+        page=page,
     )
-    return await paginate(session, statement, page, OrderOut, build=lambda row: OrderOut.of(row[0]))
+    return page_of(OrderOut, result, page)
 
 
 @router.get(
@@ -68,9 +69,9 @@ async def list_orders(
     response_model=OrderOut,
     responses=responses(NotAuthenticated, OrderNotFound),
 )
-async def get_order(order: OrderDep) -> OrderOut:
+async def get_order(order: OrderDep) -> Order:
     """One of your orders with its items, total and payment."""
-    return OrderOut.of(order)
+    return order
 
 
 @router.post(
@@ -90,7 +91,7 @@ async def get_order(order: OrderDep) -> OrderOut:
 )
 async def pay_order(
     body: PayRequest,
-    order: LockedOrderDep,
+    order: OrderDep,
     user: CurrentUser,
     session: SessionDep,
     gateway: GatewayDep,
@@ -99,7 +100,13 @@ async def pay_order(
 ) -> PaymentAttempt:
     """Pay for your pending order with M-Pesa: a PIN prompt goes to `phone`."""
     return await order_service.pay(
-        session, gateway, settings, order=order, user=user, phone=body.phone, request_id=request_id
+        session,
+        gateway=gateway,
+        settings=settings,
+        order=order,
+        user=user,
+        phone=body.phone,
+        request_id=request_id,
     )
 
 
@@ -108,9 +115,9 @@ async def pay_order(
     response_model=OrderOut,
     responses=responses(NotAuthenticated, OrderNotFound, OrderStateConflict),
 )
-async def cancel_order(order: LockedOrderDep, user: CurrentUser, session: SessionDep) -> OrderOut:
+async def cancel_order(order: LockedOrderDep, user: CurrentUser, session: SessionDep) -> Order:
     """Cancel your order before it is paid."""
-    return OrderOut.of(await order_service.cancel(session, order=order, user=user))
+    return await order_service.cancel(session, order=order, user=user)
 
 
 @router.get(
@@ -132,6 +139,6 @@ async def order_payments(order: OrderDep, session: SessionDep) -> list[PaymentAt
 )
 async def advance_order(
     body: OrderStatusUpdate, order: LockedOrderDep, admin: CurrentAdmin, session: SessionDep
-) -> OrderOut:
+) -> Order:
     """Move a paid order to its next fulfilment step (admins only)."""
-    return OrderOut.of(await order_service.advance(session, order=order, to=body.status))
+    return await order_service.advance(session, order=order, to=body.status)

@@ -3,23 +3,18 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import Select, select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from session_api.models import Order, OrderStatus, PayableStatus
+from session_api.pagination import PageParams
+from session_api.repository import Repository
 
 
-class OrderRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
+class OrderRepository(Repository[Order]):
+    model = Order
 
-    async def add(self, order: Order) -> Order:
-        self.session.add(order)
-        await self.session.flush()
-        return order
-
-    async def get(
+    async def get_owned(
         self, order_id: uuid.UUID, *, user_id: uuid.UUID | None, for_update: bool = False
     ) -> Order | None:
         statement = select(Order).where(Order.id == order_id).options(selectinload(Order.items))
@@ -29,12 +24,7 @@ class OrderRepository:
             statement = statement.with_for_update(of=Order)
         return await self.session.scalar(statement)
 
-    async def lock(self, order_id: uuid.UUID) -> Order | None:
-        return await self.session.scalar(
-            select(Order).where(Order.id == order_id).with_for_update()
-        )
-
-    def owned(
+    async def owned(
         self,
         *,
         user_id: uuid.UUID | None,
@@ -42,7 +32,8 @@ class OrderRepository:
         payment_statuses: list[PayableStatus] | None,
         created_from: datetime | None,
         created_to: datetime | None,
-    ) -> Select[Order]:
+        page: PageParams,
+    ) -> tuple[list[Order], int]:
         statement = select(Order).options(selectinload(Order.items))
         if user_id is not None:
             statement = statement.where(Order.user_id == user_id)
@@ -54,4 +45,4 @@ class OrderRepository:
             statement = statement.where(Order.created_at >= created_from)
         if created_to is not None:
             statement = statement.where(Order.created_at < created_to)
-        return statement.order_by(Order.created_at.desc(), Order.id)
+        return await self.paginate(statement.order_by(Order.created_at.desc(), Order.id), page)

@@ -90,24 +90,28 @@ class OrderOut(BaseModel):
     created_at: datetime
     updated_at: datetime
 
+    @model_validator(mode="before")
     @classmethod
-    def of(cls, order: Order) -> OrderOut:
-        return cls(
-            id=order.id,
-            status=order.status,
-            items=[OrderItemOut.model_validate(item) for item in order.items],
-            subtotal=order.subtotal,
-            delivery_fee=order.delivery_fee,
-            total=order.total,
-            delivery=order.delivery,
-            customer=order.customer,
-            payment=OrderPayment(
-                status=order.payment_status,
-                receipt_number=order.receipt_number,
-                paid_at=order.paid_at,
-                reason=order.payment_reason,
-                last_attempt_id=order.last_attempt_id,
+    def _from_order(cls, value: Any) -> Any:
+        """An Order row: its payment columns become `payment`."""
+        if not isinstance(value, Order):
+            return value
+        return {
+            "id": value.id,
+            "status": value.status,
+            "items": [OrderItemOut.model_validate(item) for item in value.items],
+            "subtotal": value.subtotal,
+            "delivery_fee": value.delivery_fee,
+            "total": value.total,
+            "delivery": value.delivery,
+            "customer": value.customer,
+            "payment": OrderPayment(
+                status=value.payment_status,
+                receipt_number=value.receipt_number,
+                paid_at=value.paid_at,
+                reason=value.payment_reason,
+                last_attempt_id=value.last_attempt_id,
             ),
-            created_at=order.created_at,
-            updated_at=order.updated_at,
-        )
+            "created_at": value.created_at,
+            "updated_at": value.updated_at,
+        }

@@ -5,15 +5,11 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime
 
-import structlog
-from sqlalchemy import Select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from session_api.config import Settings
 from session_api.integrations.gateway import GatewayClient
 from session_api.models import (
-    AttemptStatus,
-    LedgerEntryKind,
     Order,
     OrderItem,
     OrderStatus,
@@ -27,11 +23,12 @@ from session_api.notification import service as notification_service
 from session_api.order.exceptions import InvalidOrder, OrderNotFound, OrderStateConflict
 from session_api.order.repository import OrderRepository
 from session_api.order.schemas import OrderCreate
+from session_api.pagination import PageParams
+from session_api.payment import payable as payable_flow
 from session_api.payment import service as payment_service
+from session_api.payment.payable import BilledFlow
 from session_api.product import service as product_service
 from session_api.wallet import service as wallet_service
-
-log = structlog.get_logger(__name__)
 
 # What staff may move a paid order to, from each status.
 FULFILMENT_STEPS = {
@@ -50,10 +47,10 @@ def delivery_fee(settings: Settings, *, method: str, subtotal: int) -> int:
 
 
 async def create_order(
-    session: AsyncSession, settings: Settings, *, user: User, request: OrderCreate
+    session: AsyncSession, *, settings: Settings, user: User, request: OrderCreate
 ) -> Order:
     products = await product_service.products_by_id(
-        session, (item.product_id for item in request.items)
+        session, product_ids=(item.product_id for item in request.items)
     )
     lines: list[OrderItem] = []
     for position, item in enumerate(request.items):
@@ -95,14 +92,16 @@ async def create_order(
         payment_status=PayableStatus.unpaid,
         items=lines,
     )
-    return await OrderRepository(session).add(order)
+    return await OrderRepository.from_session(session).create(order, flush=True)
 
 
 async def get_order(
     session: AsyncSession, *, order_id: uuid.UUID, user: User, for_update: bool = False
 ) -> Order:
     owner = None if user.role is UserRole.admin else user.id
-    order = await OrderRepository(session).get(order_id, user_id=owner, for_update=for_update)
+    order = await OrderRepository.from_session(session).get_owned(
+        order_id, user_id=owner, for_update=for_update
+    )
     if order is None:
         raise OrderNotFound(f"no order {order_id}")
     return order
@@ -110,38 +109,30 @@ async def get_order(
 
 async def pay(
     session: AsyncSession,
+    *,
     gateway: GatewayClient,
     settings: Settings,
-    *,
     order: Order,
     user: User,
     phone: str,
     request_id: str | None = None,
 ) -> PaymentAttempt:
-    """Start an M-Pesa payment for a pending order. `order` is locked by the caller."""
+    """Start an M-Pesa payment for a pending order."""
     if order.user_id != user.id:
         raise OrderNotFound(f"no order {order.id}")
     if order.status is not OrderStatus.pending:
         raise OrderStateConflict(
             f"this order is {order.status.value}; only a pending order can be paid"
         )
-    attempt = await payment_service.start_attempt(
+    _, attempt = await payable_flow.pay(
         session,
-        gateway,
-        settings,
-        payable=payment_service.Payable(
-            type=PayableType.order,
-            id=order.id,
-            user_id=user.id,
-            amount=order.total,
-            account_reference=f"OR{order.id.hex[:10].upper()}",
-            description="Shop order",
-        ),
+        gateway=gateway,
+        settings=settings,
+        flow=flow,
+        charge=flow.charge(order),
         phone=phone,
         request_id=request_id,
     )
-    order.last_attempt_id = attempt.id
-    await record_payment(session, order=order, attempt=attempt)
     return attempt
 
 
@@ -187,85 +178,45 @@ async def advance(session: AsyncSession, *, order: Order, to: OrderStatus) -> Or
     return order
 
 
-async def lock_for_payment(session: AsyncSession, *, order_id: uuid.UUID) -> Order | None:
-    return await OrderRepository(session).lock(order_id)
+class OrderFlow(BilledFlow[Order]):
+    """Paid moves a pending order on to fulfilment."""
 
+    type = PayableType.order
+    repository = OrderRepository
+    reference_prefix = "OR"
+    description = "Shop order"
 
-async def record_payment(session: AsyncSession, *, order: Order, attempt: PaymentAttempt) -> None:
-    """Reflect a payment attempt's new status on its order; money for an order that no longer
-    needs it (cancelled, or paid by another attempt) goes to the customer's wallet."""
-    if attempt.status is AttemptStatus.paid:
-        if order.status is OrderStatus.pending:
-            order.status = OrderStatus.paid
-            order.payment_status = PayableStatus.paid
-            order.payment_reason = None
-            order.receipt_number = attempt.receipt_number
-            order.paid_at = attempt.paid_at or datetime.now(UTC)
-            order.last_attempt_id = attempt.id
-            await notification_service.notify(
-                session,
-                user_id=order.user_id,
-                kind="order.paid",
-                title="Order paid",
-                body=f"Payment of KES {order.total:,} received"
-                f"{payment_service.receipt_note(attempt)}. We are preparing your order.",
-                data={"order_id": str(order.id), "receipt_number": attempt.receipt_number},
-            )
-        elif order.last_attempt_id == attempt.id and order.payment_status is PayableStatus.paid:
-            order.receipt_number = order.receipt_number or attempt.receipt_number
-        else:
-            await _keep_unapplied_payment(session, order=order, attempt=attempt)
-        return
-    if order.payment_status is PayableStatus.paid:
-        return
-    if order.last_attempt_id in (None, attempt.id):
-        order.last_attempt_id = attempt.id
-        order.payment_status = PayableStatus(attempt.status.value)
-        order.payment_reason = attempt.reason
-    if attempt.status.is_final:
+    def price(self, payable: Order) -> tuple[uuid.UUID, int]:
+        return payable.user_id, payable.total
+
+    def awaits_payment(self, payable: Order) -> bool:
+        return payable.status is OrderStatus.pending
+
+    def still_payable(self, payable: Order) -> str:
+        return "Your order is still waiting; you can pay again."
+
+    async def settle(self, session: AsyncSession, payable: Order, attempt: PaymentAttempt) -> None:
+        payable.status = OrderStatus.paid
+        payable.payment_status = PayableStatus.paid
+        payable.payment_reason = None
+        payable.receipt_number = attempt.receipt_number
+        payable.paid_at = attempt.paid_at or datetime.now(UTC)
+        payable.last_attempt_id = attempt.id
         await notification_service.notify(
             session,
-            user_id=order.user_id,
-            kind="payment.failed",
-            title="Payment not completed",
-            body=f"{attempt.customer_message} Your order is still waiting; you can pay again.",
-            data={"order_id": str(order.id), "reason": attempt.reason},
+            user_id=payable.user_id,
+            kind="order.paid",
+            title="Order paid",
+            body=f"Payment of KES {payable.total:,} received"
+            f"{payment_service.receipt_note(attempt)}. We are preparing your order.",
+            data={"order_id": str(payable.id), "receipt_number": attempt.receipt_number},
         )
 
 
-async def _keep_unapplied_payment(
-    session: AsyncSession, *, order: Order, attempt: PaymentAttempt
-) -> None:
-    log.warning(
-        "order_payment_unapplied",
-        order_id=str(order.id),
-        attempt_id=str(attempt.id),
-        order_status=order.status.value,
-    )
-    if await wallet_service.credit(
-        session,
-        user_id=attempt.user_id,
-        amount=attempt.amount,
-        kind=LedgerEntryKind.unapplied_payment,
-        entry_key=wallet_service.payment_entry_key(attempt.gateway_payment_id),
-        description=f"Payment{payment_service.receipt_note(attempt)} for an order that no "
-        "longer needed it",
-        reference_type=PayableType.order.value,
-        reference_id=order.id,
-        receipt_number=attempt.receipt_number,
-    ):
-        await notification_service.notify(
-            session,
-            user_id=attempt.user_id,
-            kind="wallet.credited",
-            title="Payment kept in your wallet",
-            body=f"KES {attempt.amount:,}{payment_service.receipt_note(attempt)} arrived for an "
-            f"order that was {order.status.value}; it is in your wallet.",
-            data={"order_id": str(order.id), "receipt_number": attempt.receipt_number},
-        )
+flow = OrderFlow(keep_unapplied=wallet_service.keep_unapplied_payment)
 
 
-def owned(
+async def owned(
     session: AsyncSession,
     *,
     user: User,
@@ -273,11 +224,13 @@ def owned(
     payment_statuses: list[PayableStatus] | None,
     created_from: datetime | None,
     created_to: datetime | None,
-) -> Select[Order]:
-    return OrderRepository(session).owned(
+    page: PageParams,
+) -> tuple[list[Order], int]:
+    return await OrderRepository.from_session(session).owned(
         user_id=None if user.role is UserRole.admin else user.id,
         statuses=statuses,
         payment_statuses=payment_statuses,
         created_from=created_from,
         created_to=created_to,
+        page=page,
     )

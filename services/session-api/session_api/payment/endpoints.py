@@ -8,10 +8,11 @@ from fastapi.sse import EventSourceResponse, ServerSentEvent
 
 from session_api.auth.dependencies import CurrentUser
 from session_api.auth.exceptions import NotAuthenticated
-from session_api.deps import RedisDep, SessionDep, SettingsDep
+from session_api.dependencies import RedisDep, SessionDep, SettingsDep
 from session_api.models import AttemptStatus, PayableType, PaymentAttempt
-from session_api.pagination import Page, PageDep, paginate
+from session_api.pagination import Page, PageDep, page_of
 from session_api.payment import service as payment_service
+from session_api.payment import stream as payment_stream
 from session_api.payment.dependencies import AttemptDep, StreamedAttemptDep
 from session_api.payment.exceptions import AttemptNotFound
 from session_api.payment.schemas import AttemptOut
@@ -32,15 +33,16 @@ async def list_payments(
     created_to: Annotated[Timestamp | None, Query()] = None,
 ) -> Page[AttemptOut]:
     """Your payment history (everyone's for an admin), newest first."""
-    statement = payment_service.history(
+    result = await payment_service.history(
         session,
         user=user,
         statuses=status_,
         payable_type=payable_type,
         created_from=created_from,
         created_to=created_to,
+        page=page,
     )
-    return await paginate(session, statement, page, AttemptOut)
+    return page_of(AttemptOut, result, page)
 
 
 @router.get(
@@ -68,7 +70,7 @@ async def stream_payment(
     attempt: StreamedAttemptDep, request: Request, redis: RedisDep, settings: SettingsDep
 ) -> AsyncIterator[ServerSentEvent]:
     """Server-Sent Events with every status change of a payment attempt."""
-    updates = payment_service.updates(
+    updates = payment_stream.updates(
         sessionmaker=request.app.state.sessionmaker,
         redis=redis,
         settings=settings,

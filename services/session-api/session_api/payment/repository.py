@@ -3,23 +3,21 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import Select, and_, or_, select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import and_, or_, select
 
-from session_api.models import AttemptStatus, PayableType, PaymentAttempt
+from session_api.models import AttemptStatus, Booking, PayableType, PaymentAttempt
+from session_api.pagination import PageParams
+from session_api.repository import Repository
 
 
-class AttemptRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
+class PaymentAttemptRepository(Repository[PaymentAttempt]):
+    model = PaymentAttempt
 
-    async def add(self, attempt: PaymentAttempt) -> PaymentAttempt:
-        self.session.add(attempt)
-        await self.session.flush()
-        return attempt
-
-    async def get(self, attempt_id: uuid.UUID) -> PaymentAttempt | None:
-        return await self.session.get(PaymentAttempt, attempt_id)
+    async def booking_therapist_id(self, booking_id: uuid.UUID) -> uuid.UUID | None:
+        """The therapist of the booking an attempt pays, who may see the attempt too."""
+        return await self.session.scalar(
+            select(Booking.therapist_id).where(Booking.id == booking_id)
+        )
 
     async def get_by_gateway_payment_id(
         self, gateway_payment_id: str, *, for_update: bool = False
@@ -44,7 +42,7 @@ class AttemptRepository:
         )
         return list(rows)
 
-    def history(
+    async def history(
         self,
         *,
         user_id: uuid.UUID | None,
@@ -52,7 +50,8 @@ class AttemptRepository:
         payable_type: PayableType | None,
         created_from: datetime | None,
         created_to: datetime | None,
-    ) -> Select[PaymentAttempt]:
+        page: PageParams,
+    ) -> tuple[list[PaymentAttempt], int]:
         statement = select(PaymentAttempt)
         if user_id is not None:
             statement = statement.where(PaymentAttempt.user_id == user_id)
@@ -64,7 +63,9 @@ class AttemptRepository:
             statement = statement.where(PaymentAttempt.created_at >= created_from)
         if created_to is not None:
             statement = statement.where(PaymentAttempt.created_at < created_to)
-        return statement.order_by(PaymentAttempt.created_at.desc(), PaymentAttempt.id)
+        return await self.paginate(
+            statement.order_by(PaymentAttempt.created_at.desc(), PaymentAttempt.id), page
+        )
 
     async def needing_refresh(
         self, *, processing_before: datetime, receiptless_before: datetime, limit: int

@@ -1,33 +1,28 @@
-"""Payment attempts: opening one through the gateway, applying what the gateway reports, reading
-them back, and streaming their status changes."""
+"""Payment attempts: opening one through the gateway, applying what the gateway reports, and
+reading them back. Their live stream is `stream.py`."""
 
 from __future__ import annotations
 
-import asyncio
 import uuid
-from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 import structlog
-from redis.asyncio import Redis
-from sqlalchemy import Select
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from session_api import pubsub
 from session_api.config import Settings
 from session_api.integrations.gateway import (
     CreatePaymentRequest,
-    GatewayAuthError,
     GatewayClient,
+    GatewayError,
     GatewayIdempotencyConflict,
     GatewayPayment,
     GatewayPaymentStatus,
     GatewayRejected,
-    GatewayUnavailable,
 )
 from session_api.models import AttemptStatus, PayableType, PaymentAttempt, User, UserRole
+from session_api.pagination import PageParams
 from session_api.payment.exceptions import (
     AlreadyPaid,
     AttemptNotFound,
@@ -36,18 +31,12 @@ from session_api.payment.exceptions import (
     PaymentRejected,
     PaymentsUnavailable,
 )
-from session_api.payment.repository import AttemptRepository
-from session_api.payment.schemas import AttemptOut
-from session_api.validation import mask_phone
+from session_api.payment.repository import PaymentAttemptRepository
+from shared.errors import DomainError
+from shared.phone import mask_phone
 
 log = structlog.get_logger(__name__)
 
-PROCESSING_MESSAGE = "Check your phone and enter your M-Pesa PIN"
-DEFAULT_MESSAGES = {
-    AttemptStatus.failed: "The payment did not go through.",
-    AttemptStatus.cancelled: "You cancelled the M-Pesa prompt.",
-    AttemptStatus.timeout: "The M-Pesa prompt was not answered in time.",
-}
 # Our own words for the gateway's 409s: its detail describes a payment that may be another
 # customer's (the same phone can be typed by anyone), so it is logged, never shown.
 BLOCKED_MESSAGES = {
@@ -68,8 +57,8 @@ STATUS_FROM_GATEWAY = {
 
 
 @dataclass(frozen=True)
-class Payable:
-    """What an attempt pays for, as the payable's own domain describes it."""
+class Charge:
+    """What an attempt asks the payer for, as the payable's own domain describes it."""
 
     type: PayableType
     id: uuid.UUID
@@ -124,76 +113,96 @@ def idempotency_key(payable_type: PayableType, payable_id: uuid.UUID, attempt_nu
     return f"session-api:{payable_type.value}:{payable_id}:{attempt_number}"
 
 
-def channel(attempt_id: uuid.UUID) -> str:
-    return f"session_api:payment_attempt:{attempt_id}"
-
-
-async def start_attempt(
-    session: AsyncSession,
-    gateway: GatewayClient,
-    settings: Settings,
-    *,
-    payable: Payable,
-    phone: str,
-    request_id: str | None = None,
-) -> PaymentAttempt:
-    """Ask the gateway for an STK push and record the attempt.
-
-    The caller holds a lock on the payable, so attempts for one payable are made one at a time and
-    an event for the new payment waits until this transaction commits. Nothing is written before
-    the gateway answers: if it cannot, the request fails with nothing half-made.
-    """
-    repository = AttemptRepository(session)
-    attempts = await repository.for_payable(payable.type, payable.id)
+async def plan_attempt(session: AsyncSession, *, charge: Charge) -> PayableRef:
+    """The next attempt for the payable; refused if it is paid or an attempt still waits."""
+    attempts = await PaymentAttemptRepository.from_session(session).for_payable(
+        charge.type, charge.id
+    )
     if any(attempt.status is AttemptStatus.paid for attempt in attempts):
-        raise AlreadyPaid(f"this {payable.type.value} is already paid")
+        raise AlreadyPaid(f"this {charge.type.value} is already paid")
     open_attempt = next((a for a in attempts if a.status is AttemptStatus.processing), None)
     if open_attempt is not None:
         raise PaymentInProgress(
-            f"payment attempt {open_attempt.id} for this {payable.type.value} is still waiting "
+            f"payment attempt {open_attempt.id} for this {charge.type.value} is still waiting "
             "for the customer; finish or cancel it on the phone, or wait for it to time out"
         )
-    ref = PayableRef(
-        type=payable.type,
-        id=payable.id,
-        user_id=payable.user_id,
+    return PayableRef(
+        type=charge.type,
+        id=charge.id,
+        user_id=charge.user_id,
         attempt_number=max((a.attempt_number for a in attempts), default=0) + 1,
     )
+
+
+async def request_payment(
+    *,
+    gateway: GatewayClient,
+    settings: Settings,
+    charge: Charge,
+    ref: PayableRef,
+    phone: str,
+    request_id: str | None,
+) -> GatewayPayment:
+    """Ask the gateway for an STK push. The key is the same for the same payable and attempt
+    number, so two requests that planned the same attempt get one payment between them."""
     key = idempotency_key(ref.type, ref.id, ref.attempt_number)
     request = CreatePaymentRequest(
-        amount=payable.amount,
+        amount=charge.amount,
         phone=phone,
-        account_reference=payable.account_reference,
-        description=payable.description,
+        account_reference=charge.account_reference,
+        description=charge.description,
         metadata=ref.metadata(),
     )
     try:
-        payment = await gateway.create_payment(request, idempotency_key=key, request_id=request_id)
-    except GatewayIdempotencyConflict as e:
+        return await gateway.create_payment(request, idempotency_key=key, request_id=request_id)
+    except GatewayError as e:
+        raise _refusal(e, key=key, charge=charge, settings=settings) from e
+
+
+def _refusal(e: GatewayError, *, key: str, charge: Charge, settings: Settings) -> DomainError:
+    """The error the payer sees when the gateway does not make the payment."""
+    if isinstance(e, GatewayIdempotencyConflict):
         # Only an earlier request with this same key (one whose answer we never recorded) can be
         # behind this: a payment exists and its events will tell us how it ends.
         log.warning("gateway_idempotency_conflict", key=key, detail=e.detail)
-        raise PaymentInProgress(
-            f"an earlier payment request for this {payable.type.value} is still being processed; "
-            "check your phone, or try again in a minute"
-        ) from e
-    except GatewayRejected as e:
+        return PaymentInProgress(
+            f"an earlier payment request for this {charge.type.value} is still being "
+            "processed; check your phone, or try again in a minute"
+        )
+    if isinstance(e, GatewayRejected):
         if e.http_status == 409:
             log.info("gateway_payment_blocked", key=key, error=e.error, detail=e.detail)
             headers = {"Retry-After": str(e.retry_after_s)} if e.retry_after_s else None
             message = BLOCKED_MESSAGES.get(e.error or "", BLOCKED_DEFAULT)
-            raise PaymentBlocked(message, headers=headers) from e
-        raise PaymentRejected(f"the payment was refused: {e.detail}") from e
-    except (GatewayUnavailable, GatewayAuthError) as e:
-        log.error("gateway_unavailable", key=key, error=e.message)
-        retry_after = e.retry_after_s or settings.GATEWAY_RETRY_AFTER_S
-        raise PaymentsUnavailable(
-            f"M-Pesa payments are unavailable right now; nothing was charged. Try again in "
-            f"{retry_after} seconds.",
-            headers={"Retry-After": str(retry_after)},
-        ) from e
-    attempt = _new_attempt(ref, payment, key=key, amount=payable.amount, phone=mask_phone(phone))
-    return await repository.add(attempt)
+            return PaymentBlocked(message, headers=headers)
+        return PaymentRejected(f"the payment was refused: {e.detail}")
+    log.error("gateway_unavailable", key=key, error=e.message)
+    retry_after = e.retry_after_s or settings.GATEWAY_RETRY_AFTER_S
+    return PaymentsUnavailable(
+        f"M-Pesa payments are unavailable right now; nothing was charged. Try again in "
+        f"{retry_after} seconds.",
+        headers={"Retry-After": str(retry_after)},
+    )
+
+
+async def record_attempt(
+    session: AsyncSession, *, ref: PayableRef, payment: GatewayPayment, phone_masked: str
+) -> tuple[PaymentAttempt, bool]:
+    """The attempt for a payment the gateway just made, and whether it is new. Another request
+    that planned the same attempt, or an event that adopted it, may have recorded it first: then
+    that one is joined. The caller holds the payable's lock, so the two cannot both insert it."""
+    repository = PaymentAttemptRepository.from_session(session)
+    existing = await repository.get_by_gateway_payment_id(payment.id, for_update=True)
+    if existing is not None:
+        return existing, False
+    attempt = _new_attempt(
+        ref,
+        payment,
+        key=idempotency_key(ref.type, ref.id, ref.attempt_number),
+        amount=payment.amount,
+        phone=phone_masked,
+    )
+    return await repository.create(attempt, flush=True), True
 
 
 def _new_attempt(
@@ -211,7 +220,7 @@ def _new_attempt(
         phone_masked=phone,
         status=AttemptStatus.processing,
         gateway_status=payment.status.value,
-        customer_message=PROCESSING_MESSAGE,
+        customer_message=payment.customer_message or "",
         last_event_sequence=0,
         version=1,
     )
@@ -232,7 +241,7 @@ async def adopt_attempt(
         amount=payment.amount,
         phone=mask_phone(payment.phone),
     )
-    return await AttemptRepository(session).add(attempt)
+    return await PaymentAttemptRepository.from_session(session).create(attempt, flush=True)
 
 
 def apply_payment(
@@ -245,7 +254,7 @@ def apply_payment(
         # Paid on the word of a status query, which carries no receipt; the callback with the
         # receipt came later.
         attempt.receipt_number = payment.receipt_number
-        attempt.customer_message = f"Payment received. M-Pesa receipt {payment.receipt_number}."
+        attempt.customer_message = payment.customer_message or attempt.customer_message
         attempt.version += 1
         return True
     if attempt.status is AttemptStatus.paid and new_status is not AttemptStatus.paid:
@@ -265,20 +274,14 @@ def apply_payment(
     attempt.status = new_status
     attempt.version += 1
     attempt.finished_at = moment if new_status.is_final else None
+    # The words are the gateway's: it owns every sentence shown to a payer.
+    attempt.customer_message = payment.customer_message or attempt.customer_message
     if new_status is AttemptStatus.paid:
         attempt.receipt_number = payment.receipt_number
         attempt.paid_at = moment
         attempt.reason = None
-        attempt.customer_message = (
-            f"Payment received. M-Pesa receipt {payment.receipt_number}."
-            if payment.receipt_number
-            else "Payment received."
-        )
-    elif new_status is AttemptStatus.processing:
-        attempt.customer_message = PROCESSING_MESSAGE
-    else:
+    elif new_status.is_final:
         attempt.reason = payment.reason or new_status.value
-        attempt.customer_message = payment.customer_message or DEFAULT_MESSAGES[new_status]
     return True
 
 
@@ -297,16 +300,10 @@ def fills_receipt(attempt: PaymentAttempt, payment: GatewayPayment) -> bool:
     )
 
 
-def publish(session: AsyncSession, redis: Redis, attempt: PaymentAttempt) -> None:
-    """Tell stream subscribers about the attempt's new state once this transaction commits."""
-    message = AttemptOut.model_validate(attempt).model_dump_json()
-    pubsub.publish_after_commit(session, redis, channel(attempt.id), message)
-
-
 async def get_by_gateway_payment_id(
-    session: AsyncSession, gateway_payment_id: str, *, for_update: bool = False
+    session: AsyncSession, *, gateway_payment_id: str, for_update: bool = False
 ) -> PaymentAttempt | None:
-    return await AttemptRepository(session).get_by_gateway_payment_id(
+    return await PaymentAttemptRepository.from_session(session).get_by_gateway_payment_id(
         gateway_payment_id, for_update=for_update
     )
 
@@ -314,14 +311,20 @@ async def get_by_gateway_payment_id(
 async def attempts_for(
     session: AsyncSession, *, payable_type: PayableType, payable_id: uuid.UUID
 ) -> list[PaymentAttempt]:
-    return await AttemptRepository(session).for_payable(payable_type, payable_id)
+    return await PaymentAttemptRepository.from_session(session).for_payable(
+        payable_type, payable_id
+    )
 
 
-async def get_attempt(session: AsyncSession, attempt_id: uuid.UUID) -> PaymentAttempt:
-    attempt = await AttemptRepository(session).get(attempt_id)
+async def get_attempt(session: AsyncSession, *, attempt_id: uuid.UUID) -> PaymentAttempt:
+    attempt = await PaymentAttemptRepository.from_session(session).get_by_id(attempt_id)
     if attempt is None:
         raise AttemptNotFound(f"no payment attempt {attempt_id}")
     return attempt
+
+
+async def booking_therapist_id(session: AsyncSession, *, booking_id: uuid.UUID) -> uuid.UUID | None:
+    return await PaymentAttemptRepository.from_session(session).booking_therapist_id(booking_id)
 
 
 def visible_to(
@@ -335,7 +338,7 @@ def visible_to(
     )
 
 
-def history(
+async def history(
     session: AsyncSession,
     *,
     user: User,
@@ -343,55 +346,13 @@ def history(
     payable_type: PayableType | None,
     created_from: datetime | None,
     created_to: datetime | None,
-) -> Select[PaymentAttempt]:
-    return AttemptRepository(session).history(
+    page: PageParams,
+) -> tuple[list[PaymentAttempt], int]:
+    return await PaymentAttemptRepository.from_session(session).history(
         user_id=None if user.role is UserRole.admin else user.id,
         statuses=statuses,
         payable_type=payable_type,
         created_from=created_from,
         created_to=created_to,
+        page=page,
     )
-
-
-async def _read(
-    sessionmaker: async_sessionmaker[AsyncSession], attempt_id: uuid.UUID
-) -> AttemptOut | None:
-    async with sessionmaker() as session:
-        attempt = await AttemptRepository(session).get(attempt_id)
-        return AttemptOut.model_validate(attempt) if attempt is not None else None
-
-
-async def updates(
-    *,
-    sessionmaker: async_sessionmaker[AsyncSession],
-    redis: Redis,
-    settings: Settings,
-    attempt_id: uuid.UUID,
-) -> AsyncIterator[AttemptOut]:
-    """The attempt's current state, then each change, ending after a final status.
-
-    Subscribes before reading the current state, so nothing published in between is missed; the
-    version number drops repeats and out-of-order messages. The database is re-read on a timer
-    in case a message was lost while Redis reconnected.
-    """
-    loop = asyncio.get_running_loop()
-    async with pubsub.subscription(redis, channel(attempt_id)) as subscription:
-        current = await _read(sessionmaker, attempt_id)
-        if current is None:
-            return
-        yield current
-        last_version = current.version
-        deadline = loop.time() + settings.SSE_MAX_DURATION_S
-        next_recheck = loop.time() + settings.SSE_RECHECK_S
-        while not current.status.is_final and loop.time() < deadline:
-            wait = max(0.0, min(deadline, next_recheck) - loop.time())
-            message = await subscription.get_message(ignore_subscribe_messages=True, timeout=wait)
-            candidate: AttemptOut | None = None
-            if message is not None:
-                candidate = AttemptOut.model_validate_json(message["data"])
-            elif loop.time() >= next_recheck:
-                next_recheck = loop.time() + settings.SSE_RECHECK_S
-                candidate = await _read(sessionmaker, attempt_id)
-            if candidate is not None and candidate.version > last_version:
-                current, last_version = candidate, candidate.version
-                yield current

@@ -5,9 +5,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from session_api.deps import SessionDep
+from session_api.dependencies import SessionDep
 from session_api.models import Product
-from session_api.pagination import Page, PageDep, paginate
+from session_api.pagination import Page, PageDep, page_of
 from session_api.product import service as product_service
 from session_api.product.exceptions import ProductNotFound
 from session_api.product.schemas import ProductOut
@@ -26,10 +26,10 @@ async def list_products(
     max_price: Annotated[int | None, Query(ge=0, le=INT32_MAX)] = None,
 ) -> Page[ProductOut]:
     """Products on sale, by name."""
-    statement = product_service.listing(
-        session, search=search, min_price=min_price, max_price=max_price
+    result = await product_service.listing(
+        session, search=search, min_price=min_price, max_price=max_price, page=page
     )
-    return await paginate(session, statement, page, ProductOut)
+    return page_of(ProductOut, result, page)
 
 
 @router.get(
@@ -37,4 +37,4 @@ async def list_products(
 )
 async def get_product(product_id: uuid.UUID, session: SessionDep) -> Product:
     """One product on sale."""
-    return await product_service.get_product(session, product_id)
+    return await product_service.get_product(session, product_id=product_id)

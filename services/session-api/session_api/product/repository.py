@@ -3,16 +3,16 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable
 
-from sqlalchemy import Select, select
+from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from session_api.models import Product
+from session_api.pagination import PageParams
+from session_api.repository import Repository
 
 
-class ProductRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
+class ProductRepository(Repository[Product]):
+    model = Product
 
     async def get_active(self, product_id: uuid.UUID) -> Product | None:
         return await self.session.scalar(
@@ -25,9 +25,9 @@ class ProductRepository:
         )
         return {product.id: product for product in rows}
 
-    def listing(
-        self, *, search: str | None, min_price: int | None, max_price: int | None
-    ) -> Select[Product]:
+    async def listing(
+        self, *, search: str | None, min_price: int | None, max_price: int | None, page: PageParams
+    ) -> tuple[list[Product], int]:
         statement = select(Product).where(Product.is_active.is_(True))
         if search:
             pattern = (
@@ -38,7 +38,7 @@ class ProductRepository:
             statement = statement.where(Product.price >= min_price)
         if max_price is not None:
             statement = statement.where(Product.price <= max_price)
-        return statement.order_by(Product.name, Product.id)
+        return await self.paginate(statement.order_by(Product.name, Product.id), page)
 
     async def upsert_by_sku(self, *, sku: str, name: str, description: str, price: int) -> None:
         await self.session.execute(

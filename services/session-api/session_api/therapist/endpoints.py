@@ -7,8 +7,9 @@ from fastapi import APIRouter, Query, status
 
 from session_api.auth.dependencies import CurrentAdmin, CurrentTherapist
 from session_api.auth.exceptions import NotAuthenticated, RoleRequired
-from session_api.deps import SessionDep, SettingsDep
-from session_api.pagination import Page, PageDep, paginate
+from session_api.dependencies import SessionDep, SettingsDep
+from session_api.models import TherapistProfile, User
+from session_api.pagination import Page, PageDep, page_of
 from session_api.therapist import service as therapist_service
 from session_api.therapist.exceptions import InvalidSessionRate, TherapistNotFound
 from session_api.therapist.schemas import (
@@ -37,12 +38,10 @@ async def list_therapists(
     ] = None,
 ) -> Page[TherapistOut]:
     """Therapists a client can book, by name."""
-    statement = therapist_service.listing(
-        session, accepting_only=accepting, max_rate=max_rate, specialty=specialty
+    result = await therapist_service.listing(
+        session, accepting_only=accepting, max_rate=max_rate, specialty=specialty, page=page
     )
-    return await paginate(
-        session, statement, page, TherapistOut, build=lambda row: TherapistOut.of(row[0], row[1])
-    )
+    return page_of(TherapistOut, result, page)
 
 
 @router.patch(
@@ -52,12 +51,11 @@ async def list_therapists(
 )
 async def update_my_profile(
     body: TherapistUpdate, therapist: CurrentTherapist, session: SessionDep, settings: SettingsDep
-) -> TherapistOut:
+) -> tuple[User, TherapistProfile]:
     """Change your rate, bio, specialties or whether you take new clients."""
-    user, profile = await therapist_service.update_profile(
-        session, settings, therapist=therapist, request=body
+    return await therapist_service.update_profile(
+        session, settings=settings, therapist=therapist, request=body
     )
-    return TherapistOut.of(user, profile)
 
 
 @router.get(
@@ -65,9 +63,11 @@ async def update_my_profile(
     response_model=TherapistOut,
     responses=responses(TherapistNotFound),
 )
-async def get_therapist(therapist_id: uuid.UUID, session: SessionDep) -> TherapistOut:
+async def get_therapist(
+    therapist_id: uuid.UUID, session: SessionDep
+) -> tuple[User, TherapistProfile]:
     """One therapist's profile and session rate."""
-    return TherapistOut.of(*await therapist_service.get_therapist(session, therapist_id))
+    return await therapist_service.get_therapist(session, therapist_id=therapist_id)
 
 
 @router.post(
@@ -78,7 +78,6 @@ async def get_therapist(therapist_id: uuid.UUID, session: SessionDep) -> Therapi
 )
 async def create_therapist(
     body: TherapistCreate, admin: CurrentAdmin, session: SessionDep, settings: SettingsDep
-) -> TherapistAccount:
+) -> tuple[User, TherapistProfile]:
     """Create a therapist account with a session rate (admins only)."""
-    user, profile = await therapist_service.create_therapist(session, settings, request=body)
-    return TherapistAccount(**TherapistOut.of(user, profile).model_dump(), email=user.email)
+    return await therapist_service.create_therapist(session, settings=settings, request=body)

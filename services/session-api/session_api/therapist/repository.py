@@ -2,22 +2,17 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import Select, select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import select
 
 from session_api.models import TherapistProfile, User, UserRole
+from session_api.pagination import PageParams
+from session_api.repository import Repository
 
 
-class TherapistRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
+class TherapistRepository(Repository[TherapistProfile]):
+    model = TherapistProfile
 
-    async def add_profile(self, profile: TherapistProfile) -> TherapistProfile:
-        self.session.add(profile)
-        await self.session.flush()
-        return profile
-
-    async def get(self, user_id: uuid.UUID) -> tuple[User, TherapistProfile] | None:
+    async def get_with_user(self, user_id: uuid.UUID) -> tuple[User, TherapistProfile] | None:
         row = (
             await self.session.execute(
                 select(User, TherapistProfile)
@@ -27,9 +22,9 @@ class TherapistRepository:
         ).first()
         return (row[0], row[1]) if row is not None else None
 
-    def listing(
-        self, *, accepting_only: bool, max_rate: int | None, specialty: str | None
-    ) -> Select[User, TherapistProfile]:
+    async def listing(
+        self, *, accepting_only: bool, max_rate: int | None, specialty: str | None, page: PageParams
+    ) -> tuple[list[tuple[User, TherapistProfile]], int]:
         statement = (
             select(User, TherapistProfile)
             .join(TherapistProfile, TherapistProfile.user_id == User.id)
@@ -43,4 +38,4 @@ class TherapistRepository:
             # Specialties are stored trimmed and lower-cased (schemas.tidy_specialties).
             wanted = specialty.strip().lower()
             statement = statement.where(TherapistProfile.specialties.contains([wanted]))
-        return statement.order_by(User.full_name, User.id)
+        return await self.paginate(statement.order_by(User.full_name, User.id), page)

@@ -1,11 +1,10 @@
 from __future__ import annotations
 
 import uuid
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, Field, field_validator, model_validator
 
-from session_api.models import TherapistProfile, User
 from session_api.validation import Email, KenyanPhone, PaymentKes
 from shared.schemas import MultilineText, StrictModel, Text
 
@@ -26,16 +25,22 @@ class TherapistOut(BaseModel):
     currency: Literal["KES"] = "KES"
     is_accepting_clients: bool
 
+    @model_validator(mode="before")
     @classmethod
-    def of(cls, user: User, profile: TherapistProfile) -> TherapistOut:
-        return cls(
-            id=user.id,
-            full_name=user.full_name,
-            bio=profile.bio,
-            specialties=profile.specialties,
-            session_rate=profile.session_rate,
-            is_accepting_clients=profile.is_accepting_clients,
-        )
+    def _from_rows(cls, value: Any) -> Any:
+        """A therapist's `(User, TherapistProfile)` rows."""
+        if not isinstance(value, tuple):
+            return value
+        user, profile = value
+        return {
+            "id": user.id,
+            "full_name": user.full_name,
+            "email": user.email,
+            "bio": profile.bio,
+            "specialties": profile.specialties,
+            "session_rate": profile.session_rate,
+            "is_accepting_clients": profile.is_accepting_clients,
+        }
 
 
 class TherapistCreate(StrictModel):

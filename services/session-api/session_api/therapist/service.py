@@ -2,12 +2,12 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import Select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from session_api.auth import service as auth_service
 from session_api.config import Settings
 from session_api.models import TherapistProfile, User, UserRole
+from session_api.pagination import PageParams
 from session_api.therapist.exceptions import InvalidSessionRate, TherapistNotFound
 from session_api.therapist.repository import TherapistRepository
 from session_api.therapist.schemas import TherapistCreate, TherapistUpdate
@@ -15,7 +15,7 @@ from session_api.user import service as user_service
 
 
 async def create_therapist(
-    session: AsyncSession, settings: Settings, *, request: TherapistCreate
+    session: AsyncSession, *, settings: Settings, request: TherapistCreate
 ) -> tuple[User, TherapistProfile]:
     _check_rate(settings, request.session_rate)
     user = await user_service.create_user(
@@ -26,14 +26,15 @@ async def create_therapist(
         phone=request.phone,
         role=UserRole.therapist,
     )
-    profile = await TherapistRepository(session).add_profile(
+    profile = await TherapistRepository.from_session(session).create(
         TherapistProfile(
             user_id=user.id,
             session_rate=request.session_rate,
             bio=request.bio,
             specialties=request.specialties,
             is_accepting_clients=True,
-        )
+        ),
+        flush=True,
     )
     return user, profile
 
@@ -47,10 +48,10 @@ def _check_rate(settings: Settings, rate: int) -> None:
 
 
 async def update_profile(
-    session: AsyncSession, settings: Settings, *, therapist: User, request: TherapistUpdate
+    session: AsyncSession, *, settings: Settings, therapist: User, request: TherapistUpdate
 ) -> tuple[User, TherapistProfile]:
     """Change a therapist's own profile. Bookings already made keep the price they were made at."""
-    user, profile = await get_therapist(session, therapist.id)
+    user, profile = await get_therapist(session, therapist_id=therapist.id)
     changes = request.model_dump(exclude_unset=True, exclude_none=True)
     if "session_rate" in changes:
         _check_rate(settings, changes["session_rate"])
@@ -61,17 +62,22 @@ async def update_profile(
 
 
 async def get_therapist(
-    session: AsyncSession, therapist_id: uuid.UUID
+    session: AsyncSession, *, therapist_id: uuid.UUID
 ) -> tuple[User, TherapistProfile]:
-    found = await TherapistRepository(session).get(therapist_id)
+    found = await TherapistRepository.from_session(session).get_with_user(therapist_id)
     if found is None or not found[0].is_active:
         raise TherapistNotFound(f"no therapist {therapist_id}")
     return found
 
 
-def listing(
-    session: AsyncSession, *, accepting_only: bool, max_rate: int | None, specialty: str | None
-) -> Select[User, TherapistProfile]:
-    return TherapistRepository(session).listing(
-        accepting_only=accepting_only, max_rate=max_rate, specialty=specialty
+async def listing(
+    session: AsyncSession,
+    *,
+    accepting_only: bool,
+    max_rate: int | None,
+    specialty: str | None,
+    page: PageParams,
+) -> tuple[list[tuple[User, TherapistProfile]], int]:
+    return await TherapistRepository.from_session(session).listing(
+        accepting_only=accepting_only, max_rate=max_rate, specialty=specialty, page=page
     )

@@ -4,26 +4,27 @@ import uuid
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from session_api.models import User
+from session_api.models import User, Wallet
+from shared.repository import RepositoryBase
 
 
-class UserRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
-
-    async def get(self, user_id: uuid.UUID) -> User | None:
-        return await self.session.get(User, user_id)
+class UserRepository(RepositoryBase[User]):
+    model = User
 
     async def get_by_email(self, email: str) -> User | None:
         return await self.session.scalar(select(User).where(User.email == email))
 
     async def add(self, user: User) -> User | None:
-        """Insert, or return None when the e-mail address is taken (also by a concurrent insert)."""
+        """Insert the account with its empty wallet, or return None when the e-mail address is
+        taken (also by a concurrent insert). The wallet row is written here, not by the wallet
+        domain, because the wallet domain depends on accounts (through auth), not the reverse."""
+        user.id = user.id or uuid.uuid4()
         try:
             async with self.session.begin_nested():
                 self.session.add(user)
+                await self.session.flush()
+                self.session.add(Wallet(id=uuid.uuid4(), user_id=user.id, balance=0))
         except IntegrityError:
             return None
         return user

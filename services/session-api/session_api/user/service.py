@@ -9,7 +9,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from session_api.models import User, UserRole
 from session_api.user.exceptions import EmailTaken
 from session_api.user.repository import UserRepository
-from session_api.wallet import service as wallet_service
 
 
 async def create_user(
@@ -21,7 +20,7 @@ async def create_user(
     role: UserRole,
     phone: str | None = None,
 ) -> User:
-    user = await UserRepository(session).add(
+    user = await UserRepository.from_session(session).add(
         User(
             email=email,
             password_hash=password_hash,
@@ -33,13 +32,12 @@ async def create_user(
     )
     if user is None:
         raise EmailTaken(f"email: an account with {email} already exists; log in instead")
-    await wallet_service.ensure_wallet(session, user_id=user.id)
     return user
 
 
-async def get_user(session: AsyncSession, user_id: uuid.UUID) -> User | None:
-    return await UserRepository(session).get(user_id)
+async def get_user(session: AsyncSession, *, user_id: uuid.UUID) -> User | None:
+    return await UserRepository.from_session(session).get_by_id(user_id)
 
 
-async def get_by_email(session: AsyncSession, email: str) -> User | None:
-    return await UserRepository(session).get_by_email(email)
+async def get_by_email(session: AsyncSession, *, email: str) -> User | None:
+    return await UserRepository.from_session(session).get_by_email(email)

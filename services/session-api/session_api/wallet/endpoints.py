@@ -7,15 +7,14 @@ from fastapi import APIRouter, Query, status
 
 from session_api.auth.dependencies import CurrentUser
 from session_api.auth.exceptions import NotAuthenticated
-from session_api.deps import GatewayDep, RequestIdDep, SessionDep, SettingsDep
-from session_api.models import AttemptStatus, Wallet, WalletDeposit
-from session_api.pagination import Page, PageDep, paginate
+from session_api.dependencies import GatewayDep, RequestIdDep, SessionDep, SettingsDep
+from session_api.models import AttemptStatus, PaymentAttempt, Wallet, WalletDeposit
+from session_api.pagination import Page, PageDep, page_of
 from session_api.payment.exceptions import (
     PaymentBlocked,
     PaymentRejected,
     PaymentsUnavailable,
 )
-from session_api.payment.schemas import AttemptOut
 from session_api.wallet import service as wallet_service
 from session_api.wallet.exceptions import DepositNotFound, InvalidDepositAmount
 from session_api.wallet.schemas import (
@@ -56,20 +55,16 @@ async def create_deposit(
     gateway: GatewayDep,
     settings: SettingsDep,
     request_id: RequestIdDep,
-) -> DepositCreated:
+) -> tuple[WalletDeposit, PaymentAttempt]:
     """Top up your wallet with M-Pesa: a PIN prompt goes to `phone` right away."""
-    deposit, attempt = await wallet_service.create_deposit(
+    return await wallet_service.create_deposit(
         session,
-        gateway,
-        settings,
+        gateway=gateway,
+        settings=settings,
         user=user,
         amount=body.amount,
         phone=body.phone,
         request_id=request_id,
-    )
-    return DepositCreated(
-        **DepositOut.model_validate(deposit).model_dump(),
-        attempt=AttemptOut.model_validate(attempt),
     )
 
 
@@ -99,14 +94,15 @@ async def list_deposits(
     created_to: Annotated[Timestamp | None, Query()] = None,
 ) -> Page[DepositOut]:
     """Your deposits with their status, newest first."""
-    statement = wallet_service.deposits(
+    result = await wallet_service.deposits(
         session,
         user_id=user.id,
         statuses=status_,
         created_from=created_from,
         created_to=created_to,
+        page=page,
     )
-    return await paginate(session, statement, page, DepositOut)
+    return page_of(DepositOut, result, page)
 
 
 @router.get(
@@ -122,7 +118,7 @@ async def list_ledger(
     created_to: Annotated[Timestamp | None, Query()] = None,
 ) -> Page[LedgerEntryOut]:
     """Every change to your balance, with the balance after it, newest first."""
-    statement = await wallet_service.ledger(
-        session, user_id=user.id, created_from=created_from, created_to=created_to
+    result = await wallet_service.ledger(
+        session, user_id=user.id, created_from=created_from, created_to=created_to, page=page
     )
-    return await paginate(session, statement, page, LedgerEntryOut)
+    return page_of(LedgerEntryOut, result, page)

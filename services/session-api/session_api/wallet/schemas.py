@@ -2,9 +2,9 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import AliasChoices, BaseModel, ConfigDict, Field
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, model_validator
 
 from session_api.models import AttemptStatus, LedgerEntryKind
 from session_api.payment.schemas import AttemptOut
@@ -44,6 +44,18 @@ class DepositOut(BaseModel):
 
 class DepositCreated(DepositOut):
     attempt: AttemptOut = Field(description="The M-Pesa payment that funds the deposit.")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_pair(cls, value: Any) -> Any:
+        """A new deposit and its attempt, as the deposit service answers them."""
+        if not isinstance(value, tuple):
+            return value
+        deposit, attempt = value
+        return {
+            **DepositOut.model_validate(deposit).model_dump(),
+            "attempt": AttemptOut.model_validate(attempt),
+        }
 
 
 class LedgerEntryOut(BaseModel):

@@ -7,11 +7,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import structlog
-from sqlalchemy import Select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from session_api.config import Settings
-from session_api.integrations.gateway import GatewayClient
+from session_api.integrations.gateway import GatewayClient, GatewayPayment
 from session_api.models import (
     AttemptStatus,
     LedgerEntryKind,
@@ -23,22 +22,25 @@ from session_api.models import (
     WalletLedgerEntry,
 )
 from session_api.notification import service as notification_service
+from session_api.pagination import PageParams
+from session_api.payment import payable as payable_flow
 from session_api.payment import service as payment_service
-from session_api.validation import mask_phone
+from session_api.payment.payable import PayableFlow
+from session_api.payment.service import Charge, PayableRef
 from session_api.wallet.exceptions import DepositNotFound, InvalidDepositAmount
-from session_api.wallet.repository import WalletRepository
+from session_api.wallet.repository import (
+    WalletDepositRepository,
+    WalletLedgerEntryRepository,
+    WalletRepository,
+)
 
 log = structlog.get_logger(__name__)
-
-
-async def ensure_wallet(session: AsyncSession, *, user_id: uuid.UUID) -> None:
-    await WalletRepository(session).ensure(user_id)
 
 
 async def get_wallet(
     session: AsyncSession, *, user_id: uuid.UUID, for_update: bool = False
 ) -> Wallet:
-    repository = WalletRepository(session)
+    repository = WalletRepository.from_session(session)
     wallet = await repository.get_by_user(user_id, for_update=for_update)
     if wallet is None:
         # Accounts made before wallets existed (or by hand) get theirs on first use.
@@ -74,7 +76,7 @@ async def credit(
         raise ValueError("a credit is a positive amount")
     wallet = await get_wallet(session, user_id=user_id, for_update=True)
     new_balance = wallet.balance + amount
-    entry_id = await WalletRepository(session).insert_entry(
+    entry_id = await WalletLedgerEntryRepository.from_session(session).insert_entry(
         {
             "wallet_id": wallet.id,
             "kind": kind,
@@ -95,11 +97,100 @@ async def credit(
     return True
 
 
+async def keep_unapplied_payment(
+    session: AsyncSession, *, attempt: PaymentAttempt, payable_state: str
+) -> None:
+    """Money that arrived for a booking or order that no longer needed it (paid by another
+    attempt, or cancelled meanwhile) goes to the payer's wallet, once."""
+    noun = attempt.payable_type.value
+    log.warning(
+        "payment_unapplied",
+        payable_type=noun,
+        payable_id=str(attempt.payable_id),
+        attempt_id=str(attempt.id),
+        payable_status=payable_state,
+    )
+    a_noun = f"an {noun}" if noun[0] in "aeiou" else f"a {noun}"
+    note = payment_service.receipt_note(attempt)
+    if await credit(
+        session,
+        user_id=attempt.user_id,
+        amount=attempt.amount,
+        kind=LedgerEntryKind.unapplied_payment,
+        entry_key=payment_entry_key(attempt.gateway_payment_id),
+        description=f"Payment{note} for {a_noun} that no longer needed it",
+        reference_type=noun,
+        reference_id=attempt.payable_id,
+        receipt_number=attempt.receipt_number,
+    ):
+        await notification_service.notify(
+            session,
+            user_id=attempt.user_id,
+            kind="wallet.credited",
+            title="Payment kept in your wallet",
+            body=f"KES {attempt.amount:,}{note} arrived for {a_noun} that was {payable_state}; "
+            "it is in your wallet.",
+            data={f"{noun}_id": str(attempt.payable_id), "receipt_number": attempt.receipt_number},
+        )
+
+
+class DepositFlow(PayableFlow[WalletDeposit]):
+    """A deposit exists only to be paid: it is made with its payment, and an event for a payment
+    whose deposit was never recorded (the request died after the gateway answered) makes it."""
+
+    type = PayableType.deposit
+
+    async def lock(
+        self, session: AsyncSession, ref: PayableRef, *, payment: GatewayPayment, phone_masked: str
+    ) -> WalletDeposit:
+        # The wallet row lock is the deposit's lock: the request and an event queue up on it.
+        wallet = await get_wallet(session, user_id=ref.user_id, for_update=True)
+        repository = WalletDepositRepository.from_session(session)
+        deposit = await repository.get_deposit(ref.id, user_id=ref.user_id, for_update=True)
+        if deposit is not None:
+            return deposit
+        return await repository.create(
+            WalletDeposit(
+                id=ref.id,
+                wallet_id=wallet.id,
+                user_id=ref.user_id,
+                amount=payment.amount,
+                phone_masked=phone_masked,
+                status=AttemptStatus.processing,
+            ),
+            flush=True,
+        )
+
+    def attach(self, payable: WalletDeposit, attempt: PaymentAttempt) -> None:
+        payable.attempt_id = attempt.id
+
+    async def record(
+        self, session: AsyncSession, payable: WalletDeposit, attempt: PaymentAttempt
+    ) -> None:
+        """Mirror the attempt's status on the deposit; credit the wallet once when it is paid."""
+        payable.status = attempt.status
+        payable.reason = attempt.reason
+        if attempt.status is AttemptStatus.paid:
+            await _credit_deposit(session, deposit=payable, attempt=attempt)
+        elif attempt.status.is_final:
+            await notification_service.notify(
+                session,
+                user_id=payable.user_id,
+                kind="deposit.failed",
+                title="Deposit not completed",
+                body=attempt.customer_message,
+                data={"deposit_id": str(payable.id), "reason": attempt.reason},
+            )
+
+
+deposit_flow = DepositFlow()
+
+
 async def create_deposit(
     session: AsyncSession,
+    *,
     gateway: GatewayClient,
     settings: Settings,
-    *,
     user: User,
     amount: int,
     phone: str,
@@ -110,73 +201,39 @@ async def create_deposit(
             f"amount: a deposit is between {settings.DEPOSIT_MIN_KES} and "
             f"{settings.PAYMENT_MAX_KES} KES; got {amount}"
         )
-    # The wallet row lock is the deposit's lock: an event for this deposit's payment waits on it
-    # until the deposit and its attempt are committed.
-    wallet = await get_wallet(session, user_id=user.id, for_update=True)
-    repository = WalletRepository(session)
-    deposit = await repository.add_deposit(
-        WalletDeposit(
-            id=uuid.uuid4(),
-            wallet_id=wallet.id,
-            user_id=user.id,
-            amount=amount,
-            phone_masked=mask_phone(phone),
-            status=AttemptStatus.processing,
-        )
-    )
-    attempt = await payment_service.start_attempt(
+    deposit_id = uuid.uuid4()
+    return await payable_flow.pay(
         session,
-        gateway,
-        settings,
-        payable=payment_service.Payable(
+        gateway=gateway,
+        settings=settings,
+        flow=deposit_flow,
+        charge=Charge(
             type=PayableType.deposit,
-            id=deposit.id,
+            id=deposit_id,
             user_id=user.id,
             amount=amount,
-            account_reference=f"WL{deposit.id.hex[:10].upper()}",
+            account_reference=f"WL{deposit_id.hex[:10].upper()}",
             description="Wallet top-up",
         ),
         phone=phone,
         request_id=request_id,
     )
-    deposit.attempt_id = attempt.id
-    await record_payment(session, deposit=deposit, attempt=attempt)
-    return deposit, attempt
 
 
 async def get_deposit(
     session: AsyncSession, *, deposit_id: uuid.UUID, user_id: uuid.UUID
 ) -> WalletDeposit:
-    deposit = await WalletRepository(session).get_deposit(deposit_id, user_id=user_id)
+    deposit = await WalletDepositRepository.from_session(session).get_deposit(
+        deposit_id, user_id=user_id
+    )
     if deposit is None:
         raise DepositNotFound(f"no deposit {deposit_id} in your wallet")
     return deposit
 
 
-async def lock_deposit_for_payment(
-    session: AsyncSession, *, deposit_id: uuid.UUID, user_id: uuid.UUID
-) -> WalletDeposit | None:
-    await get_wallet(session, user_id=user_id, for_update=True)
-    return await WalletRepository(session).get_deposit(deposit_id, user_id=user_id, for_update=True)
-
-
-async def record_payment(
+async def _credit_deposit(
     session: AsyncSession, *, deposit: WalletDeposit, attempt: PaymentAttempt
 ) -> None:
-    """Mirror the attempt's status on the deposit; credit the wallet once when it is paid."""
-    deposit.status = attempt.status
-    deposit.reason = attempt.reason
-    if attempt.status is not AttemptStatus.paid:
-        if attempt.status.is_final:
-            await notification_service.notify(
-                session,
-                user_id=deposit.user_id,
-                kind="deposit.failed",
-                title="Deposit not completed",
-                body=attempt.customer_message,
-                data={"deposit_id": str(deposit.id), "reason": attempt.reason},
-            )
-        return
     deposit.receipt_number = attempt.receipt_number
     credited = await credit(
         session,
@@ -202,16 +259,17 @@ async def record_payment(
         )
 
 
-def deposits(
+async def deposits(
     session: AsyncSession,
     *,
     user_id: uuid.UUID,
     statuses: list[AttemptStatus] | None,
     created_from: datetime | None,
     created_to: datetime | None,
-) -> Select[WalletDeposit]:
-    return WalletRepository(session).deposits(
-        user_id, statuses=statuses, created_from=created_from, created_to=created_to
+    page: PageParams,
+) -> tuple[list[WalletDeposit], int]:
+    return await WalletDepositRepository.from_session(session).deposits(
+        user_id, statuses=statuses, created_from=created_from, created_to=created_to, page=page
     )
 
 
@@ -221,10 +279,11 @@ async def ledger(
     user_id: uuid.UUID,
     created_from: datetime | None,
     created_to: datetime | None,
-) -> Select[WalletLedgerEntry]:
+    page: PageParams,
+) -> tuple[list[WalletLedgerEntry], int]:
     wallet = await get_wallet(session, user_id=user_id)
-    return WalletRepository(session).entries(
-        wallet.id, created_from=created_from, created_to=created_to
+    return await WalletLedgerEntryRepository.from_session(session).entries(
+        wallet.id, created_from=created_from, created_to=created_to, page=page
     )
 
 
@@ -239,5 +298,7 @@ async def find_inconsistencies(session: AsyncSession) -> list[Inconsistency]:
     """Wallets whose balance is not the sum of their ledger entries (there should be none)."""
     return [
         Inconsistency(wallet_id=wallet_id, balance=balance, ledger_sum=total)
-        for wallet_id, balance, total in await WalletRepository(session).inconsistent_wallets()
+        for wallet_id, balance, total in await WalletRepository.from_session(
+            session
+        ).inconsistent_wallets()
     ]

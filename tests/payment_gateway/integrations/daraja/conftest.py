@@ -64,3 +64,14 @@ async def client(config: DarajaConfig, redis_client: Redis) -> AsyncIterator[Dar
     daraja = DarajaClient(config, redis=redis_client)
     yield daraja
     await daraja.aclose()
+
+
+@pytest.fixture
+async def fresh_token(
+    client: DarajaClient, redis_client: Redis, daraja_mock: respx.MockRouter
+) -> respx.Route:
+    """The shared token cache holds a token Daraja no longer accepts; OAuth hands out "fresh"."""
+    await redis_client.set(client.tokens.key, "stale")
+    return daraja_mock.get("/oauth/v1/generate").respond(
+        json={"access_token": "fresh", "expires_in": "3599"}
+    )

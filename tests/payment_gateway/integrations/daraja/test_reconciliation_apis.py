@@ -5,7 +5,6 @@ from decimal import Decimal
 import httpx
 import pytest
 import respx
-from redis.asyncio import Redis
 
 from payment_gateway.integrations.daraja import (
     DarajaClient,
@@ -13,6 +12,7 @@ from payment_gateway.integrations.daraja import (
     PullTransaction,
     ResultAck,
 )
+from tests.payment_gateway.integrations.daraja.answers import invalid_token
 
 STATUS = "/mpesa/transactionstatus/v1/query"
 PULL = "/pulltransactions/v1/query"
@@ -78,22 +78,11 @@ async def test_transaction_status_wire_body_and_ack(
 
 
 async def test_transaction_status_by_conversation_id_refreshes_an_invalid_token(
-    client: DarajaClient, redis_client: Redis, daraja_mock: respx.MockRouter
+    client: DarajaClient, daraja_mock: respx.MockRouter, fresh_token: respx.Route
 ) -> None:
-    await redis_client.set(client.tokens.key, "stale")
-    tokens = daraja_mock.get("/oauth/v1/generate").respond(
-        json={"access_token": "fresh", "expires_in": "3599"}
-    )
     route = daraja_mock.post(STATUS).mock(
         side_effect=[
-            httpx.Response(
-                400,
-                json={
-                    "requestId": "r",
-                    "errorCode": "400.003.01",
-                    "errorMessage": "Invalid Access Token",
-                },
-            ),
+            invalid_token(400, "400.003.01"),
             httpx.Response(200, json=ACK),
         ]
     )
@@ -108,7 +97,7 @@ async def test_transaction_status_by_conversation_id_refreshes_an_invalid_token(
     body = json.loads(route.calls.last.request.content)
     assert body["OriginalConversationID"] == "7071-4170-a0e5-8345632bad442144258"
     assert "TransactionID" not in body
-    assert tokens.call_count == 1 and route.call_count == 2
+    assert fresh_token.call_count == 1 and route.call_count == 2
 
 
 async def test_transaction_status_needs_an_identifier(client: DarajaClient) -> None:

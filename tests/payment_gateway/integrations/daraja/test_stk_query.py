@@ -17,6 +17,7 @@ from payment_gateway.integrations.daraja import (
     StkQueryResult,
 )
 from payment_gateway.integrations.daraja import client as client_module
+from tests.payment_gateway.integrations.daraja.answers import invalid_token
 
 QUERY = "/mpesa/stkpushquery/v1/query"
 SANDBOX_PASSKEY = "bfb279f9aa9bdbcf158e97dd71a467cd2e0c893059b10f78e6b72ada1ed2c919"
@@ -233,27 +234,16 @@ async def test_rejections_and_throttling_are_not_retried_by_the_client(
 
 
 async def test_an_invalid_token_is_refreshed_once(
-    client: DarajaClient, redis_client: Redis, daraja_mock: respx.MockRouter
+    client: DarajaClient, daraja_mock: respx.MockRouter, fresh_token: respx.Route
 ) -> None:
-    await redis_client.set(client.tokens.key, "stale")
-    tokens = daraja_mock.get("/oauth/v1/generate").respond(
-        json={"access_token": "fresh", "expires_in": "3599"}
-    )
     route = daraja_mock.post(QUERY).mock(
         side_effect=[
-            httpx.Response(
-                404,
-                json={
-                    "requestId": "r",
-                    "errorCode": "404.001.03",
-                    "errorMessage": "Invalid Access Token",
-                },
-            ),
+            invalid_token(404, "404.001.03"),
             httpx.Response(200, json=SUCCESS),
         ]
     )
     assert (await client.stk_query(CHECKOUT)).result_code == "0"
-    assert tokens.call_count == 1
+    assert fresh_token.call_count == 1
     assert route.calls.last.request.headers["authorization"] == "Bearer fresh"
 
 

@@ -4,7 +4,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from session_api.integrations.gateway import WebhookVerificationError, sign, verify
+from shared.webhook_signing import WebhookVerificationError, sign, verify
 
 SECRET = "whsec_" + base64.b64encode(b"a test secret of some length").decode()
 NOW = 1_795_331_709

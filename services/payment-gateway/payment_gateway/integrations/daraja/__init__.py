@@ -15,6 +15,7 @@ from payment_gateway.integrations.daraja.catalogue import (
     outcome_for,
     outcome_for_no_answer,
     outcome_for_rejection,
+    outcome_for_unreachable,
 )
 from payment_gateway.integrations.daraja.client import DarajaClient
 from payment_gateway.integrations.daraja.config import DarajaConfig
@@ -69,6 +70,7 @@ __all__ = [
     "outcome_for",
     "outcome_for_no_answer",
     "outcome_for_rejection",
+    "outcome_for_unreachable",
     "parse_daraja_timestamp",
     "parse_stk_callback",
     "stk_password",

@@ -1,5 +1,5 @@
-"""What each STK result code means for a payment: its status, a stable reason code for
-programs, and a sentence for the payer.
+"""What each STK result code means for a payment: its status and a stable reason code for
+programs (the sentence shown to the payer for each reason is in `payment_gateway.payment.messages`).
 
 Statuses follow the payment lifecycle (ARCHITECTURE §3.2): ``completed`` only for code 0 (the
 caller still requires a receipt), ``cancelled`` when the payer said no, ``timeout`` when the
@@ -23,134 +23,45 @@ OutcomeStatus = Literal["completed", "failed", "cancelled", "timeout", "pending"
 class Outcome:
     status: OutcomeStatus
     reason: str
-    customer_message: str
     result_code: str | None = None
 
 
-_TRY_AGAIN = "No money was taken. Please try again."
-
 _CATALOGUE: dict[str, Outcome] = {
-    "0": Outcome("completed", "paid", "Payment received. Thank you."),
-    "1": Outcome(
-        "failed",
-        "insufficient_funds",
-        "Your M-Pesa balance is not enough for this payment. Top up your M-Pesa account and "
-        "try again.",
-    ),
-    "2": Outcome(
-        "failed",
-        "amount_limit",
-        "M-Pesa declined this amount: it is below the minimum M-Pesa allows. No money was taken.",
-    ),
-    "3": Outcome(
-        "failed",
-        "amount_above_maximum",
-        "M-Pesa declined this amount: it is above the most you can pay in one transaction. No "
-        "money was taken.",
-    ),
-    "4": Outcome(
-        "failed",
-        "daily_limit_exceeded",
-        "M-Pesa declined this payment because it would go over your daily M-Pesa limit. No "
-        "money was taken.",
-    ),
-    "8": Outcome(
-        "failed",
-        "merchant_balance_limit",
-        "M-Pesa could not complete this payment to the merchant's account right now. No money "
-        "was taken. Please try again later.",
-    ),
-    "17": Outcome(
-        "failed",
-        "duplicate_within_2_minutes",
-        "M-Pesa stopped this payment because the same amount was just requested from your "
-        "phone. Wait 2 minutes before trying again.",
-    ),
-    "26": Outcome(
-        "failed",
-        "system_busy",
-        "M-Pesa is busy right now. No money was taken. Please try again in a few minutes.",
-    ),
-    "1001": Outcome(
-        "failed",
-        "subscriber_busy",
-        "Another M-Pesa request is already open on your phone. Finish or cancel it, wait a "
-        "minute, then try again.",
-    ),
-    "1019": Outcome(
-        "timeout",
-        "prompt_expired",
-        "The M-Pesa prompt expired before it was completed. " + _TRY_AGAIN,
-    ),
-    "1025": Outcome(
-        "failed",
-        "prompt_not_sent",
-        "We could not send the M-Pesa prompt to your phone. " + _TRY_AGAIN,
-    ),
-    "1031": Outcome("cancelled", "customer_cancelled", "You cancelled the M-Pesa prompt."),
-    "1032": Outcome("cancelled", "customer_cancelled", "You cancelled the M-Pesa prompt."),
-    "1036": Outcome(
-        "timeout",
-        "prompt_not_delivered",
-        "The M-Pesa prompt did not reach your phone. " + _TRY_AGAIN,
-    ),
-    "1037": Outcome(
-        "timeout",
-        "phone_unreachable",
-        "We could not reach your phone. Make sure it is on and has network, then try again.",
-    ),
-    "2001": Outcome(
-        "failed",
-        "wrong_pin",
-        "The M-Pesa PIN entered was wrong. No money was taken. Please try again.",
-    ),
-    "2028": Outcome(
-        "failed",
-        "merchant_misconfigured",
-        "This merchant cannot receive M-Pesa payments right now. No money was taken. Please "
-        "contact the merchant.",
-    ),
-    "SFC_IC0003": Outcome(
-        "failed",
-        "merchant_misconfigured",
-        "This merchant cannot receive M-Pesa payments right now. No money was taken. Please "
-        "contact the merchant.",
-    ),
-    "4999": Outcome(
-        "pending",
-        "processing",
-        "Check your phone and enter your M-Pesa PIN to complete the payment.",
-    ),
-    "8006": Outcome(
-        "failed",
-        "pin_locked",
-        "Your M-Pesa PIN is locked. Call Safaricom on 100 or 200 to unlock it, then try again.",
-    ),
-    "9999": Outcome(
-        "failed",
-        "prompt_not_sent",
-        "We could not send the M-Pesa prompt to your phone. " + _TRY_AGAIN,
-    ),
-    "E3008": Outcome(
-        "failed",
-        "bad_debt_contract",
-        "M-Pesa declined this payment for your line. No money was taken. Call Safaricom on 100 "
-        "for help.",
-    ),
+    "0": Outcome("completed", "paid"),
+    "1": Outcome("failed", "insufficient_funds"),
+    "2": Outcome("failed", "amount_limit"),
+    "3": Outcome("failed", "amount_above_maximum"),
+    "4": Outcome("failed", "daily_limit_exceeded"),
+    "8": Outcome("failed", "merchant_balance_limit"),
+    "17": Outcome("failed", "duplicate_within_2_minutes"),
+    "26": Outcome("failed", "system_busy"),
+    "1001": Outcome("failed", "subscriber_busy"),
+    "1019": Outcome("timeout", "prompt_expired"),
+    "1025": Outcome("failed", "prompt_not_sent"),
+    "1031": Outcome("cancelled", "customer_cancelled"),
+    "1032": Outcome("cancelled", "customer_cancelled"),
+    "1036": Outcome("timeout", "prompt_not_delivered"),
+    "1037": Outcome("timeout", "phone_unreachable"),
+    "2001": Outcome("failed", "wrong_pin"),
+    "2028": Outcome("failed", "merchant_misconfigured"),
+    "SFC_IC0003": Outcome("failed", "merchant_misconfigured"),
+    "4999": Outcome("pending", "processing"),
+    "8006": Outcome("failed", "pin_locked"),
+    "9999": Outcome("failed", "prompt_not_sent"),
+    "E3008": Outcome("failed", "bad_debt_contract"),
 }
 
-_UNKNOWN = Outcome("failed", "unknown_result", "The payment did not go through. " + _TRY_AGAIN)
-_REJECTED = Outcome(
-    "failed",
-    "daraja_rejected",
-    "We could not start the M-Pesa payment. No money was taken. Please try again later.",
-)
-_NO_ANSWER = Outcome(
-    "timeout",
-    "no_response",
-    "We did not get an answer from M-Pesa in time. If money left your account it will be "
-    "matched to this payment; otherwise please try again.",
-)
+_UNKNOWN = Outcome("failed", "unknown_result")
+_REJECTED = Outcome("failed", "daraja_rejected")
+# Retries of a push ran out while Daraja could not be reached.
+_UNREACHABLE = Outcome("failed", "daraja_unavailable")
+_NO_ANSWER = Outcome("timeout", "no_response")
+
+
+def reasons() -> frozenset[str]:
+    """Every reason an outcome can carry (each has a sentence for the payer)."""
+    fixed = (_UNKNOWN, _REJECTED, _UNREACHABLE, _NO_ANSWER)
+    return frozenset(o.reason for o in (*_CATALOGUE.values(), *fixed))
 
 
 def normalise_result_code(value: object) -> str | None:
@@ -198,6 +109,11 @@ def outcome_for_rejection(error: DarajaError) -> Outcome:
     if isinstance(error, DarajaSubscriberBusy):
         return replace(_CATALOGUE["1001"], result_code=error.error_code)
     return replace(_REJECTED, result_code=error.error_code)
+
+
+def outcome_for_unreachable(error: DarajaError) -> Outcome:
+    """The outcome of a push whose retries ran out without reaching Daraja."""
+    return replace(_UNREACHABLE, result_code=error.error_code)
 
 
 def outcome_for_no_answer() -> Outcome:

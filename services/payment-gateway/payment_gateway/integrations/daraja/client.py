@@ -11,10 +11,8 @@ from __future__ import annotations
 
 import asyncio
 import re
-import time
 from collections.abc import Awaitable, Callable
 from datetime import datetime
-from json import dumps
 from typing import Any, TypeVar
 
 import httpx
@@ -22,6 +20,7 @@ import structlog
 from pydantic import ValidationError
 from redis.asyncio import Redis
 
+from payment_gateway.integrations.daraja import responses, transport
 from payment_gateway.integrations.daraja.catalogue import normalise_result_code
 from payment_gateway.integrations.daraja.config import DarajaConfig
 from payment_gateway.integrations.daraja.errors import (
@@ -30,29 +29,20 @@ from payment_gateway.integrations.daraja.errors import (
     DarajaRejected,
     DarajaTokenInvalid,
     DarajaUnavailable,
-    classify,
-    envelope_of,
-    parse_json_object,
 )
 from payment_gateway.integrations.daraja.metrics import (
-    DARAJA_CALL_LATENCY,
-    DARAJA_ERRORS,
     DARAJA_TOKEN_FETCHES,
 )
-from payment_gateway.integrations.daraja.numbers import to_decimal
 from payment_gateway.integrations.daraja.ratelimit import RateLimiter
 from payment_gateway.integrations.daraja.schemas import (
     PullRegistration,
-    PullTransaction,
     PullTransactionsPage,
     ResultAck,
     StkPushAccepted,
     StkQueryResult,
 )
 from payment_gateway.integrations.daraja.timestamps import (
-    NAIROBI,
     daraja_timestamp,
-    parse_daraja_timestamp,
     stk_password,
 )
 from payment_gateway.integrations.daraja.token import FetchedToken, TokenCache, app_key
@@ -68,10 +58,8 @@ PULL_TRANSACTIONS_PATH = "/pulltransactions/v1/query"
 PULL_REGISTER_PATH = "/pulltransactions/v1/register"
 PULL_REGISTERED = frozenset({"1000", "1001"})
 
-PENDING_RESULT_CODE = "4999"
 _PHONE = re.compile(r"^254[17]\d{8}$")
 # Connection-level failures happen before a request leaves this machine.
-_NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.UnsupportedProtocol)
 
 T = TypeVar("T")
 
@@ -167,7 +155,7 @@ class DarajaClient:
                 str(payload.get("ResponseDescription") or "STK push not accepted"),
                 http_status=200,
                 error_code=response_code,
-                body=_dump(payload),
+                body=responses.dump(payload),
             )
         try:
             accepted = StkPushAccepted.model_validate({"ResponseCode": "0", **payload})
@@ -176,7 +164,7 @@ class DarajaClient:
                 "STK push answered without MerchantRequestID and CheckoutRequestID",
                 maybe_processed=True,
                 http_status=200,
-                body=_dump(payload),
+                body=responses.dump(payload),
             ) from e
         log.info(
             "daraja_stk_push_accepted",
@@ -201,7 +189,7 @@ class DarajaClient:
                 "CheckoutRequestID": checkout_request_id,
             }
             payload = await self._authorized("stk_query", STK_QUERY_PATH, body, pending_ok=True)
-            return _query_result(payload)
+            return responses.query_result(payload)
 
         return await self._with_retries("stk_query", once)
 
@@ -242,7 +230,7 @@ class DarajaClient:
         if originator_conversation_id:
             body["OriginalConversationID"] = originator_conversation_id
         payload = await self._authorized("transaction_status", TRANSACTION_STATUS_PATH, body)
-        return _result_ack(payload)
+        return responses.result_ack(payload)
 
     async def pull_transactions(
         self, *, start: datetime, end: datetime, offset: int = 0
@@ -255,14 +243,14 @@ class DarajaClient:
             raise ValueError("offset counts rows from 0")
         body = {
             "ShortCode": self.config.shortcode,
-            "StartDate": _pull_time(start),
-            "EndDate": _pull_time(end),
+            "StartDate": responses.pull_time(start),
+            "EndDate": responses.pull_time(end),
             "OffSetValue": str(offset),
         }
 
         async def once() -> PullTransactionsPage:
             payload = await self._authorized("pull_transactions", PULL_TRANSACTIONS_PATH, body)
-            return _pull_page(payload)
+            return responses.pull_page(payload)
 
         return await self._with_retries("pull_transactions", once)
 
@@ -282,7 +270,7 @@ class DarajaClient:
                 str(payload.get("ResponseDescription") or "Pull registration refused"),
                 http_status=200,
                 error_code=status,
-                body=_dump(payload),
+                body=responses.dump(payload),
             )
         return PullRegistration.model_validate({**payload, "ResponseStatus": status})
 
@@ -341,35 +329,34 @@ class DarajaClient:
         token: str,
         pending_ok: bool = False,
     ) -> dict[str, Any]:
-        return await self._request(
-            operation,
-            "POST",
-            path,
+        call = transport.Call(operation, "POST", self.config.url_root + path, pending_ok=pending_ok)
+        return await transport.exchange(
+            self._http,
+            call,
+            hints=self._hints,
             json=body,
             headers={"Authorization": f"Bearer {token}"},
-            pending_ok=pending_ok,
         )
 
     async def _fetch_token(self) -> FetchedToken:
         try:
-            payload = await self._request(
-                "oauth",
-                "GET",
-                OAUTH_PATH,
+            payload = await transport.exchange(
+                self._http,
+                transport.Call("oauth", "GET", self.config.url_root + OAUTH_PATH, oauth=True),
+                hints=self._hints,
                 params={"grant_type": "client_credentials"},
                 auth=httpx.BasicAuth(
                     self.config.consumer_key, self.config.consumer_secret.get_secret_value()
                 ),
-                oauth=True,
             )
             token = payload.get("access_token")
-            expires_in = _seconds(payload.get("expires_in"))
+            expires_in = responses.seconds(payload.get("expires_in"))
             if not isinstance(token, str) or not token or expires_in is None:
                 raise DarajaUnavailable(
                     "OAuth answered without access_token and expires_in",
                     maybe_processed=False,
                     http_status=200,
-                    body=_dump({k: v for k, v in payload.items() if k != "access_token"}),
+                    body=responses.dump({k: v for k, v in payload.items() if k != "access_token"}),
                 )
         except DarajaError:
             DARAJA_TOKEN_FETCHES.labels("error").inc()
@@ -377,218 +364,3 @@ class DarajaClient:
         DARAJA_TOKEN_FETCHES.labels("ok").inc()
         log.info("daraja_token_fetched", expires_in_s=expires_in)
         return FetchedToken(access_token=token, expires_in_s=expires_in)
-
-    async def _request(
-        self,
-        operation: str,
-        method: str,
-        path: str,
-        *,
-        json: dict[str, Any] | None = None,
-        params: dict[str, str] | None = None,
-        headers: dict[str, str] | None = None,
-        auth: httpx.Auth | None = None,
-        oauth: bool = False,
-        pending_ok: bool = False,
-    ) -> dict[str, Any]:
-        """One HTTP exchange: the JSON object of a success (or of a pending query answer when
-        ``pending_ok``), else the classified error. Records latency and errors."""
-        started = time.perf_counter()
-        http_status: int | None = None
-        try:
-            try:
-                response = await self._http.request(
-                    method,
-                    self.config.url_root + path,
-                    json=json,
-                    params=params,
-                    headers=headers,
-                    auth=auth if auth is not None else httpx.USE_CLIENT_DEFAULT,
-                )
-            except httpx.HTTPError as e:
-                raise DarajaUnavailable(
-                    f"{operation}: {type(e).__name__} talking to Daraja: {e}",
-                    maybe_processed=not isinstance(e, _NOT_SENT),
-                ) from e
-            http_status = response.status_code
-            text = response.text
-            payload = parse_json_object(text)
-            envelope = envelope_of(payload)
-            if pending_ok and payload is not None and envelope and envelope.is_query_pending:
-                self._observe(operation, "pending", started, http_status, envelope.request_id)
-                return payload
-            if (
-                response.is_success
-                and payload is not None
-                and (envelope is None or envelope.error_code is None)
-            ):
-                self._observe(operation, "ok", started, http_status, None)
-                return payload
-            raise classify(
-                http_status=http_status,
-                text=text,
-                retry_after_header=response.headers.get("retry-after"),
-                oauth=oauth,
-                hints=self._hints,
-            )
-        except DarajaError as e:
-            if e.http_status is None:
-                e.http_status = http_status
-            outcome = type(e).__name__
-            DARAJA_ERRORS.labels(operation, e.error_code or outcome).inc()
-            self._observe(operation, outcome, started, e.http_status, e.request_id, error=e)
-            raise
-
-    @staticmethod
-    def _observe(
-        operation: str,
-        outcome: str,
-        started: float,
-        http_status: int | None,
-        request_id: str | None,
-        *,
-        error: DarajaError | None = None,
-    ) -> None:
-        elapsed = time.perf_counter() - started
-        DARAJA_CALL_LATENCY.labels(operation, outcome).observe(elapsed)
-        fields: dict[str, Any] = {
-            "operation": operation,
-            "outcome": outcome,
-            "http_status": http_status,
-            "duration_ms": round(elapsed * 1000, 1),
-        }
-        if request_id:
-            fields["daraja_request_id"] = request_id
-        if error is None:
-            log.info("daraja_call", **fields)
-        else:
-            log.warning(
-                "daraja_call",
-                **fields,
-                error_code=error.error_code,
-                error=error.message,
-                retryable=error.retryable,
-            )
-
-
-def _query_result(payload: dict[str, Any]) -> StkQueryResult:
-    envelope = envelope_of(payload)
-    if envelope is not None and envelope.is_query_pending:
-        return StkQueryResult(
-            result_code=None,
-            result_desc=envelope.message,
-            pending=True,
-            # Daraja puts the CheckoutRequestID in requestId of this envelope.
-            checkout_request_id=envelope.request_id,
-            raw=payload,
-        )
-    code = normalise_result_code(payload.get("ResultCode"))
-    if code is None:
-        raise DarajaUnavailable(
-            "STK Query answered without a ResultCode",
-            maybe_processed=False,
-            http_status=200,
-            body=_dump(payload),
-        )
-    pending = code == PENDING_RESULT_CODE
-    return StkQueryResult(
-        result_code=None if pending else code,
-        result_desc=str(payload.get("ResultDesc") or ""),
-        pending=pending,
-        merchant_request_id=_str_or_none(payload.get("MerchantRequestID")),
-        checkout_request_id=_str_or_none(payload.get("CheckoutRequestID")),
-        raw=payload,
-    )
-
-
-def _result_ack(payload: dict[str, Any]) -> ResultAck:
-    response_code = normalise_result_code(payload.get("ResponseCode"))
-    if response_code != "0":
-        raise DarajaRejected(
-            str(payload.get("ResponseDescription") or "request not accepted"),
-            http_status=200,
-            error_code=response_code,
-            body=_dump(payload),
-        )
-    return ResultAck.model_validate({**payload, "ResponseCode": response_code})
-
-
-def _pull_page(payload: dict[str, Any]) -> PullTransactionsPage:
-    top = {str(k).lower(): v for k, v in payload.items()}
-    rows = top.get("response", top.get("transaction"))
-    transactions = [t for t in map(_pull_transaction, _flatten(rows)) if t is not None]
-    return PullTransactionsPage(
-        response_code=normalise_result_code(top.get("responsecode")) or "",
-        response_message=str(top.get("responsemessage") or ""),
-        response_ref_id=_str_or_none(top.get("responserefid")),
-        transactions=transactions,
-        raw=payload,
-    )
-
-
-def _flatten(value: Any) -> list[dict[str, Any]]:
-    """The rows of Pull Transactions' doubly nested list (sometimes sent as a JSON string)."""
-    if isinstance(value, str):
-        parsed = parse_json_object(f'{{"v": {value}}}') if value.strip() else None
-        value = parsed.get("v") if parsed else None
-    if isinstance(value, dict):
-        return [value]
-    if isinstance(value, list):
-        return [row for item in value for row in _flatten(item)]
-    return []
-
-
-def _pull_transaction(row: dict[str, Any]) -> PullTransaction | None:
-    fields = {str(k).lower(): v for k, v in row.items()}
-    transaction_id = _str_or_none(fields.get("transactionid"))
-    if not transaction_id:
-        log.warning("daraja_pull_row_without_id", keys=sorted(fields))
-        return None
-    return PullTransaction(
-        transaction_id=transaction_id,
-        transaction_date=_pull_date(fields.get("trxdate")),
-        msisdn=_str_or_none(fields.get("msisdn")),
-        sender=_str_or_none(fields.get("sender")),
-        transaction_type=_str_or_none(fields.get("transactiontype")),
-        bill_reference=_str_or_none(fields.get("billreference")),
-        amount=to_decimal(fields.get("amount")),
-        organization_name=_str_or_none(fields.get("organizationname")),
-        raw=row,
-    )
-
-
-def _pull_time(moment: datetime) -> str:
-    return moment.astimezone(NAIROBI).strftime("%Y-%m-%d %H:%M:%S")
-
-
-def _pull_date(value: Any) -> datetime | None:
-    """``trxDate`` as an aware datetime: ISO 8601 (naive read as Nairobi time) or
-    ``YYYYMMDDHHmmss``."""
-    if value is None or isinstance(value, bool):
-        return None
-    text = str(value).strip()
-    try:
-        return parse_daraja_timestamp(text)
-    except ValueError:
-        pass
-    try:
-        moment = datetime.fromisoformat(text)
-    except ValueError:
-        return None
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=NAIROBI)
-
-
-def _seconds(value: Any) -> float | None:
-    """``expires_in``: Daraja sends the string "3599"; its newer docs show a number."""
-    number = to_decimal(value)
-    return float(number) if number is not None and number > 0 else None
-
-
-def _str_or_none(value: Any) -> str | None:
-    if value is None or value == "":
-        return None
-    return str(value)
-
-
-def _dump(payload: dict[str, Any]) -> str:
-    return dumps(payload, default=str)[:2000]

@@ -6,9 +6,6 @@ from typing import Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
 
-SANDBOX_BASE_URL = "https://sandbox.safaricom.co.ke"
-PRODUCTION_BASE_URL = "https://api.safaricom.co.ke"
-
 
 class DarajaConfig(BaseModel):
     """One Daraja app. Built by the gateway's settings; frozen so a client never sees it change."""

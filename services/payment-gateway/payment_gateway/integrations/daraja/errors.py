@@ -220,29 +220,9 @@ def classify(
             return DarajaRejected(message, **common)
         # "being processed" reaches here only outside STK Query, where it is not an answer.
         return DarajaUnavailable(message, maybe_processed=False, **common)
-    if code == SPIKE_ARREST_CODE or (code is None and "spike arrest" in lowered):
-        # "System is busy" shares spike arrest's code and remedy (stay away, then try again);
-        # it is told apart only to stay away longer, as its text asks ("in few minutes").
-        if "busy" in lowered:
-            return DarajaRateLimited(
-                message,
-                retry_after_s=_retry_after(retry_after_header, hints.system_busy_s),
-                kind="system_busy",
-                **common,
-            )
-        return DarajaRateLimited(
-            message,
-            retry_after_s=_retry_after(retry_after_header, hints.spike_arrest_s),
-            kind="spike_arrest",
-            **common,
-        )
-    if code == QUOTA_CODE or (code is None and "quota violation" in lowered):
-        return DarajaRateLimited(
-            message,
-            retry_after_s=_retry_after(retry_after_header, hints.quota_s),
-            kind="quota",
-            **common,
-        )
+    throttled = _throttled(code, message, retry_after_header, hints, common)
+    if throttled is not None:
+        return throttled
     if "apiproduct" in lowered or "duplicate" in lowered:
         return DarajaRejected(message, **common)
     if http_status == 429:
@@ -256,6 +236,37 @@ def classify(
         # A coded 5xx (e.g. 500.003.1001 Internal Server Error) is Daraja failing before it acted.
         return DarajaUnavailable(message or "Daraja failed", maybe_processed=False, **common)
     return DarajaRejected(message or f"Daraja refused the request (HTTP {http_status})", **common)
+
+
+def _throttled(
+    code: str | None,
+    message: str,
+    retry_after_header: str | None,
+    hints: BackoffHints,
+    common: dict[str, Any],
+) -> DarajaRateLimited | None:
+    """Spike arrest, "System is busy" and quota answers, which ask us to stay away a while."""
+    lowered = message.lower()
+    if code == SPIKE_ARREST_CODE or (code is None and "spike arrest" in lowered):
+        # "System is busy" shares spike arrest's code and remedy (stay away, then try again);
+        # it is told apart only to stay away longer, as its text asks ("in few minutes").
+        busy = "busy" in lowered
+        return DarajaRateLimited(
+            message,
+            retry_after_s=_retry_after(
+                retry_after_header, hints.system_busy_s if busy else hints.spike_arrest_s
+            ),
+            kind="system_busy" if busy else "spike_arrest",
+            **common,
+        )
+    if code == QUOTA_CODE or (code is None and "quota violation" in lowered):
+        return DarajaRateLimited(
+            message,
+            retry_after_s=_retry_after(retry_after_header, hints.quota_s),
+            kind="quota",
+            **common,
+        )
+    return None
 
 
 def _classify_without_envelope(

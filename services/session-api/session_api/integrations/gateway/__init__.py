@@ -1,5 +1,5 @@
-"""The payment gateway: one client class for its REST API, its event schema, and the Standard
-Webhooks signature check for the events it sends us."""
+"""The payment gateway: one client class for its REST API and the schema of its events (their
+Standard Webhooks signatures are checked with `shared.webhook_signing`)."""
 
 from session_api.integrations.gateway.client import GatewayClient
 from session_api.integrations.gateway.exceptions import (
@@ -15,7 +15,6 @@ from session_api.integrations.gateway.schemas import (
     GatewayPayment,
     GatewayPaymentStatus,
 )
-from session_api.integrations.gateway.webhooks import WebhookVerificationError, sign, verify
 
 __all__ = [
     "CreatePaymentRequest",
@@ -28,7 +27,4 @@ __all__ = [
     "GatewayPaymentStatus",
     "GatewayRejected",
     "GatewayUnavailable",
-    "WebhookVerificationError",
-    "sign",
-    "verify",
 ]

@@ -17,8 +17,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from payment_gateway import metrics
 from payment_gateway.config import Settings
 from payment_gateway.models import DeliveryStatus, OutboxEvent, Payment, PaymentStatus
-from payment_gateway.payment.schemas import PaymentOut
-from payment_gateway.webhook import repository, signing
+from payment_gateway.outbox.repository import ClaimedDelivery, OutboxRepository
+from payment_gateway.outbox.schemas import EventPayment, PaymentEventPayload
+from shared import webhook_signing
 from shared.db import utcnow
 from shared.jobs import enqueue_after_commit
 from shared.worker import backoff_seconds
@@ -62,13 +63,13 @@ async def publish(
         return None
     now = utcnow()
     event_id = uuid.uuid4()
-    body = {
-        "id": message_id(event_id),
-        "type": event_type,
-        "created_at": now.isoformat().replace("+00:00", "Z"),
-        "data": PaymentOut.of(payment).model_dump(mode="json"),
-        "sequence": payment.sequence,
-    }
+    body = PaymentEventPayload(
+        id=message_id(event_id),
+        type=event_type,
+        created_at=now.isoformat().replace("+00:00", "Z"),
+        data=EventPayment.of(payment),
+        sequence=payment.sequence,
+    ).model_dump(mode="json")
     event = OutboxEvent(
         id=event_id,
         payment_id=payment.id,
@@ -77,8 +78,7 @@ async def publish(
         payload=body,
         created_at=now,
     )
-    deliveries = await repository.add_event(
-        session,
+    deliveries = await OutboxRepository.from_session(session).add_event(
         event=event,
         endpoint_urls=[endpoint.url for endpoint in settings.WEBHOOK_ENDPOINTS],
         now=now,
@@ -109,16 +109,16 @@ def encode(payload: dict[str, Any]) -> bytes:
 
 
 async def send(
-    http: httpx.AsyncClient, *, settings: Settings, delivery: repository.ClaimedDelivery
+    http: httpx.AsyncClient, *, settings: Settings, delivery: ClaimedDelivery
 ) -> SendResult:
     """One signed POST; never raises."""
     endpoint = settings.endpoint(delivery.endpoint_url)
     if endpoint is None:
         return SendResult(None, "endpoint no longer configured in GATEWAY_WEBHOOK_ENDPOINTS", 0.0)
     body = encode(delivery.payload)
-    headers = signing.headers(
+    headers = webhook_signing.headers(
         endpoint.secret.get_secret_value(),
-        message_id=message_id(delivery.event_id),
+        msg_id=message_id(delivery.event_id),
         timestamp=int(time.time()),
         body=body,
     )
@@ -138,13 +138,13 @@ async def send(
 async def record(
     session: AsyncSession,
     *,
-    delivery: repository.ClaimedDelivery,
+    delivery: ClaimedDelivery,
     result: SendResult,
     settings: Settings,
 ) -> str:
     """Store the attempt and decide what comes next: done, retry later, or give up."""
+    repository = OutboxRepository.from_session(session)
     await repository.record_attempt(
-        session,
         delivery_id=delivery.id,
         number=delivery.attempts,
         duration_ms=result.duration_ms,
@@ -154,61 +154,17 @@ async def record(
     if result.ok:
         outcome = DeliveryStatus.delivered
         await repository.finish(
-            session,
-            delivery_id=delivery.id,
-            status=outcome,
-            status_code=result.status_code,
-            error=None,
+            delivery_id=delivery.id, status=outcome, status_code=result.status_code, error=None
         )
     else:
-        delay = settings.scaled(
-            backoff_seconds(
-                delivery.attempts,
-                base_s=settings.WEBHOOK_RETRY_BASE_S,
-                cap_s=settings.WEBHOOK_RETRY_CAP_S,
-            )
+        outcome = await _retry_or_abandon(
+            session, delivery=delivery, result=result, settings=settings
         )
-        next_at = utcnow() + timedelta(seconds=delay)
-        gone = settings.endpoint(delivery.endpoint_url) is None
-        expired = next_at > delivery.event_created_at + timedelta(
-            hours=settings.WEBHOOK_MAX_AGE_H * settings.TIME_SCALE
-        )
-        outcome = DeliveryStatus.abandoned if gone or expired else DeliveryStatus.pending
-        await repository.finish(
-            session,
-            delivery_id=delivery.id,
-            status=outcome,
-            status_code=result.status_code,
-            error=result.error,
-            next_attempt_at=next_at,
-        )
-        if outcome == DeliveryStatus.pending:
-            enqueue_after_commit(
-                session,
-                DELIVER_TASK,
-                delivery.id,
-                **deliver_job(
-                    delivery.id, attempt=delivery.attempts, settings=settings, defer_s=delay
-                ),
-            )
     metrics.WEBHOOK_ATTEMPTS.labels(
         "failed" if outcome == DeliveryStatus.pending else outcome
     ).inc()
     if outcome != DeliveryStatus.pending:
-        # The stream of this payment to this subscriber is free again: send its next event.
-        following = await repository.next_in_stream(session, delivery_id=delivery.id)
-        if following is not None:
-            enqueue_after_commit(
-                session,
-                DELIVER_TASK,
-                following.id,
-                **deliver_job(
-                    following.id,
-                    attempt=following.attempts,
-                    settings=settings,
-                    tag=f":after:{delivery.id}",
-                ),
-            )
+        await _release_stream(session, delivery=delivery, settings=settings)
     log.info(
         "webhook_attempt",
         delivery_id=delivery.id,
@@ -221,10 +177,66 @@ async def record(
     return outcome
 
 
-async def requeue_overdue(session: AsyncSession, *, settings: Settings, limit: int = 500) -> int:
+async def _retry_or_abandon(
+    session: AsyncSession, *, delivery: ClaimedDelivery, result: SendResult, settings: Settings
+) -> str:
+    """Schedule the next attempt with backoff, or abandon the delivery once its subscriber is
+    no longer configured or the event would be older than `WEBHOOK_MAX_AGE_H` by then."""
+    delay = settings.scaled(
+        backoff_seconds(
+            delivery.attempts,
+            base_s=settings.WEBHOOK_RETRY_BASE_S,
+            cap_s=settings.WEBHOOK_RETRY_CAP_S,
+        )
+    )
+    next_at = utcnow() + timedelta(seconds=delay)
+    gone = settings.endpoint(delivery.endpoint_url) is None
+    expired = next_at > delivery.event_created_at + timedelta(
+        hours=settings.WEBHOOK_MAX_AGE_H * settings.TIME_SCALE
+    )
+    outcome = DeliveryStatus.abandoned if gone or expired else DeliveryStatus.pending
+    await OutboxRepository.from_session(session).finish(
+        delivery_id=delivery.id,
+        status=outcome,
+        status_code=result.status_code,
+        error=result.error,
+        next_attempt_at=next_at,
+    )
+    if outcome == DeliveryStatus.pending:
+        enqueue_after_commit(
+            session,
+            DELIVER_TASK,
+            delivery.id,
+            **deliver_job(delivery.id, attempt=delivery.attempts, settings=settings, defer_s=delay),
+        )
+    return outcome
+
+
+async def _release_stream(
+    session: AsyncSession, *, delivery: ClaimedDelivery, settings: Settings
+) -> None:
+    """The stream of this payment to this subscriber is free again: send its next event."""
+    following = await OutboxRepository.from_session(session).next_in_stream(delivery_id=delivery.id)
+    if following is not None:
+        enqueue_after_commit(
+            session,
+            DELIVER_TASK,
+            following.id,
+            **deliver_job(
+                following.id,
+                attempt=following.attempts,
+                settings=settings,
+                tag=f":after:{delivery.id}",
+            ),
+        )
+
+
+async def requeue_overdue(session: AsyncSession, *, settings: Settings) -> int:
     """Re-enqueue deliveries whose job was lost (worker restart, Redis loss)."""
     older_than = utcnow() - timedelta(seconds=settings.scaled(settings.SWEEP_GRACE_S))
-    overdue = await repository.overdue(session, older_than=older_than, limit=limit)
+    overdue = await OutboxRepository.from_session(session).overdue(
+        older_than=older_than, limit=settings.SWEEP_BATCH_SIZE
+    )
     for delivery in overdue:
         enqueue_after_commit(
             session,

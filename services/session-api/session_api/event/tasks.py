@@ -16,13 +16,11 @@ from session_api.config import Settings
 from session_api.event import service as event_service
 from session_api.integrations.gateway import GatewayClient, GatewayError
 from session_api.models import EventOutcome
-from session_api.payment.repository import AttemptRepository
+from session_api.payment.repository import PaymentAttemptRepository
 from session_api.tasks import registry
 from shared.worker import task_session
 
 log = structlog.get_logger(__name__)
-
-REFRESH_BATCH = 50
 
 
 @registry.task("payment.refresh_stale_attempts", max_tries=1, timeout_s=120)
@@ -33,10 +31,10 @@ async def refresh_stale_attempts(ctx: dict[str, Any]) -> int:
     gateway: GatewayClient = ctx["gateway"]
     now = datetime.now(UTC)
     async with task_session(ctx) as session:
-        stale = await AttemptRepository(session).needing_refresh(
+        stale = await PaymentAttemptRepository.from_session(session).needing_refresh(
             processing_before=now - timedelta(seconds=settings.STALE_ATTEMPT_AFTER_S),
             receiptless_before=now - timedelta(seconds=settings.RECEIPT_BACKFILL_AFTER_S),
-            limit=REFRESH_BATCH,
+            limit=settings.STALE_REFRESH_BATCH_SIZE,
         )
         payment_ids = [attempt.gateway_payment_id for attempt in stale]
     changed = 0
@@ -49,7 +47,7 @@ async def refresh_stale_attempts(ctx: dict[str, Any]) -> int:
         # One transaction per payment: one failure does not undo the others.
         async with task_session(ctx) as session:
             outcome = await event_service.apply(
-                session, ctx["redis"], payment=payment, sequence=payment.sequence
+                session, redis=ctx["redis"], payment=payment, sequence=payment.sequence
             )
         changed += outcome is EventOutcome.applied
     if payment_ids:

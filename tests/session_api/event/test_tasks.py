@@ -5,8 +5,8 @@ from fastapi import FastAPI
 from sqlalchemy import update
 
 from session_api.config import Settings
+from session_api.event.tasks import refresh_stale_attempts
 from session_api.models import PaymentAttempt, UserRole
-from session_api.payment.tasks import refresh_stale_attempts
 from tests.session_api.fixtures import (
     PHONE,
     FakeGateway,

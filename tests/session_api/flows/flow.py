@@ -16,8 +16,8 @@ import httpx
 from fastapi import FastAPI, Request, Response
 
 from session_api.config import Settings
-from session_api.models import UserRole
 from session_api.event.tasks import refresh_stale_attempts
+from session_api.models import UserRole
 from shared.testing import system as harness
 from shared.testing.system import EVENT_SECRET, SERVICE_KEY, phone
 from shared.testing.waiting import wait_until as until

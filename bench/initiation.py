@@ -20,17 +20,17 @@ import uuid
 
 import asyncpg
 
-from bench.callback_ingest import (
-    Result,
+from bench.loadgen import Result, load
+from bench.services import (
+    ROOT,
     base_urls,
     drop_redis_namespace,
-    free_port,
     gateway_env,
-    load,
     plain,
-    scratch_database,
-    server,
+    use_uvloop,
 )
+from shared.testing.database import scratch_database
+from shared.testing.processes import free_port, url_of, uvicorn_process
 
 CONCURRENCY = 16
 WARMUP = 100
@@ -58,63 +58,70 @@ def requests(count: int, *, start: int) -> list[tuple[str, bytes, dict[str, str]
     ]
 
 
+def _created(status: int) -> bool:
+    return status == 201
+
+
+async def measure(gateway_url: str) -> Result:
+    accept = _created
+    await load(
+        "warm-up", gateway_url, requests(WARMUP, start=0), concurrency=CONCURRENCY, accept=accept
+    )
+    return await load(
+        "payment-gateway",
+        gateway_url,
+        requests(MEASURED, start=WARMUP),
+        concurrency=CONCURRENCY,
+        accept=accept,
+    )
+
+
+async def count_started(url: str) -> tuple[int, int]:
+    """How many payments left `pending`, of how many."""
+    connection = await asyncpg.connect(plain(url))
+    try:
+        reached = await connection.fetchval(
+            "SELECT count(*) FROM gateway.payment WHERE status <> 'pending'"
+        )
+        total = await connection.fetchval("SELECT count(*) FROM gateway.payment")
+    finally:
+        await connection.close()
+    return int(reached), int(total)
+
+
 async def run() -> tuple[Result, int, int]:
     database_url, redis_url = base_urls()
     namespace = f"bench_{uuid.uuid4().hex[:8]}"
+    simulator_env = {
+        "SIMULATOR_TIME_SCALE": "0.05",
+        "LOG_LEVEL": "WARNING",
+        "ENVIRONMENT": "development",
+    }
     async with scratch_database(database_url, "_gateway_bench_init") as url:
         try:
-            simulator_env = {
-                "SIMULATOR_TIME_SCALE": "0.05",
-                "LOG_LEVEL": "WARNING",
-                "ENVIRONMENT": "development",
-            }
-            with server("daraja_simulator.main:build", simulator_env) as simulator_url:
-                gateway_port = free_port()
+            with uvicorn_process("daraja_simulator.main:build", simulator_env, cwd=ROOT) as sim:
+                port = free_port()
                 env = gateway_env(
                     url,
                     redis_url,
                     namespace,
-                    GATEWAY_API_KEYS=API_KEY,
-                    GATEWAY_DARAJA_BASE_URL=simulator_url,
-                    GATEWAY_PUBLIC_BASE_URL=f"http://127.0.0.1:{gateway_port}",
+                    API_KEYS=API_KEY,
+                    DARAJA_BASE_URL=sim,
+                    PUBLIC_BASE_URL=url_of(port),
                     # The simulator is one Python process too; let polling stay out of the way.
-                    GATEWAY_DARAJA_QUERY_RATE_PER_SECOND="1000",
+                    DARAJA_QUERY_RATE_PER_SECOND=1000,
                 )
-                with server("payment_gateway.main:build", env, port=gateway_port) as gateway_url:
-                    await load(
-                        "warm-up",
-                        gateway_url,
-                        requests(WARMUP, start=0),
-                        concurrency=CONCURRENCY,
-                        accept=lambda status: status == 201,
-                    )
-                    result = await load(
-                        "payment-gateway",
-                        gateway_url,
-                        requests(MEASURED, start=WARMUP),
-                        concurrency=CONCURRENCY,
-                        accept=lambda status: status == 201,
-                    )
-            connection = await asyncpg.connect(plain(url))
-            try:
-                reached = await connection.fetchval(
-                    "SELECT count(*) FROM gateway.payment WHERE status <> 'pending'"
-                )
-                total = await connection.fetchval("SELECT count(*) FROM gateway.payment")
-            finally:
-                await connection.close()
+                gateway = uvicorn_process("payment_gateway.main:build", env, port=port, cwd=ROOT)
+                with gateway as gateway_url:
+                    result = await measure(gateway_url)
+            reached, total = await count_started(url)
         finally:
             await drop_redis_namespace(redis_url, namespace)
     return result, reached, total
 
 
 def main() -> None:
-    try:
-        import uvloop
-
-        uvloop.install()
-    except ImportError:
-        pass
+    use_uvloop()
     result, reached, total = asyncio.run(run())
     print(f"initiation against the simulator: one API process, {CONCURRENCY} concurrent")
     print("  " + result.line())

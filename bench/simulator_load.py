@@ -20,6 +20,7 @@ import time
 from dataclasses import dataclass
 
 import httpx
+from fastapi import FastAPI
 
 from daraja_simulator.clock import daraja_timestamp
 from daraja_simulator.config import Settings
@@ -56,6 +57,32 @@ def _phone(n: int) -> str:
     return f"25471{n:04d}149"
 
 
+def _push_body(app: FastAPI, passkey: str, receiver_url: str, n: int) -> dict[str, str]:
+    stamp = daraja_timestamp(app.state.simulator.clock.now())
+    return {
+        "BusinessShortCode": SHORTCODE,
+        "Password": expected_password(shortcode=SHORTCODE, passkey=passkey, timestamp=stamp),
+        "Timestamp": stamp,
+        "TransactionType": "CustomerPayBillOnline",
+        "Amount": str(1 + n),
+        "PartyA": _phone(n),
+        "PartyB": SHORTCODE,
+        "PhoneNumber": _phone(n),
+        "CallBackURL": f"{receiver_url}/callbacks/stk/{n:04d}",
+        "AccountReference": f"LOAD-{n}",
+        "TransactionDesc": "load test",
+    }
+
+
+async def _bearer(client: httpx.AsyncClient, settings: Settings) -> dict[str, str]:
+    token_response = await client.get(
+        "/oauth/v1/generate",
+        params={"grant_type": "client_credentials"},
+        auth=(settings.APPS[0].consumer_key, settings.APPS[0].consumer_secret),
+    )
+    return {"Authorization": f"Bearer {token_response.json()['access_token']}"}
+
+
 async def run(pushes: int = PUSHES, time_scale: float = TIME_SCALE) -> Figures:
     settings = Settings(TIME_SCALE=time_scale)
     app = create_app(settings)
@@ -70,30 +97,10 @@ async def run(pushes: int = PUSHES, time_scale: float = TIME_SCALE) -> Figures:
         serve_app(receiver.app) as receiver_url,
         httpx.AsyncClient(base_url=simulator_url, verify=tls) as client,
     ):
-        token_response = await client.get(
-            "/oauth/v1/generate",
-            params={"grant_type": "client_credentials"},
-            auth=(settings.APPS[0].consumer_key, settings.APPS[0].consumer_secret),
-        )
-        headers = {"Authorization": f"Bearer {token_response.json()['access_token']}"}
+        headers = await _bearer(client, settings)
 
         async def push(n: int) -> tuple[bool, float]:
-            stamp = daraja_timestamp(app.state.simulator.clock.now())
-            body = {
-                "BusinessShortCode": SHORTCODE,
-                "Password": expected_password(
-                    shortcode=SHORTCODE, passkey=passkey, timestamp=stamp
-                ),
-                "Timestamp": stamp,
-                "TransactionType": "CustomerPayBillOnline",
-                "Amount": str(1 + n),
-                "PartyA": _phone(n),
-                "PartyB": SHORTCODE,
-                "PhoneNumber": _phone(n),
-                "CallBackURL": f"{receiver_url}/callbacks/stk/{n:04d}",
-                "AccountReference": f"LOAD-{n}",
-                "TransactionDesc": "load test",
-            }
+            body = _push_body(app, passkey, receiver_url, n)
             async with httpx.AsyncClient(
                 base_url=simulator_url, verify=tls, timeout=30, trust_env=False
             ) as own:
@@ -114,12 +121,11 @@ async def run(pushes: int = PUSHES, time_scale: float = TIME_SCALE) -> Figures:
         # The receiver records a body before the simulator has logged that attempt's answer.
         with contextlib.suppress(TimeoutError):
             await state.wait_until(lambda: not state.busy, limit_s=30)
-        delivered = sum(1 for a in state.callbacks.attempts if a.delivered)
         return Figures(
             pushes=pushes,
             answered=sum(1 for ok, _ in results if ok),
             callbacks=len({r.path for r in receiver.received}),
-            delivered_attempts=delivered,
+            delivered_attempts=sum(1 for a in state.callbacks.attempts if a.delivered),
             push_seconds=push_seconds,
             latencies=[elapsed for _, elapsed in results],
             last_callback_s=last_callback_s,

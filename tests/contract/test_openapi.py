@@ -180,7 +180,7 @@ session_api = _schema(create_session_api(SessionSettings(ENVIRONMENT="developmen
 )
 
 
-def _role_for(case: Case) -> UserRole:
+def _role_for(case: Case[Any]) -> UserRole:
     if case.path.startswith("/v1/admin/"):
         return UserRole.admin
     if case.path == "/v1/therapists/me" or case.path.endswith(("/approve", "/decline")):
@@ -189,7 +189,7 @@ def _role_for(case: Case) -> UserRole:
 
 
 @gateway.parametrize()
-def test_gateway_answers_as_documented(case: Case, served: Served) -> None:
+def test_gateway_answers_as_documented(case: Case[Any], served: Served) -> None:
     response: Response = case.call_and_validate(
         base_url=served.gateway_url,
         headers={"Authorization": f"Bearer {SERVICE_KEY}"},
@@ -199,7 +199,7 @@ def test_gateway_answers_as_documented(case: Case, served: Served) -> None:
 
 
 @session_api.parametrize()
-def test_session_api_answers_as_documented(case: Case, served: Served) -> None:
+def test_session_api_answers_as_documented(case: Case[Any], served: Served) -> None:
     token = served.tokens[_role_for(case)]
     response: Response = case.call_and_validate(
         base_url=served.session_api_url, headers={"Authorization": f"Bearer {token}"}, checks=CHECKS

@@ -1,14 +1,19 @@
 import time
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 
 from daraja_simulator.faults import FaultBoard, FaultKind
 from daraja_simulator.testing import KEY, OAUTH, PUSH, SECRET, Sim, SimFactory, assert_daraja_error
 
-SPIKE = {"status": 500, "code": "500.003.02", "message": "Error Occurred: Spike Arrest Violation"}
-QUOTA = {"status": 500, "code": "500.003.03", "message": "Quota Violation"}
-BUSY = {
+SPIKE: dict[str, Any] = {
+    "status": 500,
+    "code": "500.003.02",
+    "message": "Error Occurred: Spike Arrest Violation",
+}
+QUOTA: dict[str, Any] = {"status": 500, "code": "500.003.03", "message": "Quota Violation"}
+BUSY: dict[str, Any] = {
     "status": 500,
     "code": "500.003.02",
     "message": "System is busy. Please try again in few minutes.",

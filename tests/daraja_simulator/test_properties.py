@@ -11,6 +11,7 @@ import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
+from daraja_simulator import fields
 from daraja_simulator.clock import daraja_timestamp
 from daraja_simulator.config import SANDBOX_PASSKEY, Settings
 from daraja_simulator.config import Shortcode as ShortcodeConfig
@@ -143,7 +144,7 @@ def test_a_malformed_party_a_names_the_field(phone: Any) -> None:
 
 
 def is_valid_amount(value: Any) -> bool:
-    amount = validation.whole_amount(value)
+    amount = fields.whole_amount(value)
     return amount is not None and 1 <= amount <= 250_000
 
 

@@ -1,5 +1,6 @@
 import re
 from datetime import datetime
+from typing import Any
 
 import pytest
 
@@ -18,7 +19,7 @@ from daraja_simulator.testing import (
 MERCHANT_REQUEST_ID = re.compile(r"^[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\d{6,7}$")
 
 
-def invalid(field: str) -> dict[str, object]:
+def invalid(field: str) -> dict[str, Any]:
     return {"status": 400, "code": "400.002.02", "message": f"Bad Request - Invalid {field}"}
 
 
@@ -268,7 +269,9 @@ class TestDarajaRules:
 
         second = await sim.pushed(Amount="11")
 
-        assert (await sim.settled(second)).outcome.result_code == 0
+        outcome = (await sim.settled(second)).outcome
+        assert outcome is not None
+        assert outcome.result_code == 0
 
     async def test_the_same_amount_after_the_window_is_fine(self, sim: Sim) -> None:
         first = await sim.pushed()
@@ -277,7 +280,9 @@ class TestDarajaRules:
 
         second = await sim.pushed()
 
-        assert (await sim.settled(second)).outcome.result_code == 0
+        outcome = (await sim.settled(second)).outcome
+        assert outcome is not None
+        assert outcome.result_code == 0
 
     async def test_till_store_takes_buy_goods_to_its_till(
         self, make_sim: SimFactory, receiver: Receiver
@@ -297,8 +302,11 @@ class TestDarajaRules:
             )
             settled = await sim.settled(checkout)
 
+        assert settled.outcome is not None
         assert settled.outcome.result_code == 0
-        assert sim.state.ledger.by_checkout(checkout).party_b == "5100100"
+        entry = sim.state.ledger.by_checkout(checkout)
+        assert entry is not None
+        assert entry.party_b == "5100100"
 
     @pytest.mark.parametrize(
         ("transaction_type", "party_b"),

@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -23,6 +22,7 @@ import pytest
 
 from shared.devstack.servers import EmbeddedRedis
 from shared.testing import wait_until
+from shared.testing.processes import free_port, port_open
 
 REPO = Path(__file__).resolve().parents[2]
 STUCK_RUN = "tests/e2e/programs/stuck_run.py"
@@ -30,17 +30,6 @@ STOP_LIMIT_S = 10.0
 START_LIMIT_S = 90.0
 
 pytestmark = pytest.mark.timeout(180)
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _port_open(port: int) -> bool:
-    with socket.socket() as sock:
-        return sock.connect_ex(("127.0.0.1", port)) == 0
 
 
 @dataclass
@@ -96,7 +85,7 @@ class Sandbox:
     def running(self) -> list[str]:
         """What of this sandbox still runs: live server processes and open ports."""
         alive = [f"pid {pid}" for pid in self.server_pids() if psutil.pid_exists(pid)]
-        ports = [f"port {p}" for p in (self.pg_port, self.redis_port) if _port_open(p)]
+        ports = [f"port {p}" for p in (self.pg_port, self.redis_port) if port_open(p)]
         return alive + ports
 
     def stop_everything(self) -> None:
@@ -107,7 +96,7 @@ class Sandbox:
 
 @pytest.fixture
 async def sandbox(tmp_path: Path) -> AsyncIterator[Sandbox]:
-    box = Sandbox(tmp_path, _free_port(), _free_port())
+    box = Sandbox(tmp_path, free_port(), free_port())
     yield box
     box.stop_everything()
 
@@ -249,7 +238,7 @@ async def test_servers_left_by_a_killed_run_do_not_stop_make_run(
 
 
 def test_another_checkouts_leftover_redis_is_stopped_to_free_our_port(tmp_path: Path) -> None:
-    port = _free_port()
+    port = free_port()
     theirs, ours = tmp_path / "theirs", tmp_path / "ours"
     # Started by a process that then ended without stopping it: as a SIGKILLed run leaves it.
     script = (
@@ -268,4 +257,4 @@ def test_another_checkouts_leftover_redis_is_stopped_to_free_our_port(tmp_path: 
         server.stop()
         if psutil.pid_exists(leftover):
             os.kill(leftover, signal.SIGKILL)
-    assert not _port_open(port)
+    assert not port_open(port)

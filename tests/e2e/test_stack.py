@@ -7,7 +7,6 @@ import asyncio
 import json
 import os
 import signal
-import socket
 import sys
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -22,15 +21,10 @@ from redis.asyncio import Redis
 from session_api.config import DEV_WEBHOOK_SECRET
 from shared.devstack.supervisor import read_procfile
 from shared.testing import wait_until
+from shared.testing.processes import environment, free_port, url_of, wait_ready
 
 READY_TIMEOUT_S = 60.0
 FLOW_TIMEOUT_S = 60.0
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @dataclass
@@ -40,44 +34,40 @@ class Stack:
     simulator: str
     logs: Path
 
+    def log_tail(self) -> str:
+        return self.logs.read_text()[-5000:]
 
-async def _wait_ready(client: httpx.AsyncClient, url: str, processes: list[Any]) -> None:
-    async def ready() -> bool:
-        if any(p.returncode is not None for p in processes):
-            raise RuntimeError("a process of the stack exited during start-up")
-        try:
-            return (await client.get(f"{url}/readyz")).status_code == 200
-        except httpx.HTTPError:
-            return False
 
-    await wait_until(ready, within=READY_TIMEOUT_S, what=f"{url}/readyz", interval_s=0.1)
+def _procfile_environment(session: int, gateway: int, simulator: int) -> dict[str, str]:
+    """The three services on these ports, wired to each other as `make run` wires them."""
+    return {
+        **os.environ,
+        "PATH": os.pathsep.join([str(Path(sys.executable).parent), os.environ["PATH"]]),
+        "ENVIRONMENT": "development",
+        **environment("SIMULATOR_", PORT=str(simulator), TIME_SCALE=0.01),
+        **environment(
+            "GATEWAY_",
+            PORT=str(gateway),
+            DARAJA_BASE_URL=url_of(simulator),
+            PUBLIC_BASE_URL=url_of(gateway),
+            TIME_SCALE=0.01,
+            WEBHOOK_ENDPOINTS=[
+                {"url": f"{url_of(session)}/internal/payment-events", "secret": DEV_WEBHOOK_SECRET}
+            ],
+        ),
+        **environment("SESSION_API_", PORT=str(session), GATEWAY_URL=url_of(gateway)),
+    }
 
 
 @pytest.fixture
 async def stack(
     database_url: str, redis_client: Redis, clean_database: None, tmp_path: Path
 ) -> AsyncIterator[Stack]:
-    ports = {"session": _free_port(), "gateway": _free_port(), "simulator": _free_port()}
-    urls = {name: f"http://127.0.0.1:{port}" for name, port in ports.items()}
-    env = {
-        **os.environ,
-        "PATH": os.pathsep.join([str(Path(sys.executable).parent), os.environ["PATH"]]),
-        "ENVIRONMENT": "development",
-        "SIMULATOR_PORT": str(ports["simulator"]),
-        "SIMULATOR_TIME_SCALE": "0.01",
-        "GATEWAY_PORT": str(ports["gateway"]),
-        "GATEWAY_DARAJA_BASE_URL": urls["simulator"],
-        "GATEWAY_PUBLIC_BASE_URL": urls["gateway"],
-        "GATEWAY_TIME_SCALE": "0.01",
-        "GATEWAY_WEBHOOK_ENDPOINTS": json.dumps(
-            [{"url": f"{urls['session']}/internal/payment-events", "secret": DEV_WEBHOOK_SECRET}]
-        ),
-        "SESSION_API_PORT": str(ports["session"]),
-        "SESSION_API_GATEWAY_URL": urls["gateway"],
-    }
-    log_file = tmp_path / "stack.log"
+    session, gateway, simulator = free_port(), free_port(), free_port()
+    env = _procfile_environment(session, gateway, simulator)
+    running = Stack(url_of(session), url_of(gateway), url_of(simulator), tmp_path / "stack.log")
     processes = []
-    with log_file.open("wb") as log:
+    with running.logs.open("wb") as log:
         for spec in read_procfile(Path("Procfile")):
             processes.append(
                 await asyncio.create_subprocess_shell(
@@ -90,9 +80,9 @@ async def stack(
             )
         try:
             async with httpx.AsyncClient(timeout=5) as client:
-                for url in urls.values():
-                    await _wait_ready(client, url, processes)
-            yield Stack(urls["session"], urls["gateway"], urls["simulator"], log_file)
+                for url in (running.session_api, running.gateway, running.simulator):
+                    await wait_ready(client, f"{url}/readyz", processes, within=READY_TIMEOUT_S)
+            yield running
         finally:
             for process in processes:
                 if process.returncode is None:
@@ -124,34 +114,59 @@ async def _stream_statuses(
     return statuses
 
 
+async def _approved_booking(
+    client: httpx.AsyncClient, stack: Stack, client_auth: dict[str, str]
+) -> tuple[str, dict[str, str]]:
+    """A booking with the demo therapist at 2,500 KES, approved by them: its id, and the
+    therapist's credentials."""
+    therapist_auth = await _login(client, stack, "therapist@demo.test", "demo-therapist-pass")
+    therapists = (await client.get(f"{stack.session_api}/v1/therapists")).json()["items"]
+    therapist = next(t for t in therapists if t["session_rate"] == 2500)
+    booking = await client.post(
+        f"{stack.session_api}/v1/bookings",
+        headers=client_auth,
+        json={
+            "therapist_id": therapist["id"],
+            "scheduled_at": (datetime.now(UTC) + timedelta(days=2)).isoformat(),
+            "session_type": "individual",
+        },
+    )
+    assert booking.status_code == 201, booking.text
+    assert booking.json()["status"] == "pending_approval"
+    booking_id: str = booking.json()["id"]
+    approved = await client.post(
+        f"{stack.session_api}/v1/bookings/{booking_id}/approve", headers=therapist_auth
+    )
+    assert approved.json()["status"] == "approved"
+    return booking_id, therapist_auth
+
+
+async def _confirmed_with_receipt(
+    client: httpx.AsyncClient, stack: Stack, booking_id: str, auth: dict[str, str]
+) -> dict[str, Any]:
+    """The booking once its payment's receipt is recorded: a poll can prove the payment before
+    the callback that carries the receipt is verified; the receipt then follows in a later
+    event."""
+
+    async def receipt_recorded() -> dict[str, Any] | None:
+        seen: dict[str, Any] = (
+            await client.get(f"{stack.session_api}/v1/bookings/{booking_id}", headers=auth)
+        ).json()
+        return seen if seen["payment"]["receipt_number"] else None
+
+    booking: dict[str, Any] = await wait_until(
+        receipt_recorded, within=FLOW_TIMEOUT_S, what="the receipt", interval_s=0.1
+    )
+    return booking
+
+
 class TestWholeStack:
     async def test_a_booking_is_paid_through_gateway_and_simulator_and_confirmed(
         self, stack: Stack
     ) -> None:
         async with httpx.AsyncClient(timeout=FLOW_TIMEOUT_S) as client:
             client_auth = await _login(client, stack, "client@demo.test", "demo-client-pass")
-            therapist_auth = await _login(
-                client, stack, "therapist@demo.test", "demo-therapist-pass"
-            )
-            therapists = (await client.get(f"{stack.session_api}/v1/therapists")).json()["items"]
-            therapist = next(t for t in therapists if t["session_rate"] == 2500)
-
-            booking = await client.post(
-                f"{stack.session_api}/v1/bookings",
-                headers=client_auth,
-                json={
-                    "therapist_id": therapist["id"],
-                    "scheduled_at": (datetime.now(UTC) + timedelta(days=2)).isoformat(),
-                    "session_type": "individual",
-                },
-            )
-            assert booking.status_code == 201, booking.text
-            booking_id = booking.json()["id"]
-            assert booking.json()["status"] == "pending_approval"
-            approved = await client.post(
-                f"{stack.session_api}/v1/bookings/{booking_id}/approve", headers=therapist_auth
-            )
-            assert approved.json()["status"] == "approved"
+            booking_id, therapist_auth = await _approved_booking(client, stack, client_auth)
 
             attempt = await client.post(
                 f"{stack.session_api}/v1/bookings/{booking_id}/pay",
@@ -166,20 +181,10 @@ class TestWholeStack:
             statuses = await asyncio.wait_for(
                 _stream_statuses(client, stack, attempt.json()["id"], client_auth), FLOW_TIMEOUT_S
             )
-            assert statuses[-1] == "paid", stack.logs.read_text()[-5000:]
+            assert statuses[-1] == "paid", stack.log_tail()
 
-            async def receipt_recorded() -> dict[str, Any] | None:
-                # A poll can prove the payment before the callback that carries the receipt
-                # is verified; the receipt then follows in a later event.
-                seen: dict[str, Any] = (
-                    await client.get(
-                        f"{stack.session_api}/v1/bookings/{booking_id}", headers=therapist_auth
-                    )
-                ).json()
-                return seen if seen["payment"]["receipt_number"] else None
-
-            seen_by_therapist = await wait_until(
-                receipt_recorded, within=FLOW_TIMEOUT_S, what="the receipt", interval_s=0.1
+            seen_by_therapist = await _confirmed_with_receipt(
+                client, stack, booking_id, therapist_auth
             )
             assert seen_by_therapist["status"] == "confirmed"
             receipt = seen_by_therapist["payment"]["receipt_number"]
@@ -204,7 +209,7 @@ class TestWholeStack:
             statuses = await asyncio.wait_for(
                 _stream_statuses(client, stack, attempt_id, auth), FLOW_TIMEOUT_S
             )
-            assert statuses[-1] == "cancelled", stack.logs.read_text()[-5000:]
+            assert statuses[-1] == "cancelled", stack.log_tail()
             attempt = (
                 await client.get(f"{stack.session_api}/v1/payments/{attempt_id}", headers=auth)
             ).json()

@@ -1,4 +1,5 @@
 import asyncio
+from typing import Any
 
 import pytest
 from sqlalchemy import func, select, update
@@ -17,8 +18,8 @@ def cheap_hashes(monkeypatch: pytest.MonkeyPatch, clean_database: None) -> None:
     monkeypatch.setenv("SESSION_API_ARGON2_PARALLELISM", "1")
 
 
-def query(statement):  # type: ignore[no-untyped-def]
-    async def run():  # type: ignore[no-untyped-def]
+def query(statement: Any) -> Any:
+    async def run() -> Any:
         settings = Settings()
         engine = db.create_engine(settings.DATABASE_URL)
         try:

@@ -1,9 +1,11 @@
+from typing import Any
+
 import pytest
 from pydantic import ValidationError
 
 from session_api.config import DEV_WEBHOOK_SECRET, Settings
 
-PRODUCTION_SECRETS = {
+PRODUCTION_SECRETS: dict[str, Any] = {
     "JWT_SECRET": "a-real-secret-that-is-long-enough-for-hs256",
     "GATEWAY_API_KEY": "k3y-from-the-vault",
     "WEBHOOK_SECRET": "whsec_cmVhbCBzZWNyZXQ=",

@@ -9,7 +9,7 @@ import pytest
 from fastapi import FastAPI
 
 from session_api.models import UserRole
-from tests.session_api.conftest import PHONE, FakeGateway, MakeAccount, approved_booking, deliver
+from tests.session_api.fixtures import PHONE, FakeGateway, MakeAccount, approved_booking, deliver
 
 PUBLIC = {
     "/healthz",

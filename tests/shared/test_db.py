@@ -3,10 +3,12 @@ from collections.abc import Callable
 
 from fastapi import FastAPI
 from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from payment_gateway.config import Settings
 from payment_gateway.main import create_app
 from shared.db import SessionDep
+from shared.testing import AsgiClientFactory
 
 
 def app_with_routes() -> FastAPI:
@@ -51,7 +53,7 @@ PROBE_SECRET = "probe-secret-value-41"
 
 class TestRequestSession:
     async def test_commit_happens_before_the_response_so_its_failure_is_reported(
-        self, asgi_client
+        self, asgi_client: AsgiClientFactory
     ) -> None:
         async with asgi_client(app_with_routes(), raise_app_exceptions=False) as client:
             response = await client.post("/commit-fails")
@@ -61,7 +63,7 @@ class TestRequestSession:
 
 class TestAsgiClientWithTestSession:
     async def test_a_failed_request_leaves_nothing_in_the_test_transaction(
-        self, asgi_client, db_session
+        self, asgi_client: AsgiClientFactory, db_session: AsyncSession
     ) -> None:
         await db_session.execute(text("CREATE TEMP TABLE probe (id int)"))
         async with asgi_client(
@@ -75,7 +77,7 @@ class TestAsgiClientWithTestSession:
 
 class TestStatementErrors:
     async def test_a_failed_statement_is_logged_without_its_parameters(
-        self, asgi_client, log_lines: Callable[[], list[str]]
+        self, asgi_client: AsgiClientFactory, log_lines: Callable[[], list[str]]
     ) -> None:
         async with asgi_client(app_with_routes(), raise_app_exceptions=False) as client:
             response = await client.post("/duplicate-account")

@@ -14,6 +14,7 @@ import payment_gateway.config
 import payment_gateway.main
 import session_api.config
 import session_api.main
+from shared.testing import AsgiClientFactory
 
 DB_SERVICES: dict[str, tuple[Callable[..., FastAPI], type[Any]]] = {
     "payment_gateway": (payment_gateway.main.create_app, payment_gateway.config.Settings),
@@ -27,13 +28,18 @@ def closed_port() -> int:
         return int(sock.getsockname()[1])
 
 
+Service = tuple[Callable[..., FastAPI], type[Any]]
+
+
 @pytest.fixture(params=sorted(DB_SERVICES))
-def service(request: pytest.FixtureRequest) -> tuple[Callable[..., FastAPI], type[Any]]:
+def service(request: pytest.FixtureRequest) -> Service:
     return DB_SERVICES[request.param]
 
 
 class TestOperationsEndpoints:
-    async def test_healthz_readyz_and_metrics_answer(self, service, asgi_client) -> None:
+    async def test_healthz_readyz_and_metrics_answer(
+        self, service: Service, asgi_client: AsgiClientFactory
+    ) -> None:
         create_app, settings_cls = service
         async with asgi_client(create_app(settings_cls())) as client:
             assert (await client.get("/healthz")).json() == {"status": "ok"}
@@ -46,7 +52,7 @@ class TestOperationsEndpoints:
             assert 'http_requests_total{method="GET",route="/healthz",status="200"}' in metrics.text
 
     async def test_readyz_is_503_naming_postgres_when_it_is_unreachable(
-        self, service, asgi_client
+        self, service: Service, asgi_client: AsgiClientFactory
     ) -> None:
         create_app, settings_cls = service
         port = closed_port()
@@ -61,7 +67,7 @@ class TestOperationsEndpoints:
         assert body["reason"].startswith("postgres unreachable")
 
     async def test_readyz_is_503_naming_redis_when_it_is_unreachable(
-        self, service, asgi_client
+        self, service: Service, asgi_client: AsgiClientFactory
     ) -> None:
         create_app, settings_cls = service
         settings = settings_cls(REDIS_URL=f"redis://127.0.0.1:{closed_port()}/0")
@@ -73,7 +79,9 @@ class TestOperationsEndpoints:
         assert body["checks"]["redis"].startswith("unreachable")
         assert body["reason"].startswith("redis unreachable")
 
-    async def test_request_id_is_taken_from_the_request_or_made(self, service, asgi_client) -> None:
+    async def test_request_id_is_taken_from_the_request_or_made(
+        self, service: Service, asgi_client: AsgiClientFactory
+    ) -> None:
         create_app, settings_cls = service
         async with asgi_client(create_app(settings_cls())) as client:
             given = await client.get("/healthz", headers={"X-Request-ID": "req-abc.123"})
@@ -83,7 +91,9 @@ class TestOperationsEndpoints:
         assert len(made.headers["x-request-id"]) == 32
         assert hostile.headers["x-request-id"] != "bad id\twith spaces"
 
-    async def test_openapi_is_served(self, service, asgi_client) -> None:
+    async def test_openapi_is_served(
+        self, service: Service, asgi_client: AsgiClientFactory
+    ) -> None:
         create_app, settings_cls = service
         async with asgi_client(create_app(settings_cls())) as client:
             schema = (await client.get("/openapi.json")).json()
@@ -93,7 +103,9 @@ class TestOperationsEndpoints:
 
 
 class TestSimulatorOperations:
-    async def test_simulator_is_ready_without_database_or_redis(self, asgi_client) -> None:
+    async def test_simulator_is_ready_without_database_or_redis(
+        self, asgi_client: AsgiClientFactory
+    ) -> None:
         app = daraja_simulator.main.create_app(daraja_simulator.config.Settings())
         async with asgi_client(app) as client:
             assert (await client.get("/healthz")).status_code == 200

@@ -28,7 +28,7 @@ separator = st.sampled_from(["", " ", "-"])
 # Text around a number must not itself continue the digit run, and what touches the number is not
 # a letter or digit either (that would make the number part of an identifier, left alone).
 surrounding = st.text(
-    alphabet=st.characters(blacklist_categories=("Nd",), blacklist_characters="+"), max_size=20
+    alphabet=st.characters(blacklist_categories=["Nd"], blacklist_characters="+"), max_size=20
 )
 boundary = st.sampled_from([" ", "=", ":", "/", "(", '"', ",", "\n", "_"])
 

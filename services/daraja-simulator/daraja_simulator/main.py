@@ -15,8 +15,8 @@ from daraja_simulator.config import settings as default_settings
 from daraja_simulator.control.endpoints import page_router
 from daraja_simulator.control.endpoints import router as control_router
 from daraja_simulator.errors import install_daraja_error_handlers
-from daraja_simulator.gateway import DarajaGatewayMiddleware
 from daraja_simulator.oauth.endpoints import router as oauth_router
+from daraja_simulator.safaricom_edge import SafaricomEdgeMiddleware
 from daraja_simulator.state import SimulatorState
 from daraja_simulator.stk.endpoints import router as stk_router
 from daraja_simulator.transactions.endpoints import router as transactions_router
@@ -43,7 +43,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_daraja_error_handlers(app)
     # Innermost (after the shared request-id and access-log middleware), so injected faults are
     # logged and carry a request id like any other answer.
-    app.user_middleware.append(Middleware(DarajaGatewayMiddleware))
+    app.user_middleware.append(Middleware(SafaricomEdgeMiddleware))
     app.include_router(oauth_router)
     app.include_router(stk_router)
     app.include_router(transactions_router)

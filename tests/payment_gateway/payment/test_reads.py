@@ -138,7 +138,7 @@ async def test_refresh_settles_when_daraja_knows(make_stack: Any) -> None:
         created = (await stack.pay(stack.phone("005"), 106)).json()
 
         async def customer_paid() -> bool:
-            return (await stack.checkout(created["checkout_request_id"]))["action"] == "pay"
+            return bool((await stack.checkout(created["checkout_request_id"]))["action"] == "pay")
 
         await stack.until(customer_paid, what="the simulated customer to pay")
         response = await stack.client.post(f"/v1/payments/{created['id']}/refresh", headers=AUTH)

@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from session_api.auth import service as auth_service
 from session_api.config import Settings
 from session_api.models import User, UserRole
-from tests.session_api.conftest import PASSWORD, MakeAccount
+from tests.session_api.fixtures import PASSWORD, MakeAccount
 
 
 class TestRegister:

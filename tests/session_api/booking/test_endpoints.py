@@ -1,5 +1,6 @@
 import uuid
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import httpx
 import pytest
@@ -8,7 +9,7 @@ from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
 from session_api.models import SessionType, UserRole
-from tests.session_api.conftest import (
+from tests.session_api.fixtures import (
     PHONE,
     Account,
     FakeGateway,
@@ -374,7 +375,7 @@ class TestList:
         ],
     )
     async def test_filters_out_of_range_are_422_naming_the_parameter(
-        self, api: httpx.AsyncClient, account: MakeAccount, params: dict[str, object]
+        self, api: httpx.AsyncClient, account: MakeAccount, params: dict[str, Any]
     ) -> None:
         client = await account()
 

@@ -9,7 +9,7 @@ from session_api.booking import service as booking_service
 from session_api.booking.tasks import send_reminders
 from session_api.config import Settings
 from session_api.models import Booking, UserRole
-from tests.session_api.conftest import PHONE, FakeGateway, MakeAccount, approved_booking, deliver
+from tests.session_api.fixtures import PHONE, FakeGateway, MakeAccount, approved_booking, deliver
 
 
 async def confirmed_booking(

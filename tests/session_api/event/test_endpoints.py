@@ -12,7 +12,7 @@ from session_api.config import DEV_WEBHOOK_SECRET
 from session_api.integrations.gateway import CreatePaymentRequest
 from session_api.models import GatewayEvent, UserRole
 from shared.webhook_signing import sign
-from tests.session_api.conftest import (
+from tests.session_api.fixtures import (
     PHONE,
     Account,
     FakeGateway,

@@ -7,7 +7,7 @@ from sqlalchemy import update
 from session_api.config import Settings
 from session_api.event.tasks import refresh_stale_attempts
 from session_api.models import PaymentAttempt, UserRole
-from tests.session_api.conftest import (
+from tests.session_api.fixtures import (
     PHONE,
     FakeGateway,
     MakeAccount,

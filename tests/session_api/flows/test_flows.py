@@ -13,8 +13,8 @@ from session_api.models import UserRole
 from session_api.product import service as product_service
 from session_api.wallet import service as wallet_service
 from shared.testing import serve_app
-from tests.session_api.conftest import Account, future
-from tests.session_api.flows.conftest import Flow, FlowFactory, phone, until
+from tests.session_api.fixtures import Account, future
+from tests.session_api.flows.flow import Flow, FlowFactory, phone, until
 
 
 async def approved_booking(flow: Flow, client: Account, therapist: Account) -> dict[str, Any]:

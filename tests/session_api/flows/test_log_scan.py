@@ -16,8 +16,8 @@ from sqlalchemy import text
 
 from daraja_simulator.config import App, Shortcode
 from session_api.models import User
-from tests.session_api.conftest import Account
-from tests.session_api.flows.conftest import EVENT_SECRET, SERVICE_KEY, Flow, FlowFactory, phone
+from tests.session_api.fixtures import Account
+from tests.session_api.flows.flow import EVENT_SECRET, SERVICE_KEY, Flow, FlowFactory, phone
 
 CONSUMER_KEY = "LogScanConsumerKey7Qx2"
 CONSUMER_SECRET = "LogScanConsumerSecret9Zk4"

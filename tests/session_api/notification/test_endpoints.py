@@ -3,7 +3,7 @@ import uuid
 import httpx
 
 from session_api.models import UserRole
-from tests.session_api.conftest import MakeAccount, approved_booking
+from tests.session_api.fixtures import MakeAccount, approved_booking
 
 
 class TestNotifications:

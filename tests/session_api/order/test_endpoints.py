@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from session_api.models import Product, UserRole
-from tests.session_api.conftest import PHONE, FakeGateway, MakeAccount, deliver
+from tests.session_api.fixtures import PHONE, FakeGateway, MakeAccount, deliver
 
 CUSTOMER = {"name": "Amina W", "phone": PHONE, "email": "amina@example.com"}
 DELIVERY = {"method": "delivery", "address": "12 Moi Avenue", "city": "Nairobi"}

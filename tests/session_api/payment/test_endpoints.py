@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from session_api.models import PaymentAttempt, UserRole
-from tests.session_api.conftest import (
+from tests.session_api.fixtures import (
     PHONE,
     Account,
     FakeGateway,

@@ -7,7 +7,7 @@ import httpx
 
 from session_api.integrations.gateway import CreatePaymentRequest
 from session_api.models import UserRole
-from tests.session_api.conftest import PHONE, FakeGateway, MakeAccount, approved_booking, deliver
+from tests.session_api.fixtures import PHONE, FakeGateway, MakeAccount, approved_booking, deliver
 
 
 class TestPay:

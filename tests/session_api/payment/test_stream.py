@@ -11,7 +11,7 @@ from session_api.config import Settings
 from session_api.main import create_app
 from session_api.models import UserRole
 from shared.testing import serve_app
-from tests.session_api.conftest import (
+from tests.session_api.fixtures import (
     PHONE,
     Account,
     FakeGateway,

@@ -1,10 +1,11 @@
 import uuid
+from typing import Any
 
 import httpx
 import pytest
 
 from session_api.models import UserRole
-from tests.session_api.conftest import PASSWORD, MakeAccount, future
+from tests.session_api.fixtures import PASSWORD, MakeAccount, future
 
 
 class TestCreateTherapist:
@@ -137,7 +138,7 @@ class TestListTherapists:
         ],
     )
     async def test_bad_paging_or_filters_name_the_parameter(
-        self, api: httpx.AsyncClient, params: dict[str, object]
+        self, api: httpx.AsyncClient, params: dict[str, Any]
     ) -> None:
         response = await api.get("/v1/therapists", params=params)
 

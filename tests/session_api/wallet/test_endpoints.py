@@ -7,7 +7,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from session_api.main import create_app
 from session_api.models import PaymentAttempt, WalletDeposit
 from shared.testing import open_asgi_client
-from tests.session_api.conftest import (
+from tests.session_api.fixtures import (
     PHONE,
     FakeGateway,
     MakeAccount,

@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from session_api.config import Settings
 from session_api.models import LedgerEntryKind, Wallet
 from session_api.wallet import service as wallet_service
-from tests.session_api.conftest import MakeAccount
+from tests.session_api.fixtures import MakeAccount
 
 
 async def credit(session: AsyncSession, user_id: uuid.UUID, amount: int, key: str) -> bool:

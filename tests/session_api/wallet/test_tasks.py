@@ -5,7 +5,7 @@ from sqlalchemy import update
 from session_api.config import Settings
 from session_api.models import Wallet
 from session_api.wallet.tasks import WALLET_MISMATCHES, check_consistency
-from tests.session_api.conftest import PHONE, FakeGateway, MakeAccount, deliver
+from tests.session_api.fixtures import PHONE, FakeGateway, MakeAccount, deliver
 
 
 class TestCheckConsistency:

@@ -2,7 +2,7 @@ from pathlib import Path
 
 import pytest
 
-from shared.devstack.servers import ensure_stack
+from shared.devstack.servers import DEFAULT_PG_PORT, ensure_stack
 
 
 class TestEnsureStack:
@@ -20,7 +20,9 @@ class TestEnsureStack:
     def test_running_embedded_servers_are_reused_not_restarted(self, database_url: str) -> None:
         # The test session already runs (or was given) its servers; a second caller on the same
         # var dir must reuse them.
-        if not database_url.startswith("postgresql+asyncpg://postgres@127.0.0.1:55432/"):
+        if not database_url.startswith(
+            f"postgresql+asyncpg://postgres@127.0.0.1:{DEFAULT_PG_PORT}/"
+        ):
             pytest.skip("the tests were given their own servers (TEST_DATABASE_URL)")
         stack = ensure_stack(None, None)
         assert stack.started == []

@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from daraja_simulator import behaviours
-from daraja_simulator.behaviours import PRODUCT_NOT_PERMITTED, RULE_LIMITED, CustomerAction
+from daraja_simulator.behaviours import (
+    PRODUCT_NOT_PERMITTED,
+    RULE_LIMITED,
+    CustomerAction,
+    Outcome,
+)
 from daraja_simulator.clock import parse_daraja_timestamp
 from daraja_simulator.config import QueryPendingStyle, Settings
 from daraja_simulator.config import Shortcode as ShortcodeConfig
@@ -56,6 +61,39 @@ def _check_skew(state: SimulatorState, stamp: str) -> None:
         raise InvalidField("Timestamp")
 
 
+def _unused_checkout_request_id(state: SimulatorState, msisdn: str, *, now: datetime) -> str:
+    """Daraja's ids carry the time to the millisecond; two pushes in the same millisecond get
+    the next free one."""
+    checkout_request_id = state.ids.checkout_request_id(msisdn=msisdn, at=now)
+    bump = now
+    while checkout_request_id in state.checkouts:
+        bump += timedelta(milliseconds=1)
+        checkout_request_id = state.ids.checkout_request_id(msisdn=msisdn, at=bump)
+    return checkout_request_id
+
+
+def _immediate_answer(
+    state: SimulatorState,
+    merchant: ShortcodeConfig,
+    request: validation.PushRequest,
+    *,
+    now: datetime,
+) -> Outcome | None:
+    """The result a push gets without a prompt (product not permitted, a repeat within the
+    duplicate window), or None when the customer is prompted (and the prompt is noted)."""
+    if not _product_permitted(merchant, request):
+        return PRODUCT_NOT_PERMITTED
+    if state.checkouts.prompted_recently(
+        phone=request.phone_number,
+        amount=request.amount,
+        now=now,
+        window_s=state.settings.DUPLICATE_WINDOW_S,
+    ):
+        return RULE_LIMITED
+    state.checkouts.note_prompt(phone=request.phone_number, amount=request.amount, at=now)
+    return None
+
+
 def push(*, state: SimulatorState, body: dict[str, Any]) -> StkPushAccepted:
     request = validation.parse_push(body, validation.Rules.from_settings(state.settings))
     merchant = authorise(
@@ -69,25 +107,8 @@ def push(*, state: SimulatorState, body: dict[str, Any]) -> StkPushAccepted:
         raise SubscriberLocked()
 
     now = state.clock.now()
-    checkout_request_id = state.ids.checkout_request_id(msisdn=request.phone_number, at=now)
-    bump = now
-    while checkout_request_id in state.checkouts:
-        bump += timedelta(milliseconds=1)
-        checkout_request_id = state.ids.checkout_request_id(msisdn=request.phone_number, at=bump)
-
-    immediate = None
-    if not _product_permitted(merchant, request):
-        immediate = PRODUCT_NOT_PERMITTED
-    elif state.checkouts.prompted_recently(
-        phone=request.phone_number,
-        amount=request.amount,
-        now=now,
-        window_s=state.settings.DUPLICATE_WINDOW_S,
-    ):
-        immediate = RULE_LIMITED
-    else:
-        state.checkouts.note_prompt(phone=request.phone_number, amount=request.amount, at=now)
-
+    checkout_request_id = _unused_checkout_request_id(state, request.phone_number, now=now)
+    immediate = _immediate_answer(state, merchant, request, now=now)
     checkout = Checkout(
         checkout_request_id=checkout_request_id,
         merchant_request_id=state.ids.merchant_request_id(),

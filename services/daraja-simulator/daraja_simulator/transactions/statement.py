@@ -41,12 +41,15 @@ def money(amount: int) -> str:
     return f"{amount:,}.00"
 
 
-def mask_phone(phone: str) -> str:
+def statement_phone_mask(phone: str) -> str:
+    """The phone as M-Pesa's org-portal statement prints it (``2547*****149``: the first four
+    and last three digits). Safaricom's format, reproduced; the platform's own masking is
+    ``shared.phone.mask_phone``."""
     return f"{phone[:4]}{'*' * (len(phone) - 7)}{phone[-3:]}"
 
 
 def _row(entry: LedgerEntry, *, mask: bool) -> list[str]:
-    phone = mask_phone(entry.phone) if mask else entry.phone
+    phone = statement_phone_mask(entry.phone) if mask else entry.phone
     party = f"{phone} - {entry.customer_name}"
     if entry.transaction_type == BUY_GOODS:
         details = f"Merchant Payment Online from {party}"

@@ -3,7 +3,7 @@
 from typing import Any
 
 
-def callback(result_code: Any = 0, items: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+def callback(result_code: Any = 0, items: list[Any] | None = None) -> dict[str, Any]:
     stk: dict[str, Any] = {
         "MerchantRequestID": "m-1",
         "CheckoutRequestID": "ws_CO_1",

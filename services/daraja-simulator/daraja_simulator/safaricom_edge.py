@@ -26,7 +26,7 @@ def _decode(raw: bytes) -> Any:
         return raw[:2000].decode("utf-8", errors="replace")
 
 
-class DarajaGatewayMiddleware:
+class SafaricomEdgeMiddleware:
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
 

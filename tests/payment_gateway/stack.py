@@ -49,10 +49,14 @@ class Received:
 
 @dataclass
 class EventReceiver:
-    """A subscriber that checks Standard Webhooks signatures, like session-api does."""
+    """A subscriber that checks Standard Webhooks signatures and, like session-api, handles each
+    `webhook-id` once: delivery is at least once (a worker killed between the subscriber's 2xx and
+    recording it delivers again), so ``events`` keeps the first delivery of each message and
+    ``deliveries`` every one."""
 
     secret: str
     events: list[Received] = field(default_factory=list)
+    deliveries: list[Received] = field(default_factory=list)
     attempts: int = 0
     rejected: int = 0
     down: bool = False
@@ -82,13 +86,14 @@ class EventReceiver:
         except webhook_signing.WebhookVerificationError:
             self.rejected += 1
             return Response(status_code=401)
-        self.events.append(
-            Received(
-                webhook_id=webhook_id,
-                event=await request.json(),
-                timestamp=int(request.headers["webhook-timestamp"]),
-            )
+        received = Received(
+            webhook_id=webhook_id,
+            event=await request.json(),
+            timestamp=int(request.headers["webhook-timestamp"]),
         )
+        self.deliveries.append(received)
+        if all(r.webhook_id != webhook_id for r in self.events):
+            self.events.append(received)
         return Response(status_code=204)
 
     def for_payment(self, payment_id: str) -> list[dict[str, Any]]:

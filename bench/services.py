@@ -12,8 +12,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from payment_gateway.config import DEV_WEBHOOK_SECRET
 from shared.testing.processes import environment, python_process
+from shared.webhook_signing import DEV_WEBHOOK_SECRET
 
 ROOT = Path(__file__).resolve().parent.parent
 

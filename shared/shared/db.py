@@ -10,14 +10,14 @@ second transaction that the unit of work commits as usual."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from typing import Annotated
 
 from arq.connections import ArqRedis
 from fastapi import Depends, Request
-from sqlalchemy import DateTime, MetaData, func
+from sqlalchemy import CheckConstraint, DateTime, MetaData, func
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -40,6 +40,13 @@ NAMING_CONVENTION = {
 def make_metadata(schema: str) -> MetaData:
     """One metadata per service, each in its own PostgreSQL schema."""
     return MetaData(schema=schema, naming_convention=NAMING_CONVENTION)
+
+
+def check_in(column: str, values: Iterable[str]) -> CheckConstraint:
+    """``column IN (...)``, named after the column (the naming convention adds the table), so the
+    migrations can name it too. ``values``: an enum class of strings, or the strings."""
+    listed = ", ".join("'" + str(value).replace("'", "''") + "'" for value in values)
+    return CheckConstraint(f"{column} IN ({listed})", name=column)
 
 
 def utcnow() -> datetime:

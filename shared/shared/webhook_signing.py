@@ -12,6 +12,9 @@ import hmac
 from collections.abc import Mapping
 
 SECRET_PREFIX = "whsec_"  # noqa: S105 (a prefix, not a secret)
+# The secret the gateway signs with and session-api verifies with in development, so `make run`
+# works with no configuration. Both services refuse to start outside development while using it.
+DEV_WEBHOOK_SECRET = "whsec_ZGV2LXNlc3Npb24tYXBpLXdlYmhvb2stc2VjcmV0"  # noqa: S105
 
 
 class WebhookVerificationError(Exception):

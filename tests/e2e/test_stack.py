@@ -18,10 +18,10 @@ import httpx
 import pytest
 from redis.asyncio import Redis
 
-from session_api.config import DEV_WEBHOOK_SECRET
 from shared.devstack.supervisor import read_procfile
 from shared.testing import wait_until
 from shared.testing.processes import environment, free_port, url_of, wait_ready
+from shared.webhook_signing import DEV_WEBHOOK_SECRET
 
 READY_TIMEOUT_S = 60.0
 FLOW_TIMEOUT_S = 60.0

@@ -7,7 +7,8 @@ from typing import Any
 import pytest
 from pydantic import SecretStr, ValidationError
 
-from payment_gateway.config import DEV_WEBHOOK_SECRET, Settings, WebhookEndpoint
+from payment_gateway.config import Settings, WebhookEndpoint
+from shared.webhook_signing import DEV_WEBHOOK_SECRET
 
 PRODUCTION_READY: dict[str, Any] = {
     "ENVIRONMENT": "production",

@@ -1,4 +1,4 @@
-"""Acceptance 1 and 2: every simulator behaviour, end to end over loopback HTTP, ends in the
+"""Every simulator behaviour, end to end over loopback HTTP, ends in the
 right status, reason and receipt, with the right events delivered once each, in order, signed."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Acceptance 5: nothing is lost when the worker dies, Redis forgets its jobs, the API process
+"""Nothing is lost when the worker dies, Redis forgets its jobs, the API process
 dies mid-request, or the event receiver is down for a while."""
 
 from __future__ import annotations

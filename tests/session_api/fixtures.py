@@ -17,7 +17,7 @@ import respx
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from session_api.auth import service as auth_service
-from session_api.config import DEV_WEBHOOK_SECRET, Settings
+from session_api.config import Settings
 from session_api.integrations.gateway import GatewayClient
 from session_api.models import User, UserRole
 from session_api.therapist import service as therapist_service
@@ -25,6 +25,7 @@ from session_api.therapist.schemas import TherapistCreate
 from session_api.user import service as user_service
 from shared import webhook_signing
 from shared.testing.system import SESSION_API_DEFAULTS, session_api_settings
+from shared.webhook_signing import DEV_WEBHOOK_SECRET
 
 GATEWAY_URL: str = SESSION_API_DEFAULTS["GATEWAY_URL"]
 PASSWORD = "correct horse battery"

@@ -3,7 +3,8 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from session_api.config import DEV_WEBHOOK_SECRET, Settings
+from session_api.config import Settings
+from shared.webhook_signing import DEV_WEBHOOK_SECRET
 
 PRODUCTION_SECRETS: dict[str, Any] = {
     "JWT_SECRET": "a-real-secret-that-is-long-enough-for-hs256",

@@ -1,4 +1,4 @@
-"""Acceptance 3 across the whole API: every non-public route refuses anonymous callers, and
+"""Across the whole API, every non-public route refuses anonymous callers, and
 anything belonging to someone else is not found."""
 
 import asyncio

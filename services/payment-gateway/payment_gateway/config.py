@@ -12,11 +12,11 @@ from pydantic import BaseModel, Field, SecretStr, field_validator, model_validat
 from pydantic_settings import NoDecode, SettingsConfigDict
 
 from shared.settings import BaseServiceSettings, Environment
+from shared.webhook_signing import DEV_WEBHOOK_SECRET
 
 # Safaricom's public sandbox passkey for shortcode 174379 (see the Daraja reference, §7).
 SANDBOX_PASSKEY = "bfb279f9aa9bdbcf158e97dd71a467cd2e0c893059b10f78e6b72ada1ed2c919"
-# The secret `make run` gives session-api too; refused outside development.
-DEV_WEBHOOK_SECRET = "whsec_ZGV2LXNlc3Npb24tYXBpLXdlYmhvb2stc2VjcmV0"  # noqa: S105
+# Where `make run` delivers events: session-api on its default port.
 DEV_WEBHOOK_URL = "http://127.0.0.1:8000/internal/payment-events"
 
 

@@ -9,12 +9,9 @@ from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import SettingsConfigDict
 
 from shared.settings import BaseServiceSettings
+from shared.webhook_signing import DEV_WEBHOOK_SECRET
 
 QUEUE_NAME = "arq:session"
-
-# `whsec_` + base64("dev-session-api-webhook-secret"): the gateway's default subscriber secret for
-# session-api in development must be this exact string.
-DEV_WEBHOOK_SECRET = "whsec_ZGV2LXNlc3Npb24tYXBpLXdlYmhvb2stc2VjcmV0"  # noqa: S105
 
 
 class Settings(BaseServiceSettings):

@@ -30,10 +30,13 @@ def port_open(port: int) -> bool:
         return sock.connect_ex((HOST, port)) == 0
 
 
-def wait_for_port(port: int, what: str, log: Path) -> None:
+def wait_for_port(port: int, what: str, log: Path, *, pid_file: Path | None = None) -> None:
+    """Until the server listens on ``port`` and, with ``pid_file``, has written it: Redis opens
+    its port before it writes its pid file, and a stop that found no pid file would leave it
+    running."""
     deadline = time.monotonic() + START_TIMEOUT_S
     while time.monotonic() < deadline:
-        if port_open(port):
+        if port_open(port) and (pid_file is None or pid_file.exists()):
             return
         time.sleep(0.05)
     tail = log.read_text(errors="replace")[-2000:] if log.exists() else "(no log)"

@@ -241,7 +241,7 @@ class EmbeddedRedis:
             ],
             check=True,
         )
-        ownership.wait_for_port(self.port, "Redis", log)
+        ownership.wait_for_port(self.port, "Redis", log, pid_file=self._pid_file)
         ownership.write_owner(self._owner_file(self.data_dir), persistent=persistent)
         ownership.register_started(self)
 

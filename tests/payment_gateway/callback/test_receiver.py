@@ -1,4 +1,4 @@
-"""Acceptance 3: the callback receiver trusts nothing it cannot check. What a forged callback from
+"""The callback receiver trusts nothing it cannot check. What a forged callback from
 outside the allow-list changes (nothing) is in `test_confirmation.py`; here callbacks that are
 believed (from the allow-list) are still checked against what was asked."""
 

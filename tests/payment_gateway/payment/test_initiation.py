@@ -1,4 +1,4 @@
-"""Acceptance 6: idempotency, concurrency, and a 4xx naming every invalid field."""
+"""Starting a payment: idempotency, concurrency, and a 4xx naming every invalid field."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Acceptance 4: Daraja outages, spike arrest and token trouble during initiation."""
+"""Starting a payment through Daraja outages, spike arrest and token trouble during initiation."""
 
 from __future__ import annotations
 

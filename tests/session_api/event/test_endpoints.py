@@ -8,10 +8,9 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from session_api.config import DEV_WEBHOOK_SECRET
 from session_api.integrations.gateway import CreatePaymentRequest
 from session_api.models import GatewayEvent, UserRole
-from shared.webhook_signing import sign
+from shared.webhook_signing import DEV_WEBHOOK_SECRET, sign
 from tests.session_api.fixtures import (
     PHONE,
     Account,

@@ -1,4 +1,6 @@
-"""Acceptance 1 and 2 through the real gateway and the Daraja simulator."""
+"""Bookings, orders and deposits paid through the real gateway and the Daraja simulator: paid,
+cancelled and retried, refused, credited once however often the event arrives, and confirmed
+even when the proof comes after the timeout."""
 
 import asyncio
 import json

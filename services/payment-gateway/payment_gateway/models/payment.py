@@ -10,7 +10,7 @@ from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
 from payment_gateway.models.base import Base
-from shared.db import TimestampMixin
+from shared.db import TimestampMixin, check_in
 
 
 class PaymentStatus(StrEnum):
@@ -25,19 +25,15 @@ class PaymentStatus(StrEnum):
 OPEN_STATUSES = (PaymentStatus.pending, PaymentStatus.sent)
 
 
-def _in(column: str, values: tuple[str, ...] | list[str]) -> str:
-    return f"{column} IN ({', '.join(repr(str(v)) for v in values)})"
-
-
 class Payment(TimestampMixin, Base):
     """One STK Push payment: what was asked, what Daraja said, and where monitoring stands."""
 
     __tablename__ = "payment"
     __table_args__ = (
-        CheckConstraint(_in("status", list(PaymentStatus)), name="status"),
+        check_in("status", PaymentStatus),
         CheckConstraint("amount > 0", name="amount_positive"),
         CheckConstraint("phone ~ '^254[17][0-9]{8}$'", name="phone_format"),
-        CheckConstraint(_in("environment", ("sandbox", "production")), name="environment"),
+        check_in("environment", ("sandbox", "production")),
         CheckConstraint(
             "status <> 'completed' OR result_code IS NOT NULL", name="completed_has_result"
         ),

@@ -32,8 +32,3 @@ def str_enum(enum_cls: type[StrEnum]) -> sa.Enum:
         values_callable=lambda cls: [member.value for member in cls],
         validate_strings=True,
     )
-
-
-def check_in(column: str, enum_cls: type[StrEnum]) -> sa.CheckConstraint:
-    values = ", ".join(f"'{member.value}'" for member in enum_cls)
-    return sa.CheckConstraint(f"{column} IN ({values})", name=column)

@@ -7,10 +7,10 @@ from enum import StrEnum
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from session_api.models.base import Base, IdMixin, check_in, str_enum
+from session_api.models.base import Base, IdMixin, str_enum
 from session_api.models.payment_attempt import PayableStatus
 from session_api.models.user import User
-from shared.db import TimestampMixin
+from shared.db import TimestampMixin, check_in
 
 
 class BookingStatus(StrEnum):

@@ -9,10 +9,10 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from session_api.models.base import Base, IdMixin, check_in, str_enum
+from session_api.models.base import Base, IdMixin, str_enum
 from session_api.models.order_item import OrderItem
 from session_api.models.payment_attempt import PayableStatus
-from shared.db import TimestampMixin
+from shared.db import TimestampMixin, check_in
 
 
 class OrderStatus(StrEnum):

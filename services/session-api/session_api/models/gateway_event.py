@@ -8,8 +8,8 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
-from session_api.models.base import Base, IdMixin, check_in, str_enum
-from shared.db import CreatedAtMixin
+from session_api.models.base import Base, IdMixin, str_enum
+from shared.db import CreatedAtMixin, check_in
 
 
 class EventOutcome(StrEnum):

@@ -5,8 +5,8 @@ from enum import StrEnum
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
-from session_api.models.base import Base, IdMixin, check_in, str_enum
-from shared.db import TimestampMixin
+from session_api.models.base import Base, IdMixin, str_enum
+from shared.db import TimestampMixin, check_in
 
 
 class UserRole(StrEnum):

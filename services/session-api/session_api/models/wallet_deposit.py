@@ -6,9 +6,9 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
-from session_api.models.base import Base, IdMixin, check_in, str_enum
+from session_api.models.base import Base, IdMixin, str_enum
 from session_api.models.payment_attempt import AttemptStatus
-from shared.db import TimestampMixin
+from shared.db import TimestampMixin, check_in
 
 
 class WalletDeposit(IdMixin, TimestampMixin, Base):

@@ -6,8 +6,8 @@ from enum import StrEnum
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
-from session_api.models.base import Base, IdMixin, check_in, str_enum
-from shared.db import CreatedAtMixin
+from session_api.models.base import Base, IdMixin, str_enum
+from shared.db import CreatedAtMixin, check_in
 
 
 class LedgerEntryKind(StrEnum):

@@ -34,3 +34,6 @@ class TestDevelopmentDefaultsAgree:
         }
         assert session.PORT in subscribers
         assert subscribers[session.PORT] == session.WEBHOOK_SECRET.get_secret_value()
+
+    def test_the_web_apps_paybill_is_the_gateways_shortcode(self) -> None:
+        assert SessionSettings().PAYBILL_NUMBER == GatewaySettings().DARAJA_SHORTCODE

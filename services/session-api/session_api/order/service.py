@@ -183,7 +183,6 @@ class OrderFlow(BilledFlow[Order]):
 
     type = PayableType.order
     repository = OrderRepository
-    reference_prefix = "OR"
     description = "Shop order"
 
     def price(self, payable: Order) -> tuple[uuid.UUID, int]:

@@ -1,32 +1,25 @@
-import { useEffect, useState, type ReactNode } from "react";
+import type { ReactNode } from "react";
 import { Navigate, NavLink, Route, Routes, useNavigate } from "react-router";
 import type { User } from "./api/client";
 import { useAuth } from "./auth/auth";
 import { useAppConfig } from "./lib/config";
+import { useConnected } from "./lib/connection";
+import { Notifications, NotificationsLink } from "./pages/Notifications";
+import { Payments } from "./pages/Payments";
 import { Book } from "./pages/Book";
+import { Checkout } from "./pages/Checkout";
+import { OrderDetail, Orders } from "./pages/Orders";
+import { Shop } from "./pages/Shop";
+import { Wallet } from "./pages/Wallet";
 import { homeFor } from "./pages/home";
 import { MyBookings } from "./pages/MyBookings";
 import { Profile } from "./pages/Profile";
 import { Sessions } from "./pages/Sessions";
 import { SignIn } from "./pages/SignIn";
 import { SignUp } from "./pages/SignUp";
+import { TherapistSettings } from "./pages/TherapistSettings";
 import { Therapists } from "./pages/Therapists";
 import { Banner, Spinner } from "./ui/Status";
-
-function useOnline(): boolean {
-  const [online, setOnline] = useState(() => navigator.onLine);
-  useEffect(() => {
-    const up = () => setOnline(true);
-    const down = () => setOnline(false);
-    window.addEventListener("online", up);
-    window.addEventListener("offline", down);
-    return () => {
-      window.removeEventListener("online", up);
-      window.removeEventListener("offline", down);
-    };
-  }, []);
-  return online;
-}
 
 function Header({ user }: { user: User | null }) {
   const { signOut } = useAuth();
@@ -44,8 +37,13 @@ function Header({ user }: { user: User | null }) {
             <>
               <NavLink to="/therapists">Therapists</NavLink>
               <NavLink to="/bookings">My bookings</NavLink>
+              <NavLink to="/shop">Shop</NavLink>
+              <NavLink to="/orders">Orders</NavLink>
+              <NavLink to="/wallet">Wallet</NavLink>
+              <NavLink to="/payments">Payments</NavLink>
             </>
           )}
+          <NotificationsLink />
           <NavLink to="/profile">Profile</NavLink>
           <button
             type="button"
@@ -70,7 +68,7 @@ function Private({ user, children }: { user: User | null; children: (user: User)
 export function App() {
   const { user, loading } = useAuth();
   const config = useAppConfig();
-  const online = useOnline();
+  const online = useConnected();
   return (
     <>
       {config?.test_mode && (
@@ -78,7 +76,7 @@ export function App() {
       )}
       {!online && (
         <Banner tone="bad" live>
-          You are offline. We will update this page when the connection is back.
+          Connection lost. We keep trying and will update this page when it is back.
         </Banner>
       )}
       <Header user={user} />
@@ -90,10 +88,29 @@ export function App() {
             <Route path="/" element={user ? <Navigate to={homeFor(user)} replace /> : <SignIn />} />
             <Route path="/signin" element={user ? <Navigate to={homeFor(user)} replace /> : <SignIn />} />
             <Route path="/signup" element={user ? <Navigate to={homeFor(user)} replace /> : <SignUp />} />
-            <Route path="/profile" element={<Private user={user}>{(u) => <Profile user={u} />}</Private>} />
+            <Route
+              path="/profile"
+              element={
+                <Private user={user}>
+                  {(u) => (
+                    <>
+                      <Profile user={u} />
+                      {u.role === "therapist" && <TherapistSettings user={u} />}
+                    </>
+                  )}
+                </Private>
+              }
+            />
             <Route path="/therapists" element={<Private user={user}>{() => <Therapists />}</Private>} />
             <Route path="/therapists/:therapistId/book" element={<Private user={user}>{() => <Book />}</Private>} />
-            <Route path="/bookings" element={<Private user={user}>{(u) => <MyBookings user={u} />}</Private>} />
+            <Route path="/bookings" element={<Private user={user}>{() => <MyBookings />}</Private>} />
+            <Route path="/shop" element={<Private user={user}>{() => <Shop />}</Private>} />
+            <Route path="/checkout" element={<Private user={user}>{(u) => <Checkout user={u} />}</Private>} />
+            <Route path="/orders" element={<Private user={user}>{() => <Orders />}</Private>} />
+            <Route path="/orders/:orderId" element={<Private user={user}>{() => <OrderDetail />}</Private>} />
+            <Route path="/wallet" element={<Private user={user}>{(u) => <Wallet user={u} />}</Private>} />
+            <Route path="/payments" element={<Private user={user}>{() => <Payments />}</Private>} />
+            <Route path="/notifications" element={<Private user={user}>{() => <Notifications />}</Private>} />
             <Route path="/sessions" element={<Private user={user}>{() => <Sessions />}</Private>} />
             <Route path="*" element={<p>Page not found. <a href="/">Go home</a></p>} />
           </Routes>

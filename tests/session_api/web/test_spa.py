@@ -123,6 +123,8 @@ async def test_app_config_tells_the_app_about_this_deployment(web: httpx.AsyncCl
     assert body["paybill_number"] == "174379"
     assert body["prompt_window_s"] == 60
     assert body["currency"] == "KES"
+    assert body["delivery_fee_kes"] == 300
+    assert body["free_delivery_from_kes"] is None
 
 
 async def test_sandbox_is_test_mode(settings: Settings, web_dir: Path) -> None:

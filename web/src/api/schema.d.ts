@@ -770,9 +770,19 @@ export interface components {
              * @default KES
              */
             currency: string;
+            /**
+             * Delivery Fee Kes
+             * @description An order's delivery fee (pickup is free).
+             */
+            delivery_fee_kes: number;
             /** Deposit Min Kes */
             deposit_min_kes: number;
             environment: components["schemas"]["Environment"];
+            /**
+             * Free Delivery From Kes
+             * @description The subtotal from which delivery is free, if there is one.
+             */
+            free_delivery_from_kes: number | null;
             /**
              * Paybill Number
              * @description Where a payer can pay by hand with the payment's account reference.

@@ -35,6 +35,8 @@ const CONFIG: AppConfig = {
   payment_min_kes: 1,
   payment_max_kes: 250000,
   deposit_min_kes: 10,
+  delivery_fee_kes: 300,
+  free_delivery_from_kes: null,
 };
 
 function attempt(overrides: Partial<Attempt> = {}): Attempt {

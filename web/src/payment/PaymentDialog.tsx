@@ -1,12 +1,13 @@
 import { useEffect, useRef, useState, type FormEvent } from "react";
 import { describeError, ApiError, type Attempt } from "../api/client";
 import { useAppConfig } from "../lib/config";
-import { formatCountdown, formatKes, formatNairobi } from "../lib/format";
+import { formatCountdown, formatKes } from "../lib/format";
 import { formatPhoneInput, normalisePhone, phoneError } from "../lib/phone";
 import { Button } from "../ui/Button";
 import { Dialog } from "../ui/Dialog";
 import { Field } from "../ui/Field";
 import { Badge, ErrorMessage } from "../ui/Status";
+import { downloadReceipt } from "./receipt";
 import { useAttemptStatus } from "./status";
 
 export type PaymentDialogProps = {
@@ -216,25 +217,4 @@ function Paybill({ attempt }: { attempt: Attempt }) {
       </p>
     </details>
   );
-}
-
-export function receiptText(attempt: Attempt): string {
-  return [
-    "Payment receipt",
-    `M-Pesa receipt: ${attempt.receipt_number ?? ""}`,
-    `Amount: ${formatKes(attempt.amount)}`,
-    `Paid: ${attempt.paid_at ? formatNairobi(attempt.paid_at) : ""} (Nairobi time)`,
-    `Phone: ${attempt.phone}`,
-    `Account reference: ${attempt.account_reference}`,
-    "",
-  ].join("\n");
-}
-
-function downloadReceipt(attempt: Attempt) {
-  const url = URL.createObjectURL(new Blob([receiptText(attempt)], { type: "text/plain" }));
-  const link = document.createElement("a");
-  link.href = url;
-  link.download = `receipt-${attempt.receipt_number ?? attempt.id}.txt`;
-  link.click();
-  URL.revokeObjectURL(url);
 }

@@ -18,3 +18,7 @@ class AppConfig(BaseModel):
     payment_min_kes: int
     payment_max_kes: int
     deposit_min_kes: int
+    delivery_fee_kes: int = Field(description="An order's delivery fee (pickup is free).")
+    free_delivery_from_kes: int | None = Field(
+        description="The subtotal from which delivery is free, if there is one."
+    )

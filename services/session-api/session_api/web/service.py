@@ -22,6 +22,8 @@ def app_config(settings: Settings) -> AppConfig:
         payment_min_kes=settings.PAYMENT_MIN_KES,
         payment_max_kes=settings.PAYMENT_MAX_KES,
         deposit_min_kes=settings.DEPOSIT_MIN_KES,
+        delivery_fee_kes=settings.DELIVERY_FEE_KES,
+        free_delivery_from_kes=settings.FREE_DELIVERY_FROM_KES,
     )
 
 

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import re
+from urllib.parse import urlsplit
 
 import pytest
 from playwright.async_api import Page, expect
@@ -16,6 +17,8 @@ from tests.web.browser import Browsers, Shots
 pytestmark = pytest.mark.timeout(120)
 
 THERAPIST = "Dr. Wanjiru Kamau"
+PAYMENT_STREAM = re.compile(r"/v1/payments/[0-9a-f-]{36}/stream")
+PAYMENT_POLL = re.compile(r"/v1/payments/[0-9a-f-]{36}")
 
 
 def local(number: str) -> str:
@@ -41,6 +44,8 @@ async def test_a_client_signs_up_books_and_pays_while_the_therapist_watches(
 ) -> None:
     therapist = await stack.account(UserRole.therapist, name=THERAPIST, rate=2500)
     client = await browsers.person()
+    requested: list[str] = []
+    client.on("request", lambda request: requested.append(urlsplit(request.url).path))
 
     # Sign up from the first screen the app shows.
     await client.goto("/")
@@ -90,6 +95,9 @@ async def test_a_client_signs_up_books_and_pays_while_the_therapist_watches(
     await expect(dialog).to_contain_text(receipt)
     await expect(dialog.get_by_role("status")).to_contain_text("Paid")
     await shots.take(client, "paid")
+    # The news came over the stream (session-api's SSE), not the 3-second polling fallback.
+    assert any(PAYMENT_STREAM.fullmatch(path) for path in requested), requested
+    assert not any(PAYMENT_POLL.fullmatch(path) for path in requested), requested
     await dialog.get_by_role("button", name="Done").click()
     await expect(booking).to_contain_text("Paid")
     await expect(booking).to_contain_text(receipt)

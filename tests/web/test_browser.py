@@ -109,6 +109,14 @@ async def test_a_client_signs_up_books_and_pays_while_the_therapist_watches(
     await expect(session).not_to_contain_text("Unpaid")
     await shots.take(desk, "therapist-paid")
 
+    # The client's payment history has the receipt; the notifications say what happened.
+    await client.get_by_role("link", name="Payments").click()
+    await expect(client.get_by_test_id("payment")).to_contain_text(receipt)
+    await shots.take(client, "payments")
+    await client.get_by_role("link", name=re.compile(r"^Notifications, \d+ unread$")).click()
+    await expect(client.get_by_text("Session confirmed")).to_be_visible()
+    await shots.take(client, "notifications")
+
 
 async def test_a_wrong_phone_is_refused_and_a_cancelled_prompt_can_be_retried(
     stack: Flow, browsers: Browsers, shots: Shots

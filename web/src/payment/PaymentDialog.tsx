@@ -1,4 +1,5 @@
 import { useEffect, useRef, useState, type FormEvent } from "react";
+import { useQueryClient } from "@tanstack/react-query";
 import { describeError, ApiError, type Attempt } from "../api/client";
 import { useAppConfig } from "../lib/config";
 import { formatCountdown, formatKes } from "../lib/format";
@@ -108,13 +109,17 @@ type AttemptViewProps = {
 
 function AttemptView({ initial, onRetry, onSettled, onClose }: AttemptViewProps) {
   const { attempt } = useAttemptStatus(initial);
+  const queryClient = useQueryClient();
   const settledRef = useRef(false);
   useEffect(() => {
     if (attempt.status !== "processing" && !settledRef.current) {
       settledRef.current = true;
+      // A settled payment comes with notifications and a new line in the history.
+      void queryClient.invalidateQueries({ queryKey: ["notifications"] });
+      void queryClient.invalidateQueries({ queryKey: ["payments"] });
       onSettled?.(attempt);
     }
-  }, [attempt, onSettled]);
+  }, [attempt, onSettled, queryClient]);
 
   switch (attempt.status) {
     case "processing":

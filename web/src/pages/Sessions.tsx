@@ -3,6 +3,7 @@ import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { api, describeError, unwrap, type Booking } from "../api/client";
 import { formatKes, formatNairobi, humanise } from "../lib/format";
 import { Button } from "../ui/Button";
+import { Field } from "../ui/Field";
 import { ErrorMessage, Spinner } from "../ui/Status";
 import { BookingStatusBadge, PaymentBadge } from "./bookingStatus";
 
@@ -17,6 +18,8 @@ export function Sessions() {
     refetchInterval: LIVE_REFRESH_MS,
   });
   const [error, setError] = useState<unknown>(null);
+  const [declining, setDeclining] = useState<string | null>(null);
+  const [reason, setReason] = useState("");
   const decide = useMutation({
     mutationFn: async ({ booking, approve }: { booking: Booking; approve: boolean }) => {
       const path = { params: { path: { booking_id: booking.id } } };
@@ -25,18 +28,28 @@ export function Sessions() {
         : unwrap(
             api.POST("/v1/bookings/{booking_id}/decline", {
               ...path,
-              body: { reason: "The therapist is not available then." },
+              body: { reason: reason.trim() || "The therapist is not available then." },
             }),
           );
     },
     onMutate: () => setError(null),
     onError: setError,
+    onSuccess: () => {
+      setDeclining(null);
+      setReason("");
+    },
     onSettled: () => queryClient.invalidateQueries({ queryKey: ["bookings"] }),
   });
 
   const items = bookings.data?.items ?? [];
   const requests = items.filter((b) => b.status === "pending_approval");
-  const upcoming = items.filter((b) => b.status === "approved" || b.status === "confirmed");
+  // A session stays listed until it has ended (as of the list's last refresh).
+  const now = bookings.dataUpdatedAt;
+  const upcoming = items.filter(
+    (b) =>
+      (b.status === "approved" || b.status === "confirmed") &&
+      new Date(b.scheduled_at).getTime() + b.duration_minutes * 60_000 > now,
+  );
 
   return (
     <section>
@@ -56,14 +69,47 @@ export function Sessions() {
               <time dateTime={b.scheduled_at}>{formatNairobi(b.scheduled_at)}</time> · {formatKes(b.price)}
             </p>
             {b.notes && <p className="muted">“{b.notes}”</p>}
-            <div className="row">
-              <Button busy={decide.isPending} onClick={() => decide.mutate({ booking: b, approve: true })} aria-label={`Approve ${b.client.full_name}'s request`}>
-                Approve
-              </Button>
-              <Button variant="secondary" busy={decide.isPending} onClick={() => decide.mutate({ booking: b, approve: false })} aria-label={`Decline ${b.client.full_name}'s request`}>
-                Decline
-              </Button>
-            </div>
+            {declining === b.id ? (
+              <form
+                onSubmit={(e) => {
+                  e.preventDefault();
+                  decide.mutate({ booking: b, approve: false });
+                }}
+              >
+                <Field
+                  label="Why are you declining? (the client sees this)"
+                  name="reason"
+                  value={reason}
+                  maxLength={500}
+                  onChange={(e) => setReason(e.target.value)}
+                />
+                <div className="row">
+                  <Button type="submit" variant="danger" busy={decide.isPending}>
+                    Decline request
+                  </Button>
+                  <Button variant="secondary" onClick={() => setDeclining(null)}>
+                    Keep it
+                  </Button>
+                </div>
+              </form>
+            ) : (
+              <div className="row">
+                <Button
+                  busy={decide.isPending}
+                  onClick={() => decide.mutate({ booking: b, approve: true })}
+                  aria-label={`Approve ${b.client.full_name}'s request`}
+                >
+                  Approve
+                </Button>
+                <Button
+                  variant="secondary"
+                  onClick={() => setDeclining(b.id)}
+                  aria-label={`Decline ${b.client.full_name}'s request`}
+                >
+                  Decline
+                </Button>
+              </div>
+            )}
           </li>
         ))}
       </ul>

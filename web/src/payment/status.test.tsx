@@ -28,6 +28,29 @@ class FailingEventSource {
   close() {}
 }
 
+/** A stream that sends the given states, then ends as the server ends it (an error event). */
+class ScriptedEventSource {
+  static script: Attempt[] = [];
+  static closed = 0;
+  listeners: ((event: MessageEvent<string>) => void)[] = [];
+  onerror: (() => void) | null = null;
+  constructor() {
+    setTimeout(() => {
+      for (const attempt of ScriptedEventSource.script) {
+        const event = new MessageEvent("status", { data: JSON.stringify(attempt) });
+        this.listeners.forEach((l) => l(event));
+      }
+      this.onerror?.();
+    }, 0);
+  }
+  addEventListener(_type: string, listener: (event: MessageEvent<string>) => void) {
+    this.listeners.push(listener);
+  }
+  close() {
+    ScriptedEventSource.closed += 1;
+  }
+}
+
 const processing: Attempt = {
   id: "a1",
   payable_type: "deposit",
@@ -91,5 +114,27 @@ describe("an attempt's live status", () => {
     await act(async () => vi.advanceTimersByTimeAsync(POLL_INTERVAL_MS * 3));
     expect(calls.urls.filter((u) => u.endsWith("/v1/payments/a1"))).toHaveLength(3);
     expect(FailingEventSource.made).toBe(1);
+  });
+
+  it("keeps asking after a paid status that came before its receipt", async () => {
+    const paidWithoutReceipt = { ...processing, status: "paid" as const, version: 2 };
+    ScriptedEventSource.script = [paidWithoutReceipt];
+    vi.stubGlobal("EventSource", ScriptedEventSource);
+    calls.answer = paidWithoutReceipt;
+    const client = new QueryClient({ defaultOptions: { queries: { retry: false } } });
+    render(
+      <QueryClientProvider client={client}>
+        <Probe />
+      </QueryClientProvider>,
+    );
+    await act(async () => vi.advanceTimersByTimeAsync(10));
+    expect(screen.getByText(/^paid polling\s*$/)).toBeInTheDocument();
+
+    calls.answer = { ...paidWithoutReceipt, receipt_number: "SLK4H7R2QX" };
+    await act(async () => vi.advanceTimersByTimeAsync(POLL_INTERVAL_MS + 100));
+    expect(screen.getByText(/paid polling SLK4H7R2QX/)).toBeInTheDocument();
+    const asked = calls.urls.length;
+    await act(async () => vi.advanceTimersByTimeAsync(POLL_INTERVAL_MS * 3));
+    expect(calls.urls).toHaveLength(asked);
   });
 });

@@ -3,15 +3,20 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Path, Query, Request
 
 from session_api.auth.dependencies import CurrentUser
 from session_api.auth.exceptions import NotAuthenticated
-from session_api.dependencies import SessionDep
+from session_api.dependencies import SessionDep, SettingsDep
 from session_api.models import Notification
+from session_api.notification import delivery as notification_delivery
 from session_api.notification import service as notification_service
-from session_api.notification.exceptions import NotificationNotFound
-from session_api.notification.schemas import NotificationOut
+from session_api.notification.exceptions import (
+    MalformedReport,
+    NotificationNotFound,
+    UnknownReportToken,
+)
+from session_api.notification.schemas import DeliveryReportReceipt, NotificationOut
 from session_api.pagination import Page, PageDep, page_of
 from shared.errors import responses
 
@@ -47,4 +52,41 @@ async def mark_read(
     """Mark one of your notifications as read."""
     return await notification_service.mark_read(
         session, notification_id=notification_id, user_id=user.id
+    )
+
+
+@router.post(
+    "/v1/notifications/sms/reports/{token}",
+    response_model=DeliveryReportReceipt,
+    responses=responses(UnknownReportToken, MalformedReport),
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/x-www-form-urlencoded": {
+                    "schema": {
+                        "type": "object",
+                        "required": ["id", "status"],
+                        "properties": {
+                            "id": {"type": "string"},
+                            "status": {"type": "string"},
+                            "phoneNumber": {"type": "string"},
+                            "networkCode": {"type": "string"},
+                            "failureReason": {"type": "string"},
+                        },
+                    }
+                }
+            },
+        }
+    },
+)
+async def sms_delivery_report(
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    token: Annotated[str, Path(description="SESSION_API_SMS_REPORT_TOKEN")],
+) -> DeliveryReportReceipt:
+    """Africa's Talking's SMS delivery report: updates the delivery's status."""
+    return await notification_delivery.receive_report(
+        session, settings=settings, token=token, body=await request.body()
     )

@@ -4,7 +4,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 
 class NotificationOut(BaseModel):
@@ -16,4 +16,24 @@ class NotificationOut(BaseModel):
     body: str
     data: dict[str, Any]
     read_at: datetime | None
+    created_at: datetime
+
+
+class DeliveryReportReceipt(BaseModel):
+    known: bool = Field(description="whether the messageId is one of ours")
+    status: str | None = Field(description="the delivery's status after the report")
+
+
+class DeliveryOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    channel: str
+    kind: str
+    subject: str | None
+    status: str
+    reason: str | None
+    attempts: int
+    sent_at: datetime | None
+    delivered_at: datetime | None
     created_at: datetime

@@ -257,7 +257,8 @@ async def receive_report(
 ) -> DeliveryReportReceipt:
     """An Africa's Talking delivery report (form fields ``id``, ``status``, ``failureReason``)
     at the URL carrying our token."""
-    if not hmac.compare_digest(token, settings.SMS_REPORT_TOKEN.get_secret_value()):
+    expected = settings.SMS_REPORT_TOKEN.get_secret_value().encode()
+    if not hmac.compare_digest(token.encode(), expected):
         raise UnknownReportToken("no such delivery-report URL")
     form = {k: v[-1] for k, v in parse_qs(body.decode("utf-8", "replace")).items()}
     message_id, status = form.get("id"), form.get("status")

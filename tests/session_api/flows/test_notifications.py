@@ -3,13 +3,17 @@ its Africa's Talking endpoint with delivery reports, PDF receipts parsed back.""
 
 from __future__ import annotations
 
+import asyncio
 import io
+import json
+import re
 from typing import Any
 
 import httpx
 from pypdf import PdfReader
 
 from session_api.models import DeliveryStatus, UserRole
+from session_api.notification import service as notification_service
 from tests.session_api.fixtures import Account
 from tests.session_api.flows.flow import Flow, phone, until
 from tests.session_api.flows.test_flows import approved_booking, pay
@@ -89,6 +93,59 @@ class TestEmail:
 
         assert failed["data"]["reason"] == "customer_cancelled"
         assert "you can pay again" in failed["body"]
+
+    async def test_no_phone_number_appears_unmasked_in_any_email(self, flow: Flow) -> None:
+        client = await flow.account(phone=f"254{phone()[1:]}")
+        therapist = await flow.account(UserRole.therapist, phone=f"254{phone()[1:]}")
+        await paid_booking(flow, client, therapist)
+        await flow.email(client.user.email, "Session confirmed")
+        await flow.email(therapist.user.email, "Session paid")
+
+        texts = []
+        for who in (client, therapist):
+            for email in await flow.emails(who.user.email):
+                texts += [email["subject"], email["text"], email["html"] or ""]
+                for attachment in email["attachments"]:
+                    texts.append(pdf_text((await flow.simulator.get(attachment["url"])).content))
+
+        assert len(texts) >= 9
+        assert not re.findall(r"(?:\+?254|\b0)[17]\d{8}", "\n".join(texts))
+        assert any("*****" in text for text in texts)
+
+
+class TestInApp:
+    async def test_the_therapist_hears_of_the_payment_live_on_the_stream(self, flow: Flow) -> None:
+        client = await flow.account()
+        therapist = await flow.account(UserRole.therapist, rate=2_000)
+        booking = await approved_booking(flow, client, therapist)
+        heard: list[dict[str, Any]] = []
+
+        async def listen() -> None:
+            async with flow.api.stream(
+                "GET", "/v1/notifications/stream", headers=therapist.headers
+            ) as response:
+                async for line in response.aiter_lines():
+                    if line.startswith("data: "):
+                        heard.append(json.loads(line.removeprefix("data: ")))
+                        if heard[-1]["kind"] == "booking.paid":
+                            return
+
+        listener = asyncio.create_task(listen())
+        redis = flow.session_api.state.redis
+        topic = notification_service.channel(therapist.user.id)
+
+        async def subscribed() -> bool:
+            counts = await redis.pubsub_numsub(topic)
+            return bool(counts and counts[0][1] > 0)
+
+        await until(subscribed, within=10, what="the stream to subscribe")
+        attempt = await pay(flow, f"/v1/bookings/{booking['id']}/pay", client, phone())
+        await asyncio.wait_for(listener, timeout=15)
+        paid = await flow.settled(attempt["id"], client)
+
+        assert heard[-1]["title"] == "Session paid"
+        assert heard[-1]["data"]["booking_id"] == booking["id"]
+        assert paid["status"] == "paid"
 
 
 class TestReceipt:

@@ -1,16 +1,19 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import AsyncIterator
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Request
+from fastapi.sse import EventSourceResponse, ServerSentEvent
 
-from session_api.auth.dependencies import CurrentUser
+from session_api.auth.dependencies import CurrentUser, StreamUser
 from session_api.auth.exceptions import NotAuthenticated
-from session_api.dependencies import SessionDep, SettingsDep
+from session_api.dependencies import RedisDep, SessionDep, SettingsDep
 from session_api.models import Notification
 from session_api.notification import delivery as notification_delivery
 from session_api.notification import service as notification_service
+from session_api.notification import stream as notification_stream
 from session_api.notification.exceptions import (
     MalformedReport,
     NotificationNotFound,
@@ -39,6 +42,25 @@ async def list_notifications(
         session, user_id=user.id, unread_only=unread, page=page
     )
     return page_of(NotificationOut, result, page)
+
+
+@router.get(
+    "/v1/notifications/stream",
+    response_class=EventSourceResponse,
+    responses={
+        200: {
+            "description": "`notification` events, each a new notification (as in "
+            "GET /v1/notifications), for `SSE_MAX_DURATION_S`; reconnect to go on.",
+        },
+        **responses(NotAuthenticated),
+    },
+)
+async def stream_notifications(
+    user: StreamUser, redis: RedisDep, settings: SettingsDep
+) -> AsyncIterator[ServerSentEvent]:
+    """Server-Sent Events with your new in-app notifications as they happen."""
+    async for note in notification_stream.updates(redis=redis, settings=settings, user_id=user.id):
+        yield ServerSentEvent(data=note, event="notification", id=str(note.id))
 
 
 @router.post(

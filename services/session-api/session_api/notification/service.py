@@ -12,11 +12,14 @@ from typing import Any, Literal
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from session_api import pubsub
 from session_api.models import Channel, DeliveryStatus, Notification, User
 from session_api.notification.content import Message
 from session_api.notification.exceptions import NotificationNotFound
 from session_api.notification.repository import DeliveryRepository, NotificationRepository
+from session_api.notification.schemas import NotificationOut
 from session_api.pagination import PageParams
+from shared import jobs
 from shared.jobs import enqueue_after_commit
 
 DELIVER_TASK = "notification.deliver"
@@ -33,7 +36,7 @@ async def notify(
     body: str,
     data: dict[str, Any] | None = None,
 ) -> None:
-    await NotificationRepository.from_session(session).create(
+    notification = await NotificationRepository.from_session(session).create(
         Notification(
             id=uuid.uuid4(),
             user_id=user_id,
@@ -44,6 +47,14 @@ async def notify(
             created_at=datetime.now(UTC),
         )
     )
+    redis = jobs.bound(session)
+    if redis is not None:
+        message = NotificationOut.model_validate(notification).model_dump_json()
+        pubsub.publish_after_commit(session, redis, channel(user_id), message)
+
+
+def channel(user_id: uuid.UUID) -> str:
+    return f"session_api:notifications:{user_id}"
 
 
 async def for_user(

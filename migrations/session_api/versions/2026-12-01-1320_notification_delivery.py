@@ -1,4 +1,4 @@
-"""notification outbox: one row per (event, recipient, channel) for email and SMS
+"""notification outbox: one row per (event, recipient, channel) for email and SMS; preferences
 
 Revision ID: 0003_notification_delivery
 Revises: 0002_sessions_core
@@ -73,7 +73,33 @@ def upgrade() -> None:
         ["provider_message_id"],
         schema=SCHEMA,
     )
+    op.create_table(
+        "notification_preference",
+        sa.Column("id", sa.Uuid(), server_default=sa.text("gen_random_uuid()"), nullable=False),
+        sa.Column("user_id", sa.Uuid(), nullable=False),
+        sa.Column("topic", sa.String(32), nullable=False),
+        sa.Column("channel", sa.String(16), nullable=False),
+        sa.Column("enabled", sa.Boolean(), nullable=False),
+        sa.Column(
+            "created_at", sa.DateTime(timezone=True), server_default=sa.func.now(), nullable=False
+        ),
+        sa.Column(
+            "updated_at", sa.DateTime(timezone=True), server_default=sa.func.now(), nullable=False
+        ),
+        sa.PrimaryKeyConstraint("id", name="notification_preference_pkey"),
+        sa.ForeignKeyConstraint(
+            ["user_id"],
+            [f"{SCHEMA}.user_account.id"],
+            name="notification_preference_user_id_fkey",
+            ondelete="CASCADE",
+        ),
+        sa.UniqueConstraint(
+            "user_id", "topic", "channel", name="notification_preference_user_id_key"
+        ),
+        schema=SCHEMA,
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("notification_preference", schema=SCHEMA)
     op.drop_table(TABLE, schema=SCHEMA)

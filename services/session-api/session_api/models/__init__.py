@@ -6,6 +6,7 @@ from session_api.models.customer_order import Order, OrderStatus
 from session_api.models.gateway_event import EventOutcome, GatewayEvent
 from session_api.models.notification import Notification
 from session_api.models.notification_delivery import Channel, DeliveryStatus, NotificationDelivery
+from session_api.models.notification_preference import NotificationPreference
 from session_api.models.order_item import OrderItem
 from session_api.models.payment_attempt import (
     AttemptStatus,
@@ -32,6 +33,7 @@ __all__ = [
     "LedgerEntryKind",
     "Notification",
     "NotificationDelivery",
+    "NotificationPreference",
     "Order",
     "OrderItem",
     "OrderStatus",

@@ -19,7 +19,12 @@ from session_api.notification.exceptions import (
     NotificationNotFound,
     UnknownReportToken,
 )
-from session_api.notification.schemas import DeliveryReportReceipt, NotificationOut
+from session_api.notification.schemas import (
+    DeliveryReportReceipt,
+    NotificationOut,
+    PreferencesIn,
+    PreferencesOut,
+)
 from session_api.pagination import Page, PageDep, page_of
 from shared.errors import responses
 
@@ -61,6 +66,28 @@ async def stream_notifications(
     """Server-Sent Events with your new in-app notifications as they happen."""
     async for note in notification_stream.updates(redis=redis, settings=settings, user_id=user.id):
         yield ServerSentEvent(data=note, event="notification", id=str(note.id))
+
+
+@router.get(
+    "/v1/notifications/preferences",
+    response_model=PreferencesOut,
+    responses=responses(NotAuthenticated),
+)
+async def get_preferences(user: CurrentUser, session: SessionDep) -> PreferencesOut:
+    """Which non-essential notifications you get by email and by SMS."""
+    return await notification_service.get_preferences(session, user_id=user.id)
+
+
+@router.put(
+    "/v1/notifications/preferences",
+    response_model=PreferencesOut,
+    responses=responses(NotAuthenticated),
+)
+async def set_preferences(
+    changes: PreferencesIn, user: CurrentUser, session: SessionDep
+) -> PreferencesOut:
+    """Turn topics of non-essential notifications on or off by channel (receipts always go)."""
+    return await notification_service.set_preferences(session, user_id=user.id, changes=changes)
 
 
 @router.post(

@@ -2,13 +2,18 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.dialects.postgresql import insert
 
-from session_api.models import DeliveryStatus, Notification, NotificationDelivery
+from session_api.models import (
+    DeliveryStatus,
+    Notification,
+    NotificationDelivery,
+    NotificationPreference,
+)
 from session_api.pagination import PageParams
 from session_api.repository import Repository
 
@@ -118,3 +123,42 @@ class DeliveryRepository(Repository[NotificationDelivery]):
             .where(NotificationDelivery.user_id == user_id)
             .order_by(NotificationDelivery.created_at.desc())
         )
+
+
+class PreferenceRepository(Repository[NotificationPreference]):
+    model = NotificationPreference
+
+    async def for_user(self, user_id: uuid.UUID) -> Sequence[NotificationPreference]:
+        return await self.get_all(
+            select(NotificationPreference).where(NotificationPreference.user_id == user_id)
+        )
+
+    async def disabled(self, user_id: uuid.UUID, *, topic: str, channel: str) -> bool:
+        enabled = await self.session.scalar(
+            select(NotificationPreference.enabled).where(
+                NotificationPreference.user_id == user_id,
+                NotificationPreference.topic == topic,
+                NotificationPreference.channel == channel,
+            )
+        )
+        return enabled is False
+
+    async def put(self, user_id: uuid.UUID, *, topic: str, channel: str, enabled: bool) -> None:
+        now = datetime.now(UTC)
+        statement = (
+            insert(NotificationPreference)
+            .values(
+                id=uuid.uuid4(),
+                user_id=user_id,
+                topic=topic,
+                channel=channel,
+                enabled=enabled,
+                created_at=now,
+                updated_at=now,
+            )
+            .on_conflict_do_update(
+                index_elements=["user_id", "topic", "channel"],
+                set_={"enabled": enabled, "updated_at": now},
+            )
+        )
+        await self.session.execute(statement)

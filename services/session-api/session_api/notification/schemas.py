@@ -6,6 +6,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from session_api.notification.preferences import Topic
+
 
 class NotificationOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
@@ -37,3 +39,28 @@ class DeliveryOut(BaseModel):
     sent_at: datetime | None
     delivered_at: datetime | None
     created_at: datetime
+
+
+class TopicPreference(BaseModel):
+    topic: Topic
+    description: str = ""
+    email: bool = True
+    sms: bool = True
+
+
+class PreferencesOut(BaseModel):
+    topics: list[TopicPreference]
+    always_sent: str = Field(
+        default="Payment confirmations with their receipts, failed payments and security notices "
+        "always go; in-app notifications cannot be turned off."
+    )
+
+
+class PreferenceChange(BaseModel):
+    topic: Topic
+    email: bool | None = Field(default=None, description="omit to leave as it is")
+    sms: bool | None = Field(default=None, description="omit to leave as it is")
+
+
+class PreferencesIn(BaseModel):
+    topics: list[PreferenceChange] = Field(min_length=1, max_length=len(Topic))

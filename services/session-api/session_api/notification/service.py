@@ -14,10 +14,20 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from session_api import pubsub
 from session_api.models import Channel, DeliveryStatus, Notification, User
+from session_api.notification import preferences
 from session_api.notification.content import Message
 from session_api.notification.exceptions import NotificationNotFound
-from session_api.notification.repository import DeliveryRepository, NotificationRepository
-from session_api.notification.schemas import NotificationOut
+from session_api.notification.repository import (
+    DeliveryRepository,
+    NotificationRepository,
+    PreferenceRepository,
+)
+from session_api.notification.schemas import (
+    NotificationOut,
+    PreferencesIn,
+    PreferencesOut,
+    TopicPreference,
+)
 from session_api.pagination import PageParams
 from shared import jobs
 from shared.jobs import enqueue_after_commit
@@ -108,6 +118,8 @@ async def announce(
             continue
         if channel is Channel.sms and not user.phone:
             channel = Channel.email
+        if await _turned_off(session, user_id=user.id, kind=message.kind, channel=channel):
+            continue
         await queue_delivery(
             session,
             event_key=event_key,
@@ -153,3 +165,43 @@ async def queue_delivery(
     if inserted is not None:
         enqueue_after_commit(session, DELIVER_TASK, str(inserted))
     return inserted
+
+
+async def _turned_off(
+    session: AsyncSession, *, user_id: uuid.UUID, kind: str, channel: Channel
+) -> bool:
+    topic = preferences.topic_of(kind)
+    if topic is None:
+        return False
+    return await PreferenceRepository.from_session(session).disabled(
+        user_id, topic=topic.value, channel=channel.value
+    )
+
+
+async def get_preferences(session: AsyncSession, *, user_id: uuid.UUID) -> PreferencesOut:
+    rows = await PreferenceRepository.from_session(session).for_user(user_id)
+    chosen = {(row.topic, row.channel): row.enabled for row in rows}
+    return PreferencesOut(
+        topics=[
+            TopicPreference(
+                topic=topic,
+                description=preferences.DESCRIPTIONS[topic],
+                email=chosen.get((topic.value, Channel.email.value), True),
+                sms=chosen.get((topic.value, Channel.sms.value), True),
+            )
+            for topic in preferences.Topic
+        ]
+    )
+
+
+async def set_preferences(
+    session: AsyncSession, *, user_id: uuid.UUID, changes: PreferencesIn
+) -> PreferencesOut:
+    repository = PreferenceRepository.from_session(session)
+    for change in changes.topics:
+        for channel, enabled in ((Channel.email, change.email), (Channel.sms, change.sms)):
+            if enabled is not None:
+                await repository.put(
+                    user_id, topic=change.topic.value, channel=channel.value, enabled=enabled
+                )
+    return await get_preferences(session, user_id=user_id)

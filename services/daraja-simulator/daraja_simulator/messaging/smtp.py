@@ -4,6 +4,7 @@ receiver share one loop and the port can be 0 (any free one, read back after sta
 from __future__ import annotations
 
 import asyncio
+import warnings
 from typing import Any
 
 import structlog
@@ -67,14 +68,17 @@ async def start_smtp_server(
     credentials = Credentials(username, password)
 
     def protocol() -> SMTP:
-        # Plain text on loopback: AUTH is offered without TLS (what a local catch-all does).
-        return SMTP(
-            handler,
-            hostname="daraja-simulator",
-            authenticator=credentials,
-            auth_require_tls=False,
-            auth_required=username is not None,
-        )
+        # Plain text on loopback: AUTH is offered without TLS (what a local catch-all does), so
+        # aiosmtpd's warning about exactly that is expected here.
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", "Requiring AUTH while not requiring TLS")
+            return SMTP(
+                handler,
+                hostname="daraja-simulator",
+                authenticator=credentials,
+                auth_require_tls=False,
+                auth_required=username is not None,
+            )
 
     return await asyncio.get_running_loop().create_server(protocol, host, port)
 

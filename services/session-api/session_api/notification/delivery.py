@@ -80,7 +80,13 @@ async def deliver(
     except DeliveryError as e:
         await _failed(session, delivery, e, settings=settings, now=now)
         return delivery.status
-    _render(delivery, providers.sender, receipt)
+    try:
+        _render(delivery, providers.sender, receipt)
+    except Exception as e:
+        # A template that cannot render this content never will: give up now, not every minute.
+        log.exception("notification_render_failed", delivery_id=str(delivery.id))
+        await fail_for_good(session, delivery, reason=f"cannot render: {type(e).__name__}", now=now)
+        return delivery.status
     attachments = [receipt.attachment] if receipt is not None else []
     await db.commit(session)
     try:

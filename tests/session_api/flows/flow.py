@@ -116,7 +116,7 @@ class Flow:
         ctx = {
             "settings": self.settings,
             "sessionmaker": self.session_api.state.sessionmaker,
-            "redis": self.session_api.state.redis,
+            "redis": self.session_api.state.arq,
             "gateway": self.session_api.state.gateway,
         }
         changed: int = await refresh_stale_attempts(ctx)

@@ -7,6 +7,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from session_api.notification.preferences import Topic
+from shared.schemas import StrictModel
 
 
 class NotificationOut(BaseModel):
@@ -56,11 +57,11 @@ class PreferencesOut(BaseModel):
     )
 
 
-class PreferenceChange(BaseModel):
+class PreferenceChange(StrictModel):
     topic: Topic
     email: bool | None = Field(default=None, description="omit to leave as it is")
     sms: bool | None = Field(default=None, description="omit to leave as it is")
 
 
-class PreferencesIn(BaseModel):
+class PreferencesIn(StrictModel):
     topics: list[PreferenceChange] = Field(min_length=1, max_length=len(Topic))

@@ -187,7 +187,7 @@ class TestInApp:
 
         listener = asyncio.create_task(listen())
         redis = flow.session_api.state.redis
-        topic = notification_service.channel(therapist.user.id)
+        topic = notification_service.stream_channel(therapist.user.id)
 
         async def subscribed() -> bool:
             counts = await redis.pubsub_numsub(topic)

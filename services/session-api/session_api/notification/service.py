@@ -60,10 +60,10 @@ async def notify(
     redis = jobs.bound(session)
     if redis is not None:
         message = NotificationOut.model_validate(notification).model_dump_json()
-        pubsub.publish_after_commit(session, redis, channel(user_id), message)
+        pubsub.publish_after_commit(session, redis, stream_channel(user_id), message)
 
 
-def channel(user_id: uuid.UUID) -> str:
+def stream_channel(user_id: uuid.UUID) -> str:
     return f"session_api:notifications:{user_id}"
 
 

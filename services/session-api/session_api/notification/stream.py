@@ -12,7 +12,7 @@ from redis.asyncio import Redis
 from session_api import pubsub
 from session_api.config import Settings
 from session_api.notification.schemas import NotificationOut
-from session_api.notification.service import channel
+from session_api.notification.service import stream_channel
 
 
 async def updates(
@@ -22,7 +22,7 @@ async def updates(
     has anything missed in between)."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + settings.SSE_MAX_DURATION_S
-    async with pubsub.subscription(redis, channel(user_id)) as subscription:
+    async with pubsub.subscription(redis, stream_channel(user_id)) as subscription:
         while (left := deadline - loop.time()) > 0:
             message = await subscription.get_message(
                 ignore_subscribe_messages=True, timeout=min(left, settings.SSE_RECHECK_S)

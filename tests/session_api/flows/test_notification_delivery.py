@@ -207,3 +207,53 @@ class TestReminders:
 async def _texts(flow: Flow, number: str, count: int) -> list[dict[str, Any]] | None:
     messages = await flow.sms(f"+254{number[1:]}")
     return messages if len(messages) >= count else None
+
+
+class TestRefusals:
+    async def test_a_refused_recipient_fails_the_email_for_good_with_the_reason(
+        self, flow: Flow
+    ) -> None:
+        client = await flow.account()
+        await flow.simulator.put(
+            "/simulator/emails/rejections", json={"address": client.user.email}
+        )
+        delivery_id = await queue_without_job(flow, client, Channel.email, "Refused")
+        state = flow.session_api.state
+
+        async with state.sessionmaker() as session, db.unit_of_work(session, state.arq):
+            status = await delivery.deliver(
+                session,
+                delivery_id=delivery_id,
+                providers=build_providers(flow.settings),
+                settings=flow.settings,
+            )
+        (row,) = await flow.deliveries(client.id)
+
+        assert status is DeliveryStatus.failed
+        assert row.reason == "recipient refused: SMTP 550 5.1.1 Mailbox unavailable"
+        assert await flow.emails(client.user.email) == []
+
+    async def test_an_unreachable_mail_server_is_retried_later(self, flow: Flow) -> None:
+        client = await flow.account()
+        delivery_id = await queue_without_job(flow, client, Channel.email, "Retried")
+        state = flow.session_api.state
+        # A port nothing listens on: the connection is refused.
+        unreachable = flow.settings.model_copy(update={"SMTP_PORT": 9})
+
+        async with state.sessionmaker() as session, db.unit_of_work(session, state.arq):
+            status = await delivery.deliver(
+                session,
+                delivery_id=delivery_id,
+                providers=build_providers(unreachable),
+                settings=flow.settings,
+            )
+
+        async def resent() -> Any:
+            (row,) = await flow.deliveries(client.id)
+            return row if row.status is DeliveryStatus.sent else None
+
+        # The retry job, deferred by the backoff, goes to the real server and succeeds.
+        row = await until(resent, within=10, what="the retry")
+        assert status is DeliveryStatus.queued
+        assert row.attempts == 2
+        assert "Retried body" in (await flow.email(client.user.email, "Retried"))["text"]

@@ -18,6 +18,8 @@ from daraja_simulator.messaging.schemas import (
     AttachmentView,
     EmailList,
     EmailView,
+    RejectedAddresses,
+    RejectionIn,
     SmsFailureIn,
     SmsFailures,
     SmsList,
@@ -116,6 +118,21 @@ async def email_html(request: Request, email_id: EmailId) -> Response:
         email.html or "<pre>(no HTML part)</pre>",
         headers={"Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'"},
     )
+
+
+@router.put("/emails/rejections", response_model=RejectedAddresses)
+async def reject_address(request: Request, rejection: RejectionIn) -> RejectedAddresses:
+    """Refuse mail to an address (`550 5.1.1 Mailbox unavailable` at RCPT TO)."""
+    mailbox = _mailbox(request)
+    mailbox.rejected.add(rejection.address.lower())
+    return RejectedAddresses(addresses=sorted(mailbox.rejected))
+
+
+@router.delete("/emails/rejections", response_model=RejectedAddresses)
+async def clear_rejections(request: Request) -> RejectedAddresses:
+    """Accept mail to every address again."""
+    _mailbox(request).rejected.clear()
+    return RejectedAddresses(addresses=[])
 
 
 @router.get("/sms", response_model=SmsList)

@@ -30,6 +30,14 @@ class EmailList(BaseModel):
     emails: list[EmailView]
 
 
+class RejectionIn(BaseModel):
+    address: str = Field(pattern=r"^[^@\s]+@[^@\s]+$", max_length=254)
+
+
+class RejectedAddresses(BaseModel):
+    addresses: list[str]
+
+
 class SmsView(BaseModel):
     id: str
     to: str

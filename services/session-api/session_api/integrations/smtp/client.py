@@ -83,7 +83,10 @@ class Mailer:
                 timeout=self.timeout_s,
             )
         except aiosmtplib.SMTPRecipientsRefused as e:
-            raise DeliveryError(f"recipient refused: {e.recipients[0]}", permanent=True) from e
+            refusal = e.recipients[0]
+            raise DeliveryError(
+                f"recipient refused: SMTP {refusal.code} {refusal.message}", permanent=True
+            ) from e
         except aiosmtplib.SMTPResponseException as e:
             # 5xx is the server's final word on this message; 4xx is "try again later".
             raise DeliveryError(f"SMTP {e.code}: {e.message}", permanent=e.code >= 500) from e

@@ -16,7 +16,7 @@ from pypdf import PdfReader
 from session_api.models import DeliveryStatus, UserRole
 from session_api.notification import service as notification_service
 from session_api.product import service as product_service
-from tests.session_api.fixtures import Account
+from tests.session_api.fixtures import Account, future
 from tests.session_api.flows.flow import Flow, phone, until
 from tests.session_api.flows.test_flows import approved_booking, pay
 
@@ -85,6 +85,31 @@ class TestEmail:
         assert "is paid" in told["text"]
         assert told["attachments"] == []
 
+    async def test_a_declined_request_is_mailed_with_the_reason(self, flow: Flow) -> None:
+        client = await flow.account()
+        therapist = await flow.account(UserRole.therapist)
+        created = await flow.api.post(
+            "/v1/bookings",
+            json={
+                "therapist_id": therapist.id,
+                "scheduled_at": future(),
+                "session_type": "couples",
+            },
+            headers=client.headers,
+        )
+        assert created.status_code == 201, created.text
+        declined = await flow.api.post(
+            f"/v1/bookings/{created.json()['id']}/decline",
+            json={"reason": "I am away that week"},
+            headers=therapist.headers,
+        )
+        assert declined.status_code == 200, declined.text
+
+        email = await flow.email(client.user.email, "Session request declined")
+
+        assert "Reason: I am away that week" in email["text"]
+        assert "Nothing was charged" in email["html"]
+
     async def test_a_failed_payment_tells_the_client_why_and_how_to_retry(self, flow: Flow) -> None:
         client = await flow.account()
         therapist = await flow.account(UserRole.therapist)
@@ -133,7 +158,7 @@ class TestEmail:
             "Session confirmed"
         ]
 
-    async def test_an_order_is_confirmed_with_its_receipt_and_staff_are_told(
+    async def test_an_order_is_confirmed_with_its_receipt_staff_are_told_and_progress_mailed(
         self, flow: Flow
     ) -> None:
         customer = await flow.account()
@@ -163,9 +188,18 @@ class TestEmail:
 
         assert paid["receipt_number"] in confirmation["text"]
         assert [a["content_type"] for a in confirmation["attachments"]] == ["application/pdf"]
+        advanced = await flow.api.post(
+            f"/v1/admin/orders/{order.json()['id']}/status",
+            json={"status": "processing"},
+            headers=staff.headers,
+        )
+        progress = await flow.email(customer.user.email, "Order processing")
+
         assert "KES 2,100" in told["text"]
+        assert advanced.status_code == 200, advanced.text
+        assert "is now processing" in progress["text"]
         # The customer's phone from the order form is in no email.
-        assert "0712345678" not in confirmation["text"] + told["text"]
+        assert "0712345678" not in confirmation["text"] + told["text"] + progress["text"]
 
 
 class TestInApp:

@@ -41,3 +41,8 @@ async def get_user(session: AsyncSession, *, user_id: uuid.UUID) -> User | None:
 
 async def get_by_email(session: AsyncSession, *, email: str) -> User | None:
     return await UserRepository.from_session(session).get_by_email(email)
+
+
+async def staff_ids(session: AsyncSession) -> list[uuid.UUID]:
+    """The shop's staff: every active admin."""
+    return await UserRepository.from_session(session).active_admin_ids()

@@ -126,6 +126,13 @@ class Settings(BaseServiceSettings):
     CALLBACK_CONFIRM_RETRY_S: float = Field(default=5.0, gt=0)
     CALLBACK_PROCESS_MAX_ATTEMPTS: int = Field(default=5, ge=1, le=20)
 
+    # Reconciliation (README "Reconciliation"): how many receipts or payments one unit of work
+    # judges (the checkpoint moves after each), and how far back an open payment may be matched
+    # by account reference to money paid by hand.
+    RECONCILIATION_BATCH_SIZE: int = Field(default=500, ge=1)
+    RECONCILIATION_REFERENCE_LOOKBACK_H: float = Field(default=72.0, gt=0)
+    RECONCILIATION_STATEMENT_MAX_BYTES: int = Field(default=512 * 1024 * 1024, ge=1)
+
     WEBHOOK_ENDPOINTS: list[WebhookEndpoint] = Field(
         default_factory=lambda: [
             WebhookEndpoint(url=DEV_WEBHOOK_URL, secret=SecretStr(DEV_WEBHOOK_SECRET))

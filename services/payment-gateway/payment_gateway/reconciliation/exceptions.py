@@ -1,0 +1,50 @@
+"""Reconciliation's domain errors."""
+
+from __future__ import annotations
+
+from shared.errors import DomainError, NotFound
+
+
+class InvalidWindow(DomainError):
+    """The window is not a half-open range `[from, to)` of aware timestamps."""
+
+    status_code = 422
+
+
+class UnknownSource(DomainError):
+    """A source that reconciliation does not know."""
+
+    status_code = 422
+
+
+class RunNotFound(NotFound):
+    """No reconciliation run has this id."""
+
+
+class ExceptionNotFound(NotFound):
+    """No reconciliation exception has this id."""
+
+
+class ExceptionAlreadyResolved(DomainError):
+    """The exception was resolved before."""
+
+    status_code = 409
+
+
+class InvalidResolution(DomainError):
+    """The resolution does not fit the exception (for example, attaching to an unknown
+    payment)."""
+
+    status_code = 422
+
+
+class InvalidStatement(DomainError):
+    """The file is not an org-portal statement: no header row with the columns it needs."""
+
+    status_code = 422
+
+
+class StatementTooLarge(DomainError):
+    """The statement is larger than GATEWAY_RECONCILIATION_STATEMENT_MAX_BYTES."""
+
+    status_code = 413

@@ -1,0 +1,319 @@
+"""Running a reconciliation: one batch per unit of work, each judging receipts (then payments)
+past the run's checkpoint, applying what it decided through the payment lifecycle, and moving
+the checkpoint in the same transaction. A run killed mid-way resumes after its last committed
+batch; the unique verdict keys and the lifecycle's own rules make a repeat a no-op.
+
+Phases: `receipts` (every receipt M-Pesa lists in the window), `payments` (every payment of the
+window no receipt spoke for), then `finish` (the summary). Sources that must be asked first
+(STK Query, Pull, Transaction Status) run before, in `collect.py`.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from datetime import datetime, timedelta
+from typing import Any
+
+import structlog
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from payment_gateway.config import Settings
+from payment_gateway.integrations.daraja import outcome_for
+from payment_gateway.models import (
+    SELF_SETTLING,
+    Payment,
+    PaymentStatus,
+    ReconciliationException,
+    ReconciliationItem,
+    ReconciliationRun,
+    RunStatus,
+)
+from payment_gateway.payment import lifecycle
+from payment_gateway.reconciliation import matching
+from payment_gateway.reconciliation.matching import Decision, Evidence, Links
+from payment_gateway.reconciliation.repository import (
+    ExceptionRepository,
+    ItemRepository,
+    LedgerPaymentRepository,
+    RecordRepository,
+    RunRepository,
+)
+from shared.db import utcnow
+
+log = structlog.get_logger(__name__)
+
+S = PaymentStatus
+V = matching.V
+PHASES = ("receipts", "payments", "finish")
+
+
+def receipt_sources(run: ReconciliationRun) -> list[str]:
+    return [s for s in run.sources if s in matching.RECEIPT_SOURCES]
+
+
+async def advance(session: AsyncSession, *, run_id: uuid.UUID, settings: Settings) -> str:
+    """Judge the run's next batch (or finish it) and return its status; a finished run is left
+    as it is. Holds the run's row lock: two workers on one run take turns."""
+    run = await RunRepository.from_session(session).lock(run_id)
+    if run is None or run.status in (RunStatus.completed, RunStatus.failed):
+        return run.status if run is not None else RunStatus.failed
+    if run.status == RunStatus.queued:
+        run.status = RunStatus.running
+        run.started_at = utcnow()
+    phase = run.checkpoint.get("phase", PHASES[0])
+    if phase == "receipts":
+        await _receipts_batch(session, run=run, settings=settings)
+    elif phase == "payments":
+        await _payments_batch(session, run=run, settings=settings)
+    else:
+        await _finish(session, run=run)
+    run.updated_at = utcnow()
+    await session.flush()
+    return run.status
+
+
+def _move(run: ReconciliationRun, *, phase: str, after: Any) -> None:
+    # A new dict: SQLAlchemy notices an assignment, not a change inside the old one.
+    run.checkpoint = {"phase": phase, "after": after}
+
+
+async def _receipts_batch(
+    session: AsyncSession, *, run: ReconciliationRun, settings: Settings
+) -> None:
+    records = RecordRepository.from_session(session)
+    sources = receipt_sources(run)
+    receipts = await records.receipts_in_window(
+        sources=sources,
+        shortcode=run.shortcode,
+        start=run.window_start,
+        end=run.window_end,
+        after=run.checkpoint.get("after"),
+        limit=settings.RECONCILIATION_BATCH_SIZE,
+    )
+    grouped = defaultdict(list)
+    for record in await records.by_receipts(receipts, sources=sources):
+        grouped[record.receipt].append(record)
+    for receipt in receipts:
+        evidence = Evidence.merge(grouped[receipt])
+        links = await _links(session, evidence=evidence, run=run, settings=settings)
+        decision = await _paid_before(session, matching.judge_receipt(evidence, links))
+        await _record(session, run=run, decision=decision, evidence=evidence, settings=settings)
+    if len(receipts) < settings.RECONCILIATION_BATCH_SIZE:
+        _move(run, phase="payments", after=None)
+    else:
+        _move(run, phase="receipts", after=receipts[-1])
+
+
+async def _links(
+    session: AsyncSession, *, evidence: Evidence, run: ReconciliationRun, settings: Settings
+) -> Links:
+    payments = LedgerPaymentRepository.from_session(session)
+    owner = await payments.by_receipt(evidence.receipt)
+    pushed = None
+    if evidence.checkout_request_id:
+        pushed = await payments.by_checkout(evidence.checkout_request_id)
+    by_reference: list[Payment] = []
+    if owner is None and pushed is None and evidence.account_reference and evidence.amount:
+        until = evidence.completed_at or run.window_end
+        by_reference = await payments.by_reference(
+            account_reference=evidence.account_reference,
+            amount=evidence.amount,
+            since=until - timedelta(hours=settings.RECONCILIATION_REFERENCE_LOOKBACK_H),
+            until=until,
+        )
+    return Links(owner=owner, pushed=pushed, by_reference=by_reference)
+
+
+async def _paid_before(session: AsyncSession, decision: Decision) -> Decision:
+    """A completed payment whose payable was paid by an earlier payment: paid twice."""
+    payment = decision.payment
+    if decision.verdict != V.matched or payment is None or payment.status != S.completed:
+        return decision
+    earlier = await LedgerPaymentRepository.from_session(session).earlier_paid_for_payable(payment)
+    if earlier is None:
+        return decision
+    return Decision(
+        V.paid_twice,
+        payment=payment,
+        related=earlier,
+        settle_code=decision.settle_code,
+        note=f"its payable was paid before by payment {earlier.id}",
+    )
+
+
+async def _payments_batch(
+    session: AsyncSession, *, run: ReconciliationRun, settings: Settings
+) -> None:
+    after = run.checkpoint.get("after")
+    cursor = (datetime.fromisoformat(after[0]), uuid.UUID(after[1])) if after else None
+    sources = receipt_sources(run)
+    # Without a source that lists receipts, a completed payment cannot be checked at all.
+    statuses = list(S) if sources else [s for s in S if s != S.completed]
+    payments = await LedgerPaymentRepository.from_session(session).in_window(
+        start=run.window_start,
+        end=run.window_end,
+        statuses=statuses,
+        after=cursor,
+        limit=settings.RECONCILIATION_BATCH_SIZE,
+    )
+    records = RecordRepository.from_session(session)
+    judged = await ItemRepository.from_session(session).judged_payments(
+        run_id=run.id, payment_ids=[p.id for p in payments]
+    )
+    stk = {
+        r.checkout_request_id: r
+        for r in await records.stk_answers(
+            run_id=run.id,
+            checkout_ids=[p.checkout_request_id for p in payments if p.checkout_request_id],
+        )
+    }
+    by_receipt = defaultdict(list)
+    for record in await records.by_receipts(
+        [p.receipt_number for p in payments if p.receipt_number], sources=sources
+    ):
+        by_receipt[record.receipt].append(record)
+    for payment in payments:
+        if payment.id in judged:
+            continue
+        await _judge_one_payment(
+            session,
+            run=run,
+            payment_id=payment.id,
+            stk=stk,
+            by_receipt=by_receipt,
+            settings=settings,
+        )
+    if len(payments) < settings.RECONCILIATION_BATCH_SIZE:
+        _move(run, phase="finish", after=None)
+    else:
+        last = payments[-1]
+        _move(run, phase="payments", after=[last.created_at.isoformat(), str(last.id)])
+
+
+async def _judge_one_payment(
+    session: AsyncSession,
+    *,
+    run: ReconciliationRun,
+    payment_id: uuid.UUID,
+    stk: dict[str | None, Any],
+    by_receipt: dict[str | None, list[Any]],
+    settings: Settings,
+) -> None:
+    repository = LedgerPaymentRepository.from_session(session)
+    locked = await repository.lock_where(Payment.id == payment_id)
+    if not locked:
+        return
+    payment = locked[0]
+    found = by_receipt.get(payment.receipt_number) if payment.receipt_number else None
+    earlier = None
+    if payment.status == S.completed:
+        earlier = await repository.earlier_paid_for_payable(payment)
+    decision = matching.judge_payment(
+        payment,
+        stk_answer=stk.get(payment.checkout_request_id),
+        receipt_record=Evidence.merge(found) if found else None,
+        earlier_paid=earlier,
+    )
+    await _record(session, run=run, decision=decision, evidence=None, settings=settings)
+
+
+async def _record(
+    session: AsyncSession,
+    *,
+    run: ReconciliationRun,
+    decision: Decision,
+    evidence: Evidence | None,
+    settings: Settings,
+) -> ReconciliationItem:
+    """Store the verdict, apply it to the payment, and open an exception if a person must look."""
+    payment, related = decision.payment, decision.related
+    items = ItemRepository.from_session(session)
+    if payment is not None and await items.judged_payments(run_id=run.id, payment_ids=[payment.id]):
+        # Judged already in this run (by another receipt): this verdict names it as related.
+        payment, related = None, payment
+    subject = payment or related
+    item = ReconciliationItem(
+        run_id=run.id,
+        verdict=decision.verdict,
+        payment_id=payment.id if payment is not None else None,
+        related_payment_id=related.id if related is not None else None,
+        receipt=evidence.receipt if evidence is not None else None,
+        record_id=evidence.record.id if evidence is not None else None,
+        source=",".join(evidence.sources) if evidence is not None else None,
+        amount=subject.amount if subject is not None else None,
+        mpesa_amount=evidence.amount if evidence is not None else None,
+        detail={
+            **decision.detail,
+            "note": decision.note,
+            **({"payment_receipt": payment.receipt_number} if payment is not None else {}),
+        },
+    )
+    await items.create(item, flush=True)
+    target = decision.payment
+    if target is not None and decision.settle_code is not None:
+        await _settle(
+            session,
+            run=run,
+            payment=target,
+            decision=decision,
+            evidence=evidence,
+            settings=settings,
+        )
+    if decision.verdict not in SELF_SETTLING:
+        about = evidence.receipt if evidence is not None else str(subject.id if subject else "")
+        await ExceptionRepository.from_session(session).open_once(
+            ReconciliationException(
+                id=uuid.uuid4(),
+                subject=f"{decision.verdict}:{about}",
+                run_id=run.id,
+                item_id=item.id,
+                verdict=decision.verdict,
+                payment_id=subject.id if subject is not None else None,
+                receipt=evidence.receipt if evidence is not None else None,
+            )
+        )
+    return item
+
+
+async def _settle(
+    session: AsyncSession,
+    *,
+    run: ReconciliationRun,
+    payment: Payment,
+    decision: Decision,
+    evidence: Evidence | None,
+    settings: Settings,
+) -> None:
+    assert decision.settle_code is not None
+    paid = decision.settle_code == matching.PAID
+    settlement = await lifecycle.settle(
+        session,
+        payment=payment,
+        outcome=outcome_for(decision.settle_code),
+        result_desc=f"reconciliation: {decision.note}"[:500] if decision.note else None,
+        receipt=evidence.receipt if evidence is not None and paid else None,
+        actor=lifecycle.RECONCILIATION,
+        detail={
+            "run_id": str(run.id),
+            "verdict": decision.verdict.value,
+            **({"sources": list(evidence.sources)} if evidence is not None else {}),
+        },
+        settings=settings,
+    )
+    log.info(
+        "reconciliation_applied",
+        run_id=str(run.id),
+        payment_id=str(payment.id),
+        verdict=decision.verdict.value,
+        settlement=settlement,
+    )
+
+
+async def _finish(session: AsyncSession, *, run: ReconciliationRun) -> None:
+    counts = await ItemRepository.from_session(session).counts(run.id)
+    run.summary = {verdict.value: counts.get(verdict.value, 0) for verdict in V}
+    run.status = RunStatus.completed
+    run.finished_at = utcnow()
+    _move(run, phase="done", after=None)
+    log.info("reconciliation_completed", run_id=str(run.id), **run.summary)

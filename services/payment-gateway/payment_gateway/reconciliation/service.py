@@ -1,0 +1,235 @@
+"""Reconciliation runs and exceptions: asking for a run (one per shortcode, window and source
+set), reading runs and their verdicts, and staff resolving what needs a person."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import UTC, datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from payment_gateway.config import Settings
+from payment_gateway.integrations.daraja import outcome_for
+from payment_gateway.models import (
+    EventSource,
+    ExceptionStatus,
+    Payment,
+    PaymentStatus,
+    ReconciliationException,
+    ReconciliationItem,
+    ReconciliationRun,
+    RecordSource,
+    ResolveAction,
+    RunStatus,
+)
+from payment_gateway.payment import lifecycle
+from payment_gateway.payment.repository import PaymentRepository
+from payment_gateway.reconciliation.exceptions import (
+    ExceptionAlreadyResolved,
+    ExceptionNotFound,
+    InvalidResolution,
+    InvalidWindow,
+    RunNotFound,
+    UnknownSource,
+)
+from payment_gateway.reconciliation.repository import (
+    ExceptionRepository,
+    ItemRepository,
+    RunRepository,
+)
+from shared.db import utcnow
+from shared.jobs import enqueue_after_commit
+
+RUN_TASK = "reconciliation.run"
+# What a run asks for when the caller names no sources: everything that needs no upload.
+DEFAULT_SOURCES = (RecordSource.stk_query, RecordSource.pull, RecordSource.statement)
+REQUESTABLE = frozenset(
+    {
+        RecordSource.stk_query,
+        RecordSource.transaction_status,
+        RecordSource.pull,
+        RecordSource.statement,
+        RecordSource.c2b,
+    }
+)
+
+
+def run_key(*, shortcode: str, start: datetime, end: datetime, sources: Sequence[str]) -> str:
+    def moment(value: datetime) -> str:
+        return value.astimezone(UTC).strftime("%Y%m%dT%H%M%S.%fZ")
+
+    return f"{shortcode}|{moment(start)}|{moment(end)}|{','.join(sorted(set(sources)))}"
+
+
+def _check_window(start: datetime, end: datetime) -> None:
+    if start.tzinfo is None or end.tzinfo is None:
+        raise InvalidWindow("from and to must carry a UTC offset, e.g. 2026-12-01T00:00:00+03:00")
+    if start >= end:
+        raise InvalidWindow("from must be before to: the window is the half-open range [from, to)")
+
+
+def _check_sources(sources: Sequence[str]) -> list[str]:
+    unknown = sorted(set(sources) - REQUESTABLE)
+    if unknown:
+        raise UnknownSource(
+            f"unknown source(s) {', '.join(unknown)}; accepted: {', '.join(sorted(REQUESTABLE))}"
+        )
+    return sorted(set(sources)) or sorted(DEFAULT_SOURCES)
+
+
+async def request_run(
+    session: AsyncSession,
+    *,
+    start: datetime,
+    end: datetime,
+    sources: Sequence[str],
+    requested_by: str,
+    settings: Settings,
+) -> ReconciliationRun:
+    """The run for this window and source set: a new one (queued, its job enqueued after the
+    commit) or the one asked for before."""
+    _check_window(start, end)
+    chosen = _check_sources(sources)
+    key = run_key(shortcode=settings.DARAJA_SHORTCODE, start=start, end=end, sources=chosen)
+    run = await RunRepository.from_session(session).create_once(
+        ReconciliationRun(
+            id=uuid.uuid4(),
+            run_key=key,
+            shortcode=settings.DARAJA_SHORTCODE,
+            window_start=start,
+            window_end=end,
+            sources=chosen,
+            status=RunStatus.queued,
+            requested_by=requested_by,
+        )
+    )
+    if run.status == RunStatus.queued:
+        enqueue_run(session, run_id=run.id, settings=settings)
+    return run
+
+
+async def _attach(
+    session: AsyncSession,
+    *,
+    exception: ReconciliationException,
+    payment: Payment,
+    actor: lifecycle.Actor,
+    settings: Settings,
+) -> None:
+    """Money staff attach to an unpaid payment completes it with the receipt (the proof)."""
+    receipt = exception.receipt
+    if receipt is None or payment.status == PaymentStatus.completed:
+        return
+    owner = await PaymentRepository.from_session(session).other_owners(
+        payment_id=payment.id, receipt_number=receipt, checkout_request_id=""
+    )
+    if owner.receipt is not None:
+        raise InvalidResolution(f"receipt {receipt} is already on payment {owner.receipt}")
+    await lifecycle.settle(
+        session,
+        payment=payment,
+        outcome=outcome_for("0"),
+        result_desc=f"attached by {actor.name} from reconciliation",
+        receipt=receipt,
+        actor=actor,
+        detail={"exception_id": str(exception.id)},
+        settings=settings,
+    )
+
+
+def enqueue_run(session: AsyncSession, *, run_id: uuid.UUID, settings: Settings) -> None:
+    enqueue_after_commit(
+        session, RUN_TASK, str(run_id), _job_id=f"{settings.NAMESPACE}:reconciliation:{run_id}"
+    )
+
+
+async def get_run(session: AsyncSession, *, run_id: uuid.UUID) -> ReconciliationRun:
+    run = await RunRepository.from_session(session).get_by_id(run_id)
+    if run is None:
+        raise RunNotFound(f"no reconciliation run {run_id}")
+    return run
+
+
+async def list_runs(
+    session: AsyncSession, *, after: tuple[datetime, uuid.UUID] | None, limit: int
+) -> list[ReconciliationRun]:
+    return await RunRepository.from_session(session).page(after=after, limit=limit)
+
+
+async def items(
+    session: AsyncSession, *, run_id: uuid.UUID, verdict: str | None, after: int | None, limit: int
+) -> list[ReconciliationItem]:
+    return await ItemRepository.from_session(session).page(
+        run_id=run_id, verdict=verdict, after=after, limit=limit
+    )
+
+
+async def list_exceptions(
+    session: AsyncSession,
+    *,
+    status: str | None,
+    after: tuple[datetime, uuid.UUID] | None,
+    limit: int,
+) -> list[ReconciliationException]:
+    return await ExceptionRepository.from_session(session).page(
+        status=status, after=after, limit=limit
+    )
+
+
+async def resolve_exception(
+    session: AsyncSession,
+    *,
+    exception_id: uuid.UUID,
+    action: ResolveAction,
+    note: str,
+    actor: str,
+    payment_id: uuid.UUID | None,
+    settings: Settings,
+) -> ReconciliationException:
+    """Close an exception with an action and a note, both on the payment's timeline with the
+    staff member who decided. `attach_to_payment` names the payment the money belongs to."""
+    exception = await ExceptionRepository.from_session(session).lock(exception_id)
+    if exception is None:
+        raise ExceptionNotFound(f"no reconciliation exception {exception_id}")
+    if exception.status != ExceptionStatus.open:
+        raise ExceptionAlreadyResolved(
+            f"exception {exception_id} was resolved ({exception.action}) by {exception.resolved_by}"
+        )
+    target_id = exception.payment_id
+    if action == ResolveAction.attach_to_payment:
+        if payment_id is None:
+            raise InvalidResolution("attach_to_payment needs payment_id: the payment it belongs to")
+        target_id = payment_id
+    payments = PaymentRepository.from_session(session)
+    payment = await payments.lock(target_id) if target_id is not None else None
+    if target_id is not None and payment is None:
+        raise InvalidResolution(f"no payment {target_id}")
+    staff = lifecycle.Actor(EventSource.admin, actor[:64])
+    detail = {
+        "exception_id": str(exception.id),
+        "verdict": exception.verdict,
+        "receipt": exception.receipt,
+        "note": note,
+    }
+    if payment is not None:
+        await lifecycle.note(
+            session,
+            payment=payment,
+            reason=f"reconciliation_{action.value}",
+            actor=staff,
+            detail=detail,
+        )
+        if action == ResolveAction.attach_to_payment:
+            await _attach(
+                session, exception=exception, payment=payment, actor=staff, settings=settings
+            )
+    exception.status = ExceptionStatus.resolved
+    exception.action = action
+    exception.note = note
+    exception.resolved_by = actor[:64]
+    exception.resolved_at = utcnow()
+    if action == ResolveAction.attach_to_payment:
+        exception.payment_id = target_id
+    await session.flush()
+    return exception

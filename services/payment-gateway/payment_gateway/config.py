@@ -132,6 +132,21 @@ class Settings(BaseServiceSettings):
     RECONCILIATION_BATCH_SIZE: int = Field(default=500, ge=1)
     RECONCILIATION_REFERENCE_LOOKBACK_H: float = Field(default=72.0, gt=0)
     RECONCILIATION_STATEMENT_MAX_BYTES: int = Field(default=512 * 1024 * 1024, ge=1)
+    # Pull Transactions: registered before a run's first page when a nominated number (the
+    # MSISDN on the shortcode's KYC) is set; a run walking more pages than this fails.
+    RECONCILIATION_PULL_NOMINATED_NUMBER: str | None = None
+    RECONCILIATION_PULL_MAX_PAGES: int = Field(default=500, ge=1)
+    RECONCILIATION_RETRY_S: float = Field(default=30.0, gt=0)
+    # The daily run: at this Nairobi time, over the hours before it, with these sources; and
+    # the hourly Pull run over the last hours (both off with RECONCILIATION_SCHEDULE=false).
+    RECONCILIATION_SCHEDULE: bool = True
+    RECONCILIATION_DAILY_HOUR: int = Field(default=23, ge=0, le=23)
+    RECONCILIATION_DAILY_MINUTE: int = Field(default=0, ge=0, le=59)
+    RECONCILIATION_DAILY_WINDOW_H: int = Field(default=24, ge=1, le=48)
+    RECONCILIATION_DAILY_SOURCES: Annotated[list[str], NoDecode] = Field(
+        default_factory=lambda: ["stk_query", "pull", "statement"]
+    )
+    RECONCILIATION_PULL_WINDOW_H: int = Field(default=2, ge=1, le=48)
 
     WEBHOOK_ENDPOINTS: list[WebhookEndpoint] = Field(
         default_factory=lambda: [
@@ -154,7 +169,9 @@ class Settings(BaseServiceSettings):
     # How often an idle worker looks for due jobs: bounds how long a stored callback waits.
     WORKER_POLL_DELAY_S: float = Field(default=0.05, gt=0)
 
-    @field_validator("API_KEYS", "CALLBACK_ALLOWED_CIDRS", mode="before")
+    @field_validator(
+        "API_KEYS", "CALLBACK_ALLOWED_CIDRS", "RECONCILIATION_DAILY_SOURCES", mode="before"
+    )
     @classmethod
     def _split(cls, value: Any) -> Any:
         return _comma_list(value)

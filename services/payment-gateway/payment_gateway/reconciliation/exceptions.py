@@ -38,6 +38,12 @@ class InvalidResolution(DomainError):
     status_code = 422
 
 
+class InvalidCursor(DomainError):
+    """The pagination cursor is not one this API returned."""
+
+    status_code = 400
+
+
 class InvalidStatement(DomainError):
     """The file is not an org-portal statement: no header row with the columns it needs."""
 
@@ -48,3 +54,8 @@ class StatementTooLarge(DomainError):
     """The statement is larger than GATEWAY_RECONCILIATION_STATEMENT_MAX_BYTES."""
 
     status_code = 413
+
+
+class SourceUnavailable(Exception):
+    """A source could not be asked right now (Daraja unreachable, rate limited): the run's job
+    tries again later from the same checkpoint. Not a verdict."""

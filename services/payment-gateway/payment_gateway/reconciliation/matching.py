@@ -105,11 +105,12 @@ def judge_receipt(evidence: Evidence, links: Links) -> Decision:
 
 
 def _judge_linked(evidence: Evidence, payment: Payment) -> Decision:
-    if evidence.amount is not None and evidence.amount != payment.amount:
+    if evidence.amount != payment.amount:
+        shown = f"KES {evidence.amount}" if evidence.amount is not None else "no whole amount"
         return Decision(
             V.amount_mismatch,
             payment=payment,
-            note=f"we asked KES {payment.amount}; M-Pesa shows KES {evidence.amount}",
+            note=f"we asked KES {payment.amount}; M-Pesa shows {shown}",
         )
     if payment.status != S.completed:
         return Decision(

@@ -19,6 +19,7 @@ from payment_gateway.models import (
     ReconciliationException,
     ReconciliationItem,
     ReconciliationRun,
+    RunStatus,
     StatementImport,
 )
 from shared.repository import RepositoryBase
@@ -61,6 +62,29 @@ class RunRepository(RepositoryBase[ReconciliationRun]):
             .with_for_update()
             .execution_options(populate_existing=True)
         )
+
+    async def unfinished_with_sources(self, sources: Sequence[str]) -> bool:
+        result = await self.session.execute(
+            select(ReconciliationRun.id)
+            .where(
+                ReconciliationRun.status.in_([RunStatus.queued, RunStatus.running]),
+                ReconciliationRun.sources == list(sources),
+            )
+            .limit(1)
+        )
+        return result.first() is not None
+
+    async def stalled(self, *, older_than: datetime, limit: int) -> list[uuid.UUID]:
+        result = await self.session.execute(
+            select(ReconciliationRun.id)
+            .where(
+                ReconciliationRun.status.in_([RunStatus.queued, RunStatus.running]),
+                ReconciliationRun.updated_at < older_than,
+            )
+            .order_by(ReconciliationRun.updated_at)
+            .limit(limit)
+        )
+        return list(result.scalars())
 
     async def page(
         self, *, after: tuple[datetime, uuid.UUID] | None, limit: int
@@ -263,6 +287,18 @@ class LedgerPaymentRepository(RepositoryBase[Payment]):
             statement = statement.where(tuple_(Payment.created_at, Payment.id) > tuple_(*after))
         statement = statement.order_by(Payment.created_at, Payment.id).limit(limit)
         return list(await self.get_all(statement))
+
+    async def count_completed(self, *, start: datetime, end: datetime) -> int:
+        result = await self.session.execute(
+            select(func.count())
+            .select_from(Payment)
+            .where(
+                Payment.status == PaymentStatus.completed,
+                Payment.created_at >= start,
+                Payment.created_at < end,
+            )
+        )
+        return int(result.scalar_one())
 
     async def lock_where(self, *conditions: Any) -> list[Payment]:
         """Payments matching `conditions`, row-locked, oldest first (a deterministic order)."""

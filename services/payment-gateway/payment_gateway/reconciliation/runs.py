@@ -19,7 +19,7 @@ import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from payment_gateway.config import Settings
-from payment_gateway.integrations.daraja import outcome_for
+from payment_gateway.integrations.daraja import DarajaClient, outcome_for
 from payment_gateway.models import (
     SELF_SETTLING,
     Payment,
@@ -27,10 +27,11 @@ from payment_gateway.models import (
     ReconciliationException,
     ReconciliationItem,
     ReconciliationRun,
+    RecordSource,
     RunStatus,
 )
 from payment_gateway.payment import lifecycle
-from payment_gateway.reconciliation import matching
+from payment_gateway.reconciliation import collect, matching
 from payment_gateway.reconciliation.matching import Decision, Evidence, Links
 from payment_gateway.reconciliation.repository import (
     ExceptionRepository,
@@ -45,24 +46,52 @@ log = structlog.get_logger(__name__)
 
 S = PaymentStatus
 V = matching.V
-PHASES = ("receipts", "payments", "finish")
+# Sources asked during the run, in order, before the judging phases.
+ASKED = (RecordSource.stk_query, RecordSource.pull)
+JUDGING = ("receipts", "payments", "finish")
+
+
+def phases(run: ReconciliationRun) -> list[str]:
+    return [s.value for s in ASKED if s in run.sources] + list(JUDGING)
 
 
 def receipt_sources(run: ReconciliationRun) -> list[str]:
     return [s for s in run.sources if s in matching.RECEIPT_SOURCES]
 
 
-async def advance(session: AsyncSession, *, run_id: uuid.UUID, settings: Settings) -> str:
-    """Judge the run's next batch (or finish it) and return its status; a finished run is left
-    as it is. Holds the run's row lock: two workers on one run take turns."""
+async def advance(
+    session: AsyncSession,
+    *,
+    run_id: uuid.UUID,
+    settings: Settings,
+    daraja: DarajaClient | None = None,
+) -> str:
+    """Take the run's next step (ask a source, judge a batch, or finish) and return its status;
+    a finished run is left as it is. Holds the run's row lock while judging: two workers on
+    one run take turns. Raises `SourceUnavailable` when a source must be asked again later."""
     run = await RunRepository.from_session(session).lock(run_id)
     if run is None or run.status in (RunStatus.completed, RunStatus.failed):
         return run.status if run is not None else RunStatus.failed
     if run.status == RunStatus.queued:
         run.status = RunStatus.running
         run.started_at = utcnow()
-    phase = run.checkpoint.get("phase", PHASES[0])
-    if phase == "receipts":
+        _move(run, phase=phases(run)[0], after=None)
+    phase = run.checkpoint["phase"]
+    if phase in (RecordSource.stk_query, RecordSource.pull):
+        if daraja is None:
+            collect.fail(run, f"the {phase} source needs Daraja, and this process has no client")
+        elif phase == RecordSource.stk_query:
+            await collect.stk_query_batch(session, run=run, daraja=daraja, settings=settings)
+        else:
+            await collect.pull_batch(session, run=run, daraja=daraja, settings=settings)
+        # What the batch stored must not be overwritten by reading the row back.
+        await session.flush()
+        run = await RunRepository.from_session(session).lock(run_id)
+        assert run is not None
+        if run.checkpoint.get("phase") == "next":
+            order = phases(run)
+            _move(run, phase=order[order.index(phase) + 1], after=None)
+    elif phase == "receipts":
         await _receipts_batch(session, run=run, settings=settings)
     elif phase == "payments":
         await _payments_batch(session, run=run, settings=settings)

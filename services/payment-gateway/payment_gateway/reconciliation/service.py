@@ -3,11 +3,17 @@ set), reading runs and their verdicts, and staff resolving what needs a person."
 
 from __future__ import annotations
 
+import base64
+import binascii
+import csv
+import io
+import json
 import uuid
-from collections.abc import Sequence
-from datetime import UTC, datetime
+from collections.abc import AsyncIterator, Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from payment_gateway.config import Settings
 from payment_gateway.integrations.daraja import outcome_for
@@ -28,6 +34,7 @@ from payment_gateway.payment.repository import PaymentRepository
 from payment_gateway.reconciliation.exceptions import (
     ExceptionAlreadyResolved,
     ExceptionNotFound,
+    InvalidCursor,
     InvalidResolution,
     InvalidWindow,
     RunNotFound,
@@ -142,6 +149,139 @@ def enqueue_run(session: AsyncSession, *, run_id: uuid.UUID, settings: Settings)
     enqueue_after_commit(
         session, RUN_TASK, str(run_id), _job_id=f"{settings.NAMESPACE}:reconciliation:{run_id}"
     )
+
+
+async def pull_run_in_progress(session: AsyncSession) -> bool:
+    return await RunRepository.from_session(session).unfinished_with_sources([RecordSource.pull])
+
+
+async def resume_stalled(session: AsyncSession, *, settings: Settings) -> int:
+    older_than = utcnow() - timedelta(seconds=settings.scaled(settings.SWEEP_GRACE_S))
+    stalled = await RunRepository.from_session(session).stalled(
+        older_than=older_than, limit=settings.SWEEP_BATCH_SIZE
+    )
+    for run_id in stalled:
+        enqueue_run(session, run_id=run_id, settings=settings)
+    return len(stalled)
+
+
+def encode_cursor(values: list[Any]) -> str:
+    return base64.urlsafe_b64encode(json.dumps(values).encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str | None, *, size: int) -> list[Any] | None:
+    if cursor is None:
+        return None
+    try:
+        values = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+    except (binascii.Error, ValueError) as e:
+        raise InvalidCursor("cursor must be the next_cursor of a previous page, unchanged") from e
+    if not isinstance(values, list) or len(values) != size:
+        raise InvalidCursor("cursor must be the next_cursor of a previous page, unchanged")
+    return values
+
+
+def _time_id(values: list[Any] | None) -> tuple[datetime, uuid.UUID] | None:
+    if values is None:
+        return None
+    try:
+        return datetime.fromisoformat(values[0]), uuid.UUID(values[1])
+    except (TypeError, ValueError) as e:
+        raise InvalidCursor("cursor must be the next_cursor of a previous page, unchanged") from e
+
+
+async def run_page(
+    session: AsyncSession, *, cursor: str | None, limit: int
+) -> tuple[list[ReconciliationRun], str | None]:
+    """Runs, newest first."""
+    after = _time_id(decode_cursor(cursor, size=2))
+    rows = await RunRepository.from_session(session).page(after=after, limit=limit + 1)
+    page = rows[:limit]
+    more = len(rows) > limit
+    return page, encode_cursor(
+        [page[-1].created_at.isoformat(), str(page[-1].id)]
+    ) if more else None
+
+
+async def item_page(
+    session: AsyncSession,
+    *,
+    run_id: uuid.UUID,
+    verdict: str | None,
+    cursor: str | None,
+    limit: int,
+) -> tuple[list[ReconciliationItem], str | None]:
+    """A run's verdicts, in the order they were reached."""
+    after = decode_cursor(cursor, size=1)
+    if after is not None and not isinstance(after[0], int):
+        raise InvalidCursor("cursor must be the next_cursor of a previous page, unchanged")
+    rows = await ItemRepository.from_session(session).page(
+        run_id=run_id, verdict=verdict, after=after[0] if after else None, limit=limit + 1
+    )
+    page = rows[:limit]
+    return page, encode_cursor([page[-1].id]) if len(rows) > limit else None
+
+
+async def exception_page(
+    session: AsyncSession, *, status: str | None, cursor: str | None, limit: int
+) -> tuple[list[ReconciliationException], str | None]:
+    """Exceptions, oldest first (the longest waiting on top)."""
+    after = _time_id(decode_cursor(cursor, size=2))
+    rows = await ExceptionRepository.from_session(session).page(
+        status=status, after=after, limit=limit + 1
+    )
+    page = rows[:limit]
+    more = len(rows) > limit
+    return page, encode_cursor(
+        [page[-1].created_at.isoformat(), str(page[-1].id)]
+    ) if more else None
+
+
+REPORT_COLUMNS = (
+    "verdict",
+    "payment_id",
+    "related_payment_id",
+    "receipt",
+    "source",
+    "amount",
+    "mpesa_amount",
+    "note",
+)
+
+
+async def report_lines(
+    sessionmaker: async_sessionmaker[AsyncSession], *, run_id: uuid.UUID, batch: int = 1000
+) -> AsyncIterator[str]:
+    """The run's verdicts as CSV lines, read a page at a time (each page its own short
+    transaction, so a long download holds no connection between pages)."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(REPORT_COLUMNS)
+    after: int | None = None
+    while True:
+        async with sessionmaker() as session:
+            rows = await ItemRepository.from_session(session).page(
+                run_id=run_id, verdict=None, after=after, limit=batch
+            )
+        for item in rows:
+            writer.writerow(
+                [
+                    item.verdict,
+                    item.payment_id or "",
+                    item.related_payment_id or "",
+                    item.receipt or "",
+                    item.source or "",
+                    "" if item.amount is None else item.amount,
+                    "" if item.mpesa_amount is None else item.mpesa_amount,
+                    item.detail.get("note", ""),
+                ]
+            )
+        yield out.getvalue()
+        out.seek(0)
+        out.truncate()
+        if len(rows) < batch:
+            return
+        after = rows[-1].id
 
 
 async def get_run(session: AsyncSession, *, run_id: uuid.UUID) -> ReconciliationRun:

@@ -1,0 +1,208 @@
+"""`/v1/reconciliation`: runs, their verdicts and report, statement uploads, and the exceptions
+staff resolve."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from typing import Annotated
+
+from fastapi import APIRouter, File, Query, Request, UploadFile
+from fastapi.responses import StreamingResponse
+
+from payment_gateway.auth.dependencies import ServiceDep
+from payment_gateway.auth.exceptions import InvalidApiKey
+from payment_gateway.dependencies import SettingsDep
+from payment_gateway.models import ExceptionStatus, Verdict
+from payment_gateway.reconciliation import service, statement
+from payment_gateway.reconciliation.dependencies import RunDep
+from payment_gateway.reconciliation.exceptions import (
+    ExceptionAlreadyResolved,
+    ExceptionNotFound,
+    InvalidCursor,
+    InvalidResolution,
+    InvalidStatement,
+    InvalidWindow,
+    RunNotFound,
+    StatementTooLarge,
+    UnknownSource,
+)
+from payment_gateway.reconciliation.schemas import (
+    ExceptionOut,
+    ExceptionPage,
+    ItemOut,
+    ItemPage,
+    RejectedLine,
+    Resolve,
+    RunCreate,
+    RunOut,
+    RunPage,
+    StatementOut,
+)
+from shared.db import SessionDep
+from shared.errors import responses
+from shared.schemas import Text
+
+router = APIRouter(prefix="/v1/reconciliation", tags=["reconciliation"])
+
+Limit = Annotated[int, Query(ge=1, le=500)]
+Cursor = Annotated[
+    Text | None, Query(max_length=300, description="`next_cursor` of the previous page.")
+]
+CHUNK_BYTES = 1 << 20
+
+
+@router.post(
+    "/runs",
+    response_model=RunOut,
+    status_code=202,
+    responses=responses(InvalidApiKey, InvalidWindow, UnknownSource),
+)
+async def request_run(
+    body: RunCreate, principal: ServiceDep, session: SessionDep, settings: SettingsDep
+) -> RunOut:
+    """Ask for a run over `[from, to)`; the same window and sources answer with the same run."""
+    run = await service.request_run(
+        session,
+        start=body.from_,
+        end=body.to,
+        sources=[s.value for s in body.sources],
+        requested_by=principal.name,
+        settings=settings,
+    )
+    return RunOut.of(run)
+
+
+@router.get("/runs", response_model=RunPage, responses=responses(InvalidApiKey, InvalidCursor))
+async def list_runs(
+    session: SessionDep, _: ServiceDep, limit: Limit = 50, cursor: Cursor = None
+) -> RunPage:
+    """Runs, newest first."""
+    runs, next_cursor = await service.run_page(session, cursor=cursor, limit=limit)
+    return RunPage(items=[RunOut.of(r) for r in runs], next_cursor=next_cursor)
+
+
+@router.get(
+    "/runs/{run_id}", response_model=RunOut, responses=responses(InvalidApiKey, RunNotFound)
+)
+async def get_run(run: RunDep) -> RunOut:
+    """One run: its status and, once completed, the count of each verdict."""
+    return RunOut.of(run)
+
+
+@router.get(
+    "/runs/{run_id}/items",
+    response_model=ItemPage,
+    responses=responses(InvalidApiKey, RunNotFound, InvalidCursor),
+)
+async def run_items(
+    run: RunDep,
+    session: SessionDep,
+    verdict: Verdict | None = None,
+    limit: Limit = 100,
+    cursor: Cursor = None,
+) -> ItemPage:
+    """The run's verdicts, optionally of one kind."""
+    items, next_cursor = await service.item_page(
+        session, run_id=run.id, verdict=verdict, cursor=cursor, limit=limit
+    )
+    return ItemPage(items=[ItemOut.of(i) for i in items], next_cursor=next_cursor)
+
+
+@router.get(
+    "/runs/{run_id}/report.csv",
+    response_class=StreamingResponse,
+    responses={
+        200: {"content": {"text/csv": {}}, "description": "One line per verdict."},
+        **responses(InvalidApiKey, RunNotFound),
+    },
+)
+async def run_report(run: RunDep, request: Request) -> StreamingResponse:
+    """The run's verdicts as CSV, streamed."""
+    lines = service.report_lines(request.app.state.sessionmaker, run_id=run.id)
+    return StreamingResponse(
+        lines,
+        media_type="text/csv",
+        headers={"content-disposition": f'attachment; filename="reconciliation-{run.id}.csv"'},
+    )
+
+
+@router.post(
+    "/statements",
+    response_model=StatementOut,
+    status_code=201,
+    responses=responses(InvalidApiKey, InvalidStatement, StatementTooLarge),
+)
+async def upload_statement(
+    file: Annotated[UploadFile, File(description="The org-portal statement export (CSV).")],
+    principal: ServiceDep,
+    session: SessionDep,
+    settings: SettingsDep,
+) -> StatementOut:
+    """Import an org-portal statement: one record per receipt; a re-upload adds nothing."""
+    result = await statement.import_statement(
+        session,
+        chunks=_chunks(file),
+        filename=file.filename,
+        imported_by=principal.name,
+        settings=settings,
+    )
+    imported = result.statement
+    return StatementOut(
+        id=imported.id,
+        rows=imported.rows,
+        new=imported.new,
+        duplicates=imported.duplicates,
+        rejected=[RejectedLine(**r) for r in imported.rejected],
+    )
+
+
+async def _chunks(file: UploadFile) -> AsyncIterator[bytes]:
+    while chunk := await file.read(CHUNK_BYTES):
+        yield chunk
+
+
+@router.get(
+    "/exceptions",
+    response_model=ExceptionPage,
+    responses=responses(InvalidApiKey, InvalidCursor),
+)
+async def list_exceptions(
+    session: SessionDep,
+    _: ServiceDep,
+    status: ExceptionStatus | None = None,
+    limit: Limit = 100,
+    cursor: Cursor = None,
+) -> ExceptionPage:
+    """Exceptions, the longest waiting first."""
+    found, next_cursor = await service.exception_page(
+        session, status=status, cursor=cursor, limit=limit
+    )
+    return ExceptionPage(items=[ExceptionOut.of(e) for e in found], next_cursor=next_cursor)
+
+
+@router.post(
+    "/exceptions/{exception_id}/resolve",
+    response_model=ExceptionOut,
+    responses=responses(
+        InvalidApiKey, ExceptionNotFound, ExceptionAlreadyResolved, InvalidResolution
+    ),
+)
+async def resolve_exception(
+    exception_id: uuid.UUID,
+    body: Resolve,
+    _: ServiceDep,
+    session: SessionDep,
+    settings: SettingsDep,
+) -> ExceptionOut:
+    """Close an exception with an action and a note, recorded on the payment's timeline."""
+    resolved = await service.resolve_exception(
+        session,
+        exception_id=exception_id,
+        action=body.action,
+        note=body.note,
+        actor=body.actor,
+        payment_id=body.payment_id,
+        settings=settings,
+    )
+    return ExceptionOut.of(resolved)

@@ -99,7 +99,7 @@ async def test_bad_lines_are_reported_with_their_numbers_and_the_rest_kept(
 
 
 async def test_a_file_without_the_header_is_refused(db_session: AsyncSession) -> None:
-    with pytest.raises(InvalidStatement, match="Receipt No."):
+    with pytest.raises(InvalidStatement, match=r"Receipt No\."):
         await upload(db_session, b"name,amount\nx,1\n" * 40)
 
 

@@ -74,6 +74,7 @@ async def test_lines_become_records_and_a_reupload_adds_nothing(db_session: Asyn
         "149",
         "completed",
     )
+    assert record.completed_at is not None
     assert record.completed_at.isoformat() == "2026-11-22T02:30:28+00:00"
 
 

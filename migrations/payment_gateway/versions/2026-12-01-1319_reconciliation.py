@@ -1,6 +1,7 @@
 """reconciliation: runs over a half-open window (one per shortcode, window and source set),
 M-Pesa's records from every source (one per receipt per source), statement imports, one verdict
-per payment and receipt per run, and the exceptions staff resolve
+per payment and receipt per run, and the exceptions staff resolve; outbox events may be about
+something other than one payment (reconciliation.completed)
 
 Revision ID: 0005_gateway_reconciliation
 Revises: 0004_gateway_callback_verdicts
@@ -19,7 +20,14 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 
+def _payment_optional(nullable: bool) -> None:
+    """An outbox event may be about something other than one payment (reconciliation)."""
+    for table in ("outbox_event", "event_delivery"):
+        op.alter_column(table, "payment_id", nullable=nullable, schema="gateway")
+
+
 def upgrade() -> None:
+    _payment_optional(True)
     op.create_table(
         "reconciliation_run",
         sa.Column("id", sa.UUID(), nullable=False),
@@ -301,6 +309,9 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.execute("DELETE FROM gateway.outbox_event WHERE payment_id IS NULL")
+    op.execute("DELETE FROM gateway.event_delivery WHERE payment_id IS NULL")
+    _payment_optional(False)
     op.drop_index(
         "reconciliation_exception_status_idx",
         table_name="reconciliation_exception",

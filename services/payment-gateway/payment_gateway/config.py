@@ -21,10 +21,19 @@ DEV_WEBHOOK_URL = "http://127.0.0.1:8000/internal/payment-events"
 
 
 class WebhookEndpoint(BaseModel):
-    """One subscriber of payment events."""
+    """One subscriber of events, and the event types it takes (`payment.*` by default;
+    `reconciliation.*` or `*` add the reconciliation events)."""
 
     url: str
     secret: SecretStr
+    types: list[str] = Field(default_factory=lambda: ["payment.*"])
+
+    def wants(self, event_type: str) -> bool:
+        return any(
+            pattern in ("*", event_type)
+            or (pattern.endswith(".*") and event_type.startswith(pattern[:-1]))
+            for pattern in self.types
+        )
 
     @field_validator("url")
     @classmethod

@@ -5,11 +5,13 @@ payment lifecycle doing every settlement."""
 from __future__ import annotations
 
 import pytest
+from pydantic import SecretStr
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from payment_gateway.config import Settings
+from payment_gateway.config import Settings, WebhookEndpoint
 from payment_gateway.models import (
+    EventDelivery,
     OutboxEvent,
     PaymentEvent,
     PaymentStatus,
@@ -19,6 +21,7 @@ from payment_gateway.models import (
 )
 from payment_gateway.models import Verdict as V
 from payment_gateway.reconciliation import runs
+from shared.webhook_signing import DEV_WEBHOOK_SECRET
 from tests.payment_gateway.reconciliation.ledger import Ledger, Window, receipt
 
 S = PaymentStatus
@@ -313,3 +316,30 @@ async def test_a_run_killed_mid_way_resumes_and_applies_nothing_twice(
         assert payment.status == S.completed
         late = [e for e in await timeline(ledger.session, payment.id) if e.reason == "late_success"]
         assert len(late) == 1
+
+
+async def test_a_completed_run_tells_the_subscribers_that_take_it(
+    ledger: Ledger, settings: Settings
+) -> None:
+    ops = WebhookEndpoint(
+        url="http://ops.test/hooks",
+        secret=SecretStr(DEV_WEBHOOK_SECRET),
+        types=["reconciliation.*"],
+    )
+    settings.WEBHOOK_ENDPOINTS = [*settings.WEBHOOK_ENDPOINTS, ops]
+    await ledger.record(R.pull, receipt=receipt(), reference="NOBODY")
+
+    run = await ledger.reconcile(R.pull)
+
+    event = (
+        await ledger.session.execute(
+            select(OutboxEvent).where(OutboxEvent.payload["data"]["id"].astext == str(run.id))
+        )
+    ).scalar_one()
+    assert event.type == "reconciliation.completed"
+    assert event.payload["data"]["summary"][V.unmatched_mpesa] == 1
+    assert event.payload["data"]["open_exceptions"] == 1
+    deliveries = await ledger.session.execute(
+        select(EventDelivery.endpoint_url).where(EventDelivery.event_id == event.id)
+    )
+    assert deliveries.scalars().all() == [ops.url]

@@ -30,6 +30,7 @@ from payment_gateway.models import (
     RecordSource,
     RunStatus,
 )
+from payment_gateway.outbox import service as outbox_service
 from payment_gateway.payment import lifecycle
 from payment_gateway.reconciliation import collect, matching
 from payment_gateway.reconciliation.matching import Decision, Evidence, Links
@@ -46,6 +47,7 @@ log = structlog.get_logger(__name__)
 
 S = PaymentStatus
 V = matching.V
+COMPLETED_EVENT = "reconciliation.completed"
 # Sources asked during the run, in order, before the judging phases.
 ASKED = (RecordSource.stk_query, RecordSource.pull)
 JUDGING = ("receipts", "payments", "finish")
@@ -96,7 +98,7 @@ async def advance(
     elif phase == "payments":
         await _payments_batch(session, run=run, settings=settings)
     else:
-        await _finish(session, run=run)
+        await _finish(session, run=run, settings=settings)
     run.updated_at = utcnow()
     await session.flush()
     return run.status
@@ -339,10 +341,26 @@ async def _settle(
     )
 
 
-async def _finish(session: AsyncSession, *, run: ReconciliationRun) -> None:
+async def _finish(session: AsyncSession, *, run: ReconciliationRun, settings: Settings) -> None:
     counts = await ItemRepository.from_session(session).counts(run.id)
     run.summary = {verdict.value: counts.get(verdict.value, 0) for verdict in V}
     run.status = RunStatus.completed
     run.finished_at = utcnow()
     _move(run, phase="done", after=None)
+    await outbox_service.publish_notice(
+        session,
+        event_type=COMPLETED_EVENT,
+        data={
+            "id": str(run.id),
+            "shortcode": run.shortcode,
+            "from": run.window_start.isoformat(),
+            "to": run.window_end.isoformat(),
+            "sources": run.sources,
+            "summary": run.summary,
+            "open_exceptions": sum(
+                count for verdict, count in run.summary.items() if verdict not in SELF_SETTLING
+            ),
+        },
+        settings=settings,
+    )
     log.info("reconciliation_completed", run_id=str(run.id), **run.summary)

@@ -284,6 +284,11 @@ async def report_lines(
         after = rows[-1].id
 
 
+async def counts(session: AsyncSession, *, run_id: uuid.UUID) -> dict[str, int]:
+    """How many verdicts of each kind the run has reached so far."""
+    return await ItemRepository.from_session(session).counts(run_id)
+
+
 async def get_run(session: AsyncSession, *, run_id: uuid.UUID) -> ReconciliationRun:
     run = await RunRepository.from_session(session).get_by_id(run_id)
     if run is None:

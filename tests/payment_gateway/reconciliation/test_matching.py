@@ -343,3 +343,23 @@ async def test_a_completed_run_tells_the_subscribers_that_take_it(
         select(EventDelivery.endpoint_url).where(EventDelivery.event_id == event.id)
     )
     assert deliveries.scalars().all() == [ops.url]
+
+
+async def test_a_pull_receipt_for_a_push_stk_query_proved_settles_it_late_with_the_receipt(
+    ledger: Ledger,
+) -> None:
+    payment = await ledger.payment(S.timeout, amount=450, reference="BK-42")
+    run = await ledger.request(R.stk_query, R.pull)
+    await ledger.record(
+        R.stk_query, receipt=None, checkout_request_id=payment.checkout_request_id, run_id=run.id
+    )
+    number = receipt()
+    await ledger.record(
+        R.pull, receipt=number, amount=450, reference="BK-42", phone_tail=payment.phone[-3:]
+    )
+
+    run = await ledger.run(run)
+
+    item = await ledger.verdict_for_receipt(run, number)
+    assert (item.verdict, item.payment_id) == (V.settled_late, payment.id)
+    assert (payment.status, payment.receipt_number) == (S.completed, number)

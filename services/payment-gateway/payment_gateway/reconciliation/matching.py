@@ -9,6 +9,7 @@ payment is never downgraded: the worst it gets is an exception for a person.
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -87,6 +88,8 @@ class Links:
     owner: Payment | None  # carries the receipt already
     pushed: Payment | None  # its push is the one the receipt proves
     by_reference: list[Payment]  # same account reference and amount, oldest first
+    # Of those, the ones whose push STK Query answered "paid" in this run.
+    proven: frozenset[uuid.UUID] = frozenset()
 
 
 def judge_receipt(evidence: Evidence, links: Links) -> Decision:
@@ -99,6 +102,11 @@ def judge_receipt(evidence: Evidence, links: Links) -> Decision:
             note=f"receipt {evidence.receipt} proves this push but is recorded on another payment",
         )
     target = owner or pushed
+    if target is None:
+        # STK Query proved this push paid, and this money has its reference and amount: it is
+        # that push's receipt (the phone's last digits decide between several).
+        proven = [p for p in links.by_reference if p.id in links.proven and not p.receipt_number]
+        target = _tie_break(proven, evidence.phone_tail)
     if target is not None:
         return _judge_linked(evidence, target)
     return _judge_by_reference(evidence, links.by_reference)

@@ -48,6 +48,7 @@ log = structlog.get_logger(__name__)
 S = PaymentStatus
 V = matching.V
 COMPLETED_EVENT = "reconciliation.completed"
+CLOCK_SLACK = timedelta(minutes=5)
 # Sources asked during the run, in order, before the judging phases.
 ASKED = (RecordSource.stk_query, RecordSource.pull)
 JUDGING = ("receipts", "payments", "finish")
@@ -146,14 +147,21 @@ async def _links(
         pushed = await payments.by_checkout(evidence.checkout_request_id)
     by_reference: list[Payment] = []
     if owner is None and pushed is None and evidence.account_reference and evidence.amount:
-        until = evidence.completed_at or run.window_end
+        # M-Pesa's times are whole seconds on M-Pesa's clock: allow for both.
+        until = (evidence.completed_at or run.window_end) + CLOCK_SLACK
         by_reference = await payments.by_reference(
             account_reference=evidence.account_reference,
             amount=evidence.amount,
             since=until - timedelta(hours=settings.RECONCILIATION_REFERENCE_LOOKBACK_H),
             until=until,
         )
-    return Links(owner=owner, pushed=pushed, by_reference=by_reference)
+    answers = await RecordRepository.from_session(session).stk_answers(
+        run_id=run.id,
+        checkout_ids=[p.checkout_request_id for p in by_reference if p.checkout_request_id],
+    )
+    paid = {a.checkout_request_id for a in answers if a.result_code == matching.PAID}
+    proven = frozenset(p.id for p in by_reference if p.checkout_request_id in paid)
+    return Links(owner=owner, pushed=pushed, by_reference=by_reference, proven=proven)
 
 
 async def _paid_before(session: AsyncSession, decision: Decision) -> Decision:

@@ -7,7 +7,7 @@ import uuid
 from collections.abc import AsyncIterator
 from typing import Annotated
 
-from fastapi import APIRouter, File, Query, Request, UploadFile
+from fastapi import APIRouter, Form, Query, Request, UploadFile
 from fastapi.responses import StreamingResponse
 
 from payment_gateway.auth.dependencies import ServiceDep
@@ -38,6 +38,7 @@ from payment_gateway.reconciliation.schemas import (
     RunOut,
     RunPage,
     StatementOut,
+    StatementUpload,
 )
 from shared.db import SessionDep
 from shared.errors import responses
@@ -134,7 +135,7 @@ async def run_report(run: RunDep, request: Request) -> StreamingResponse:
     responses=responses(InvalidApiKey, InvalidStatement, StatementTooLarge),
 )
 async def upload_statement(
-    file: Annotated[UploadFile, File(description="The org-portal statement export (CSV).")],
+    upload: Annotated[StatementUpload, Form()],
     principal: ServiceDep,
     session: SessionDep,
     settings: SettingsDep,
@@ -142,8 +143,8 @@ async def upload_statement(
     """Import an org-portal statement: one record per receipt; a re-upload adds nothing."""
     result = await statement.import_statement(
         session,
-        chunks=_chunks(file),
-        filename=file.filename,
+        chunks=_chunks(upload.file),
+        filename=upload.file.filename,
         imported_by=principal.name,
         settings=settings,
     )

@@ -6,6 +6,7 @@ import uuid
 from datetime import datetime
 from typing import Any, Self
 
+from fastapi import UploadFile
 from pydantic import BaseModel, ConfigDict, Field
 
 from payment_gateway.models import (
@@ -158,6 +159,14 @@ class Resolve(StrictModel):
     payment_id: uuid.UUID | None = Field(
         default=None, description="For attach_to_payment: the payment the money belongs to."
     )
+
+
+class StatementUpload(BaseModel):
+    """The multipart form of a statement upload: one file, nothing else."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    file: UploadFile = Field(description="The org-portal statement export (CSV).")
 
 
 class RejectedLine(BaseModel):

@@ -1,5 +1,5 @@
 """reconciliation: runs over a half-open window (one per shortcode, window and source set),
-M-Pesa's records from every source (one per receipt per source), statement imports, one verdict
+M-Pesa's records from every source (one per receipt per source), statement imports, Transaction Status requests and their results' inbox, one verdict
 per payment and receipt per run, and the exceptions staff resolve; outbox events may be about
 something other than one payment (reconciliation.completed)
 
@@ -306,12 +306,106 @@ def upgrade() -> None:
         unique=False,
         schema="gateway",
     )
+    op.create_table(
+        "result_inbox",
+        sa.Column("id", sa.BigInteger(), autoincrement=True, nullable=False),
+        sa.Column("token_hash", sa.String(length=64), nullable=False),
+        sa.Column("kind", sa.String(length=16), nullable=False),
+        sa.Column("dedupe_key", sa.String(length=160), nullable=False),
+        sa.Column("body", sa.LargeBinary(), nullable=False),
+        sa.Column(
+            "received_at",
+            sa.DateTime(timezone=True),
+            server_default=sa.text("now()"),
+            nullable=False,
+        ),
+        sa.Column("processed_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("outcome", sa.String(length=32), nullable=True),
+        sa.Column("note", sa.Text(), nullable=True),
+        sa.CheckConstraint("kind IN ('result', 'timeout')", name=op.f("result_inbox_kind_check")),
+        sa.PrimaryKeyConstraint("id", name=op.f("result_inbox_pkey")),
+        sa.UniqueConstraint("dedupe_key", name=op.f("result_inbox_dedupe_key_key")),
+        schema="gateway",
+    )
+    op.create_index(
+        op.f("gateway_result_inbox_token_hash_idx"),
+        "result_inbox",
+        ["token_hash"],
+        unique=False,
+        schema="gateway",
+    )
+    op.create_index(
+        "result_inbox_unprocessed_idx",
+        "result_inbox",
+        ["received_at"],
+        unique=False,
+        schema="gateway",
+        postgresql_where=sa.text("processed_at IS NULL"),
+    )
+    op.create_table(
+        "status_query",
+        sa.Column("id", sa.BigInteger(), autoincrement=True, nullable=False),
+        sa.Column("run_id", sa.UUID(), nullable=False),
+        sa.Column("payment_id", sa.UUID(), nullable=False),
+        sa.Column("token_hash", sa.String(length=64), nullable=False),
+        sa.Column("receipt", sa.String(length=32), nullable=True),
+        sa.Column("checkout_request_id", sa.String(length=64), nullable=True),
+        sa.Column("conversation_id", sa.String(length=64), nullable=True),
+        sa.Column("state", sa.String(length=16), nullable=False),
+        sa.Column("attempts", sa.Integer(), server_default="1", nullable=False),
+        sa.Column("result_code", sa.String(length=32), nullable=True),
+        sa.Column("answered_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column(
+            "created_at",
+            sa.DateTime(timezone=True),
+            server_default=sa.text("now()"),
+            nullable=False,
+        ),
+        sa.CheckConstraint(
+            "state IN ('asked', 'answered', 'timed_out', 'refused')",
+            name=op.f("status_query_state_check"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["payment_id"],
+            ["gateway.payment.id"],
+            name=op.f("status_query_payment_id_fkey"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["run_id"],
+            ["gateway.reconciliation_run.id"],
+            name=op.f("status_query_run_id_fkey"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("status_query_pkey")),
+        sa.UniqueConstraint("token_hash", name=op.f("status_query_token_hash_key")),
+        schema="gateway",
+    )
+    op.create_index(
+        "status_query_run_state_idx",
+        "status_query",
+        ["run_id", "state"],
+        unique=False,
+        schema="gateway",
+    )
 
 
 def downgrade() -> None:
     op.execute("DELETE FROM gateway.outbox_event WHERE payment_id IS NULL")
     op.execute("DELETE FROM gateway.event_delivery WHERE payment_id IS NULL")
     _payment_optional(False)
+    op.drop_index("status_query_run_state_idx", table_name="status_query", schema="gateway")
+    op.drop_table("status_query", schema="gateway")
+    op.drop_index(
+        "result_inbox_unprocessed_idx",
+        table_name="result_inbox",
+        schema="gateway",
+        postgresql_where=sa.text("processed_at IS NULL"),
+    )
+    op.drop_index(
+        op.f("gateway_result_inbox_token_hash_idx"), table_name="result_inbox", schema="gateway"
+    )
+    op.drop_table("result_inbox", schema="gateway")
     op.drop_index(
         "reconciliation_exception_status_idx",
         table_name="reconciliation_exception",

@@ -25,7 +25,7 @@ from payment_gateway.config import Settings
 from payment_gateway.integrations.daraja import DarajaClient
 from payment_gateway.models import ReconciliationRun, RecordSource, RunStatus, Verdict
 from payment_gateway.reconciliation import runs, service, statement
-from payment_gateway.reconciliation.exceptions import SourceUnavailable
+from payment_gateway.reconciliation.exceptions import ResultsPending, SourceUnavailable
 from shared import db
 from shared.errors import DomainError
 
@@ -89,6 +89,9 @@ async def _drive(
                 )
                 run = await service.get_run(session, run_id=run_id)
                 judged = sum((await service.counts(session, run_id=run_id)).values())
+        except ResultsPending:
+            await asyncio.sleep(settings.RECONCILIATION_STATUS_POLL_S)
+            continue
         except SourceUnavailable as e:
             out.write(f"\n{e}; trying again in {settings.RECONCILIATION_RETRY_S:g} s\n")
             await asyncio.sleep(settings.RECONCILIATION_RETRY_S)

@@ -146,6 +146,15 @@ class Settings(BaseServiceSettings):
     RECONCILIATION_PULL_NOMINATED_NUMBER: str | None = None
     RECONCILIATION_PULL_MAX_PAGES: int = Field(default=500, ge=1)
     RECONCILIATION_RETRY_S: float = Field(default=30.0, gt=0)
+    # Transaction Status: the API initiator and its SecurityCredential (the initiator's password
+    # RSA-encrypted with Safaricom's certificate, PKCS#1 v1.5, base64: made once with the
+    # certificate of the environment); how long a run waits for the results, how often it
+    # looks, and how many times a request that timed out in Daraja's queue is asked again.
+    RECONCILIATION_INITIATOR: str = "testapiuser"
+    RECONCILIATION_SECURITY_CREDENTIAL: SecretStr = SecretStr("dev-security-credential")
+    RECONCILIATION_STATUS_WAIT_S: float = Field(default=300.0, gt=0)
+    RECONCILIATION_STATUS_POLL_S: float = Field(default=5.0, gt=0)
+    RECONCILIATION_STATUS_MAX_ATTEMPTS: int = Field(default=3, ge=1)
     # The daily run: at this Nairobi time, over the hours before it, with these sources; and
     # the hourly Pull run over the last hours (both off with RECONCILIATION_SCHEDULE=false).
     RECONCILIATION_SCHEDULE: bool = True

@@ -157,16 +157,20 @@ class Ledger:
     async def run(self, run: ReconciliationRun, *, steps: int = 50) -> ReconciliationRun:
         """Advance the run batch by batch, as its job does, until it ends. Sources that are
         asked (STK Query, Pull) are not: the test stored what they would have answered."""
-        if run.status == RunStatus.queued:
-            run.status = RunStatus.running
-            run.checkpoint = {"phase": "receipts", "after": None}
-            await self.session.flush()
+        await self.skip_asking(run)
         for _ in range(steps):
             status = await runs.advance(self.session, run_id=run.id, settings=self.settings)
             if status in (RunStatus.completed, RunStatus.failed):
                 break
         await self.session.refresh(run)
         return run
+
+    async def skip_asking(self, run: ReconciliationRun) -> None:
+        """Start a queued run at its judging phases."""
+        if run.status == RunStatus.queued:
+            run.status = RunStatus.running
+            run.checkpoint = {"phase": "receipts", "after": None}
+            await self.session.flush()
 
     async def reconcile(self, *sources: RecordSource) -> ReconciliationRun:
         return await self.run(await self.request(*sources))

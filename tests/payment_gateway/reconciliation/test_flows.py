@@ -144,3 +144,42 @@ async def test_a_statement_upload_is_idempotent_and_reports_bad_lines(stack: Gat
     assert first["rejected"] == [
         {"line": lines + 1, "reason": "Paid In '12.50' is not a whole number of KES"}
     ]
+
+
+async def test_transaction_status_results_come_through_the_inbox_and_a_queue_timeout_is_asked_again(
+    make_stack: StackFactory,
+) -> None:
+    async with make_stack(gateway=QUICK_POLLS) as stack:
+        await stack.fault(kind="outage", path=QUERY_PATH)
+        created = (await stack.pay(stack.phone("005"), 650)).json()
+        await stack.wait_status(created["id"], "timeout")
+        await stack.clear_faults()
+        await stack.fault(kind="result_timeout", count=1)
+
+        run = await run_to_end(stack, {**window(), "sources": ["transaction_status"]})
+
+        assert run["status"] == "completed", run
+        assert run["summary"]["settled_late"] == 1
+        assert run["source_results"]["transaction_status"] == {"answered": 1}
+        payment = await stack.payment(created["id"])
+        [entry] = [
+            e
+            for e in (await stack.simulator.get("/simulator/ledger")).json()["entries"]
+            if e["checkout_request_id"] == created["checkout_request_id"]
+        ]
+        assert (payment["status"], payment["receipt_number"]) == ("completed", entry["receipt"])
+        attempts = await stack.scalar(
+            "SELECT attempts FROM gateway.status_query WHERE payment_id = :id", id=created["id"]
+        )
+        assert attempts == 2
+        kinds = await stack.scalar("SELECT json_agg(kind ORDER BY id) FROM gateway.result_inbox")
+        assert kinds == ["timeout", "result"]
+
+
+async def test_a_result_for_an_address_nobody_asked_about_is_refused(stack: GatewayStack) -> None:
+    response = await stack.client.post(
+        "/v1/callbacks/result/" + "ab" * 20, json={"Result": {"ResultCode": 0}}
+    )
+
+    assert response.status_code == 404
+    assert response.json()["error"] == "UnknownResultUrl"

@@ -17,7 +17,9 @@ from payment_gateway.models.reconciliation_exception import (
 )
 from payment_gateway.models.reconciliation_item import SELF_SETTLING, ReconciliationItem, Verdict
 from payment_gateway.models.reconciliation_run import ReconciliationRun, RecordSource, RunStatus
+from payment_gateway.models.result_inbox import ResultInbox
 from payment_gateway.models.statement_import import StatementImport
+from payment_gateway.models.status_query import StatusQuery, StatusQueryState
 
 __all__ = [
     "OPEN_STATUSES",
@@ -43,7 +45,10 @@ __all__ = [
     "ReconciliationRun",
     "RecordSource",
     "ResolveAction",
+    "ResultInbox",
     "RunStatus",
     "StatementImport",
+    "StatusQuery",
+    "StatusQueryState",
     "Verdict",
 ]

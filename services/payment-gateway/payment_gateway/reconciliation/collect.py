@@ -30,8 +30,8 @@ from payment_gateway.integrations.daraja import (
 from payment_gateway.models import PaymentStatus, ReconciliationRun, RecordSource, RunStatus
 from payment_gateway.payment import monitoring
 from payment_gateway.reconciliation.exceptions import SourceUnavailable
+from payment_gateway.reconciliation.ledger_repository import LedgerPaymentRepository
 from payment_gateway.reconciliation.repository import (
-    LedgerPaymentRepository,
     RecordRepository,
     RunRepository,
 )
@@ -54,7 +54,7 @@ def fail(run: ReconciliationRun, error: str) -> None:
     log.error("reconciliation_failed", run_id=str(run.id), error=error[:500])
 
 
-def _note(run: ReconciliationRun, source: str, **values: Any) -> None:
+def note(run: ReconciliationRun, source: str, **values: Any) -> None:
     run.source_results = {
         **run.source_results,
         source: {**run.source_results.get(source, {}), **values},
@@ -101,7 +101,7 @@ async def stk_query_batch(
     await RecordRepository.from_session(session).add_many(rows)
     errors = [a for _, _, a in answers if isinstance(a, DarajaError)]
     results = locked.source_results.get(RecordSource.stk_query, {})
-    _note(
+    note(
         locked,
         RecordSource.stk_query,
         asked=results.get("asked", 0) + len(answers),
@@ -200,7 +200,7 @@ async def _store_page(
                 "provisioned (or not registered) for Pull Transactions",
             )
             return
-        _note(
+        note(
             run,
             RecordSource.pull,
             status="no_data" if offset == 0 else "ok",
@@ -214,7 +214,7 @@ async def _store_page(
         return
     rows = [_pull_record(run, t) for t in page.transactions]
     new = await RecordRepository.from_session(session).add_many(rows)
-    _note(
+    note(
         run,
         RecordSource.pull,
         status="ok",

@@ -14,8 +14,8 @@ from payment_gateway.auth.dependencies import ServiceDep
 from payment_gateway.auth.exceptions import InvalidApiKey
 from payment_gateway.dependencies import SettingsDep
 from payment_gateway.models import ExceptionStatus, Verdict
-from payment_gateway.reconciliation import service, statement
-from payment_gateway.reconciliation.dependencies import RunDep
+from payment_gateway.reconciliation import service, statement, status
+from payment_gateway.reconciliation.dependencies import ResultBody, RunDep
 from payment_gateway.reconciliation.exceptions import (
     ExceptionAlreadyResolved,
     ExceptionNotFound,
@@ -23,8 +23,10 @@ from payment_gateway.reconciliation.exceptions import (
     InvalidResolution,
     InvalidStatement,
     InvalidWindow,
+    ResultTooLarge,
     RunNotFound,
     StatementTooLarge,
+    UnknownResultUrl,
     UnknownSource,
 )
 from payment_gateway.reconciliation.schemas import (
@@ -34,6 +36,7 @@ from payment_gateway.reconciliation.schemas import (
     ItemPage,
     RejectedLine,
     Resolve,
+    ResultAck,
     RunCreate,
     RunOut,
     RunPage,
@@ -45,6 +48,7 @@ from shared.errors import responses
 from shared.schemas import Text
 
 router = APIRouter(prefix="/v1/reconciliation", tags=["reconciliation"])
+results_router = APIRouter(prefix="/v1/callbacks", tags=["callbacks"])
 
 Limit = Annotated[int, Query(ge=1, le=500)]
 Cursor = Annotated[
@@ -207,3 +211,29 @@ async def resolve_exception(
         settings=settings,
     )
     return ExceptionOut.of(resolved)
+
+
+@results_router.post(
+    "/result/{token}",
+    response_model=ResultAck,
+    responses=responses(UnknownResultUrl, ResultTooLarge),
+)
+async def transaction_status_result(
+    token: str, body: ResultBody, session: SessionDep, settings: SettingsDep
+) -> ResultAck:
+    """Daraja's Transaction Status result: stored, then applied by a job."""
+    await status.receive(session, token=token, kind="result", body=body, settings=settings)
+    return ResultAck()
+
+
+@results_router.post(
+    "/result/{token}/timeout",
+    response_model=ResultAck,
+    responses=responses(UnknownResultUrl, ResultTooLarge),
+)
+async def transaction_status_timeout(
+    token: str, body: ResultBody, session: SessionDep, settings: SettingsDep
+) -> ResultAck:
+    """Daraja's queue timeout for a Transaction Status request: it will be asked again."""
+    await status.receive(session, token=token, kind="timeout", body=body, settings=settings)
+    return ResultAck()

@@ -59,3 +59,17 @@ class StatementTooLarge(DomainError):
 class SourceUnavailable(Exception):
     """A source could not be asked right now (Daraja unreachable, rate limited): the run's job
     tries again later from the same checkpoint. Not a verdict."""
+
+
+class ResultsPending(SourceUnavailable):
+    """Transaction Status results are still on their way: the run looks again shortly."""
+
+
+class UnknownResultUrl(NotFound):
+    """No Transaction Status request of ours expects a result at this address."""
+
+
+class ResultTooLarge(DomainError):
+    """The Result body is larger than GATEWAY_CALLBACK_MAX_BYTES."""
+
+    status_code = 413

@@ -208,6 +208,9 @@ def judge_payment(
             note=f"we say completed ({payment.receipt_number or 'no receipt'}); "
             "no source of this run lists it",
         )
+    if receipt_record is not None:
+        # Transaction Status found the receipt of its push.
+        return _judge_linked(receipt_record, payment)
     if stk_answer is not None and stk_answer.result_code == "0":
         return Decision(
             V.settled_late,

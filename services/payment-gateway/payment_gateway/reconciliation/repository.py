@@ -8,19 +8,20 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select, text, tuple_
+from sqlalchemy import func, select, text, tuple_, update
 from sqlalchemy.dialects.postgresql import insert
 
 from payment_gateway.models import (
     ExceptionStatus,
     MpesaRecord,
-    Payment,
-    PaymentStatus,
     ReconciliationException,
     ReconciliationItem,
     ReconciliationRun,
+    ResultInbox,
     RunStatus,
     StatementImport,
+    StatusQuery,
+    StatusQueryState,
 )
 from shared.repository import RepositoryBase
 
@@ -161,6 +162,25 @@ class RecordRepository(RepositoryBase[MpesaRecord]):
             )
         )
 
+    async def by_checkouts(
+        self, checkout_ids: Sequence[str], *, sources: Iterable[str]
+    ) -> list[MpesaRecord]:
+        """Receipts that prove these pushes (Transaction Status asked by CheckoutRequestID)."""
+        if not checkout_ids:
+            return []
+        return list(
+            await self.get_all(
+                self.select()
+                .where(
+                    MpesaRecord.checkout_request_id.in_(list(checkout_ids)),
+                    MpesaRecord.receipt.is_not(None),
+                    MpesaRecord.source.in_(list(sources)),
+                    MpesaRecord.status == "completed",
+                )
+                .order_by(MpesaRecord.id)
+            )
+        )
+
     async def stk_answers(
         self, *, run_id: uuid.UUID, checkout_ids: Sequence[str]
     ) -> list[MpesaRecord]:
@@ -193,6 +213,14 @@ class ItemRepository(RepositoryBase[ReconciliationItem]):
             )
         )
         return {p for p in result.scalars() if p is not None}
+
+    async def has_receipt(self, *, run_id: uuid.UUID, receipt: str) -> bool:
+        result = await self.session.execute(
+            select(ReconciliationItem.id).where(
+                ReconciliationItem.run_id == run_id, ReconciliationItem.receipt == receipt
+            )
+        )
+        return result.first() is not None
 
     async def counts(self, run_id: uuid.UUID) -> dict[str, int]:
         result = await self.session.execute(
@@ -260,91 +288,65 @@ class ExceptionRepository(RepositoryBase[ReconciliationException]):
         return list(await self.get_all(statement))
 
 
-class StatementImportRepository(RepositoryBase[StatementImport]):
-    model = StatementImport
+class StatusQueryRepository(RepositoryBase[StatusQuery]):
+    model = StatusQuery
 
-
-class LedgerPaymentRepository(RepositoryBase[Payment]):
-    """The payments a run compares with M-Pesa's records."""
-
-    model = Payment
-
-    async def in_window(
-        self,
-        *,
-        start: datetime,
-        end: datetime,
-        statuses: Sequence[str],
-        after: tuple[datetime, uuid.UUID] | None,
-        limit: int,
-    ) -> list[Payment]:
-        statement = self.select().where(
-            Payment.created_at >= start,
-            Payment.created_at < end,
-            Payment.status.in_(list(statuses)),
+    async def by_token(self, token_hash: str) -> StatusQuery | None:
+        return await self.get_one_or_none(
+            self.select().where(StatusQuery.token_hash == token_hash).with_for_update()
         )
-        if after is not None:
-            statement = statement.where(tuple_(Payment.created_at, Payment.id) > tuple_(*after))
-        statement = statement.order_by(Payment.created_at, Payment.id).limit(limit)
-        return list(await self.get_all(statement))
 
-    async def count_completed(self, *, start: datetime, end: datetime) -> int:
-        result = await self.session.execute(
-            select(func.count())
-            .select_from(Payment)
-            .where(
-                Payment.status == PaymentStatus.completed,
-                Payment.created_at >= start,
-                Payment.created_at < end,
+    async def set_states(self, states: dict[int, str]) -> None:
+        for query_id, state in states.items():
+            await self.session.execute(
+                update(StatusQuery).where(StatusQuery.id == query_id).values(state=state)
             )
-        )
-        return int(result.scalar_one())
 
-    async def lock_where(self, *conditions: Any) -> list[Payment]:
-        """Payments matching `conditions`, row-locked, oldest first (a deterministic order)."""
+    async def counts(self, run_id: uuid.UUID) -> dict[str, int]:
+        result = await self.session.execute(
+            select(StatusQuery.state, func.count())
+            .where(StatusQuery.run_id == run_id)
+            .group_by(StatusQuery.state)
+        )
+        return {state: count for state, count in result.all()}
+
+    async def to_ask_again(self, *, run_id: uuid.UUID, max_attempts: int) -> list[StatusQuery]:
         return list(
             await self.get_all(
                 self.select()
-                .where(*conditions)
-                .order_by(Payment.created_at, Payment.id)
+                .where(
+                    StatusQuery.run_id == run_id,
+                    StatusQuery.state == StatusQueryState.timed_out,
+                    StatusQuery.attempts < max_attempts,
+                )
+                .order_by(StatusQuery.id)
                 .with_for_update()
-                .execution_options(populate_existing=True)
             )
         )
 
-    async def by_receipt(self, receipt: str) -> Payment | None:
-        found = await self.lock_where(Payment.receipt_number == receipt)
-        return found[0] if found else None
 
-    async def by_checkout(self, checkout_request_id: str) -> Payment | None:
-        found = await self.lock_where(Payment.checkout_request_id == checkout_request_id)
-        return found[0] if found else None
+class ResultInboxRepository(RepositoryBase[ResultInbox]):
+    model = ResultInbox
 
-    async def by_reference(
-        self, *, account_reference: str, amount: int, since: datetime, until: datetime
-    ) -> list[Payment]:
-        return await self.lock_where(
-            func.upper(Payment.account_reference) == account_reference.upper(),
-            Payment.amount == amount,
-            Payment.created_at >= since,
-            Payment.created_at <= until,
+    async def store(
+        self, *, token_hash: str, kind: str, dedupe_key: str, body: bytes
+    ) -> int | None:
+        """The new row's id; None for an identical resend."""
+        result = await self.session.execute(
+            insert(ResultInbox)
+            .values(token_hash=token_hash, kind=kind, dedupe_key=dedupe_key, body=body)
+            .on_conflict_do_nothing(index_elements=["dedupe_key"])
+            .returning(ResultInbox.id)
         )
+        return result.scalar_one_or_none()
 
-    async def earlier_paid_for_payable(self, payment: Payment) -> Payment | None:
-        """Another completed payment for the same payable (session-api's metadata names it),
-        created before this one."""
-        payable_type = payment.metadata_.get("payable_type")
-        payable_id = payment.metadata_.get("payable_id")
-        if not payable_type or not payable_id:
-            return None
+    async def lock_unprocessed(self, inbox_id: int) -> ResultInbox | None:
         return await self.get_one_or_none(
             self.select()
-            .where(
-                Payment.metadata_["payable_type"].astext == str(payable_type),
-                Payment.metadata_["payable_id"].astext == str(payable_id),
-                Payment.status == PaymentStatus.completed,
-                tuple_(Payment.created_at, Payment.id) < tuple_(payment.created_at, payment.id),
-            )
-            .order_by(Payment.created_at, Payment.id)
-            .limit(1)
+            .where(ResultInbox.id == inbox_id, ResultInbox.processed_at.is_(None))
+            .with_for_update(skip_locked=True)
         )
+
+
+class StatementImportRepository(RepositoryBase[StatementImport]):
+    model = StatementImport

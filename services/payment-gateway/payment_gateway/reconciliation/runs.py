@@ -32,12 +32,12 @@ from payment_gateway.models import (
 )
 from payment_gateway.outbox import service as outbox_service
 from payment_gateway.payment import lifecycle
-from payment_gateway.reconciliation import collect, matching
+from payment_gateway.reconciliation import collect, matching, status
+from payment_gateway.reconciliation.ledger_repository import LedgerPaymentRepository
 from payment_gateway.reconciliation.matching import Decision, Evidence, Links
 from payment_gateway.reconciliation.repository import (
     ExceptionRepository,
     ItemRepository,
-    LedgerPaymentRepository,
     RecordRepository,
     RunRepository,
 )
@@ -48,14 +48,28 @@ log = structlog.get_logger(__name__)
 S = PaymentStatus
 V = matching.V
 COMPLETED_EVENT = "reconciliation.completed"
+STATUS_WAIT = "transaction_status_wait"
 CLOCK_SLACK = timedelta(minutes=5)
 # Sources asked during the run, in order, before the judging phases.
-ASKED = (RecordSource.stk_query, RecordSource.pull)
+ASKING: dict[str, tuple[str, ...]] = {
+    RecordSource.stk_query: (RecordSource.stk_query,),
+    RecordSource.transaction_status: (RecordSource.transaction_status, STATUS_WAIT),
+    RecordSource.pull: (RecordSource.pull,),
+}
 JUDGING = ("receipts", "payments", "finish")
 
 
 def phases(run: ReconciliationRun) -> list[str]:
-    return [s.value for s in ASKED if s in run.sources] + list(JUDGING)
+    asking = [p for source, steps in ASKING.items() if source in run.sources for p in steps]
+    return [*asking, *JUDGING]
+
+
+ASK = {
+    RecordSource.stk_query: collect.stk_query_batch,
+    RecordSource.pull: collect.pull_batch,
+    RecordSource.transaction_status: status.ask_batch,
+    STATUS_WAIT: status.wait,
+}
 
 
 def receipt_sources(run: ReconciliationRun) -> list[str]:
@@ -80,13 +94,11 @@ async def advance(
         run.started_at = utcnow()
         _move(run, phase=phases(run)[0], after=None)
     phase = run.checkpoint["phase"]
-    if phase in (RecordSource.stk_query, RecordSource.pull):
+    if phase not in JUDGING:
         if daraja is None:
             collect.fail(run, f"the {phase} source needs Daraja, and this process has no client")
-        elif phase == RecordSource.stk_query:
-            await collect.stk_query_batch(session, run=run, daraja=daraja, settings=settings)
         else:
-            await collect.pull_batch(session, run=run, daraja=daraja, settings=settings)
+            await ASK[phase](session, run=run, daraja=daraja, settings=settings)
         # What the batch stored must not be overwritten by reading the row back.
         await session.flush()
         run = await RunRepository.from_session(session).lock(run_id)
@@ -212,6 +224,9 @@ async def _payments_batch(
         [p.receipt_number for p in payments if p.receipt_number], sources=sources
     ):
         by_receipt[record.receipt].append(record)
+    checkouts = [p.checkout_request_id for p in payments if p.checkout_request_id]
+    for record in await records.by_checkouts(checkouts, sources=sources):
+        by_receipt[record.checkout_request_id].append(record)
     for payment in payments:
         if payment.id in judged:
             continue
@@ -244,17 +259,20 @@ async def _judge_one_payment(
     if not locked:
         return
     payment = locked[0]
-    found = by_receipt.get(payment.receipt_number) if payment.receipt_number else None
+    # Its own receipt's records, else a receipt that proves its push (by CheckoutRequestID).
+    key = payment.receipt_number or payment.checkout_request_id
+    found = by_receipt.get(key) if key else None
     earlier = None
     if payment.status == S.completed:
         earlier = await repository.earlier_paid_for_payable(payment)
+    evidence = Evidence.merge(found) if found else None
     decision = matching.judge_payment(
         payment,
         stk_answer=stk.get(payment.checkout_request_id),
-        receipt_record=Evidence.merge(found) if found else None,
+        receipt_record=evidence,
         earlier_paid=earlier,
     )
-    await _record(session, run=run, decision=decision, evidence=None, settings=settings)
+    await _record(session, run=run, decision=decision, evidence=evidence, settings=settings)
 
 
 async def _record(
@@ -272,12 +290,16 @@ async def _record(
         # Judged already in this run (by another receipt): this verdict names it as related.
         payment, related = None, payment
     subject = payment or related
+    # A receipt judged already in this run (for another payment) keeps its one verdict.
+    receipt = evidence.receipt if evidence is not None else None
+    if receipt is not None and await items.has_receipt(run_id=run.id, receipt=receipt):
+        receipt = None
     item = ReconciliationItem(
         run_id=run.id,
         verdict=decision.verdict,
         payment_id=payment.id if payment is not None else None,
         related_payment_id=related.id if related is not None else None,
-        receipt=evidence.receipt if evidence is not None else None,
+        receipt=receipt,
         record_id=evidence.record.id if evidence is not None else None,
         source=",".join(evidence.sources) if evidence is not None else None,
         amount=subject.amount if subject is not None else None,

@@ -180,3 +180,14 @@ class StatementOut(BaseModel):
     new: int
     duplicates: int
     rejected: list[RejectedLine]
+
+
+class ResultAck(BaseModel):
+    """What Daraja is told once a Result is stored."""
+
+    model_config = ConfigDict(populate_by_name=True)
+
+    result_code: int = Field(default=0, serialization_alias="ResultCode", alias="ResultCode")
+    result_desc: str = Field(
+        default="Accepted", serialization_alias="ResultDesc", alias="ResultDesc"
+    )

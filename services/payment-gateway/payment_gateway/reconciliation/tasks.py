@@ -3,6 +3,7 @@ preceding day; the hourly Pull run; and the sweep that restarts runs whose job w
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from datetime import datetime, timedelta
 from typing import Any
@@ -13,8 +14,8 @@ from arq.worker import Retry
 from payment_gateway.config import Settings
 from payment_gateway.integrations.daraja import NAIROBI
 from payment_gateway.models import RecordSource, RunStatus
-from payment_gateway.reconciliation import runs, service
-from payment_gateway.reconciliation.exceptions import SourceUnavailable
+from payment_gateway.reconciliation import runs, service, status
+from payment_gateway.reconciliation.exceptions import ResultsPending, SourceUnavailable
 from payment_gateway.tasks import registry
 from shared.db import utcnow
 from shared.worker import backoff_seconds, task_session
@@ -39,6 +40,10 @@ async def run(ctx: dict[str, Any], run_id: str) -> str:
                 status = await runs.advance(
                     session, run_id=uuid.UUID(run_id), settings=settings, daraja=ctx["daraja"]
                 )
+        except ResultsPending as e:
+            log.info("reconciliation_waiting", run_id=run_id, why=str(e))
+            await asyncio.sleep(settings.scaled(settings.RECONCILIATION_STATUS_POLL_S))
+            continue
         except SourceUnavailable as e:
             delay = settings.scaled(
                 backoff_seconds(ctx.get("job_try", 1), base_s=settings.RECONCILIATION_RETRY_S)
@@ -47,6 +52,13 @@ async def run(ctx: dict[str, Any], run_id: str) -> str:
             raise Retry(defer=delay) from e
         if status in (RunStatus.completed, RunStatus.failed):
             return status
+
+
+@registry.task(status.RESULT_TASK, max_tries=5, timeout_s=60)
+async def result(ctx: dict[str, Any], inbox_id: int) -> str | None:
+    """Apply one stored Transaction Status result (a no-op if applied already)."""
+    async with task_session(ctx) as session:
+        return await status.process(session, inbox_id=inbox_id, settings=ctx["settings"])
 
 
 def daily_window(now: datetime, settings: Settings) -> tuple[datetime, datetime]:

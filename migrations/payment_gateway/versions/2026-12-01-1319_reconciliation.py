@@ -322,7 +322,9 @@ def upgrade() -> None:
         sa.Column("processed_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("outcome", sa.String(length=32), nullable=True),
         sa.Column("note", sa.Text(), nullable=True),
-        sa.CheckConstraint("kind IN ('result', 'timeout')", name=op.f("result_inbox_kind_check")),
+        sa.CheckConstraint(
+            "kind IN ('result', 'timeout', 'c2b')", name=op.f("result_inbox_kind_check")
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("result_inbox_pkey")),
         sa.UniqueConstraint("dedupe_key", name=op.f("result_inbox_dedupe_key_key")),
         schema="gateway",

@@ -155,6 +155,9 @@ class Settings(BaseServiceSettings):
     RECONCILIATION_STATUS_WAIT_S: float = Field(default=300.0, gt=0)
     RECONCILIATION_STATUS_POLL_S: float = Field(default=5.0, gt=0)
     RECONCILIATION_STATUS_MAX_ATTEMPTS: int = Field(default=3, ge=1)
+    # The secret in the C2B ConfirmationURL/ValidationURL registered for the paybill; unset,
+    # C2B confirmations are refused (404) and the register call says so.
+    RECONCILIATION_C2B_TOKEN: SecretStr | None = None
     # The daily run: at this Nairobi time, over the hours before it, with these sources; and
     # the hourly Pull run over the last hours (both off with RECONCILIATION_SCHEDULE=false).
     RECONCILIATION_SCHEDULE: bool = True

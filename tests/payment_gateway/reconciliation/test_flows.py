@@ -183,3 +183,59 @@ async def test_a_result_for_an_address_nobody_asked_about_is_refused(stack: Gate
 
     assert response.status_code == 404
     assert response.json()["error"] == "UnknownResultUrl"
+
+
+C2B = {**QUICK_POLLS, "RECONCILIATION_C2B_TOKEN": "c2b0123456789abcdef"}
+
+
+async def pay_by_hand(
+    stack: GatewayStack, phone: str, amount: int, reference: str, **extra: Any
+) -> dict[str, Any]:
+    response = await stack.simulator.post(
+        "/simulator/c2b",
+        json={
+            "phone": "254" + phone[1:],
+            "amount": amount,
+            "account_reference": reference,
+            "shortcode": stack.settings.DARAJA_SHORTCODE,
+            **extra,
+        },
+    )
+    assert response.status_code == 200, response.text
+    body: dict[str, Any] = response.json()
+    return body
+
+
+async def test_a_hand_payment_for_an_unanswered_prompt_completes_it_in_real_time(
+    make_stack: StackFactory,
+) -> None:
+    async with make_stack(gateway=C2B) as stack:
+        registered = await stack.client.post("/v1/reconciliation/c2b/register", headers=AUTH)
+        assert registered.status_code == 200, registered.text
+        phone = stack.phone("010")  # the prompt is never answered
+        created = (await stack.pay(phone, 777, reference="HAND-1")).json()
+
+        paid = await pay_by_hand(stack, phone, 777, "hand-1")
+
+        assert (paid["accepted"], paid["confirmation_delivered"]) == (True, True)
+        payment = await stack.wait_status(created["id"], "completed")
+        assert payment["receipt_number"] == paid["receipt"]
+        await stack.receiver.wait_for(created["id"], "payment.completed")
+
+
+async def test_a_hand_payment_whose_confirmation_was_lost_completes_at_the_next_run(
+    make_stack: StackFactory,
+) -> None:
+    async with make_stack(gateway=C2B) as stack:
+        await stack.client.post("/v1/reconciliation/c2b/register", headers=AUTH)
+        phone = stack.phone("010")
+        created = (await stack.pay(phone, 778, reference="HAND-2")).json()
+        paid = await pay_by_hand(stack, phone, 778, "HAND-2", deliver_confirmation=False)
+        await stack.wait_status(created["id"], "timeout")
+
+        run = await run_to_end(stack, {**window(), "sources": ["pull"]})
+
+        assert run["status"] == "completed", run
+        assert run["summary"]["matched_by_reference"] == 1
+        payment = await stack.payment(created["id"])
+        assert (payment["status"], payment["receipt_number"]) == ("completed", paid["receipt"])

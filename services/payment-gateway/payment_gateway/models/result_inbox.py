@@ -10,12 +10,13 @@ from shared.db import check_in, utcnow
 
 
 class ResultInbox(Base):
-    """A Daraja Result (Transaction Status) exactly as it arrived at a ResultURL or
-    QueueTimeOutURL, stored before anything acts on it."""
+    """What Daraja posts about M-Pesa's records, exactly as it arrived, stored before anything
+    acts on it: a Transaction Status Result (at a ResultURL or QueueTimeOutURL) or a C2B
+    confirmation."""
 
     __tablename__ = "result_inbox"
     __table_args__ = (
-        check_in("kind", ("result", "timeout")),
+        check_in("kind", ("result", "timeout", "c2b")),
         Index(
             "result_inbox_unprocessed_idx",
             "received_at",

@@ -12,11 +12,13 @@ from fastapi.responses import StreamingResponse
 
 from payment_gateway.auth.dependencies import ServiceDep
 from payment_gateway.auth.exceptions import InvalidApiKey
-from payment_gateway.dependencies import SettingsDep
+from payment_gateway.dependencies import DarajaDep, SettingsDep
 from payment_gateway.models import ExceptionStatus, Verdict
-from payment_gateway.reconciliation import service, statement, status
+from payment_gateway.reconciliation import c2b, service, statement, status
 from payment_gateway.reconciliation.dependencies import ResultBody, RunDep
 from payment_gateway.reconciliation.exceptions import (
+    C2BNotConfigured,
+    DarajaUnreachable,
     ExceptionAlreadyResolved,
     ExceptionNotFound,
     InvalidCursor,
@@ -30,6 +32,8 @@ from payment_gateway.reconciliation.exceptions import (
     UnknownSource,
 )
 from payment_gateway.reconciliation.schemas import (
+    C2BAck,
+    C2BRegistered,
     ExceptionOut,
     ExceptionPage,
     ItemOut,
@@ -237,3 +241,38 @@ async def transaction_status_timeout(
     """Daraja's queue timeout for a Transaction Status request: it will be asked again."""
     await status.receive(session, token=token, kind="timeout", body=body, settings=settings)
     return ResultAck()
+
+
+@router.post(
+    "/c2b/register",
+    response_model=C2BRegistered,
+    responses=responses(InvalidApiKey, C2BNotConfigured, DarajaUnreachable),
+)
+async def register_c2b(_: ServiceDep, settings: SettingsDep, daraja: DarajaDep) -> C2BRegistered:
+    """Register the paybill's C2B ConfirmationURL and ValidationURL with Daraja."""
+    return C2BRegistered(daraja=await c2b.register_or_explain(daraja=daraja, settings=settings))
+
+
+@results_router.post(
+    "/c2b/{token}/confirmation",
+    response_model=C2BAck,
+    responses=responses(UnknownResultUrl, ResultTooLarge),
+)
+async def c2b_confirmation(
+    token: str, body: ResultBody, session: SessionDep, settings: SettingsDep
+) -> C2BAck:
+    """M-Pesa confirms money paid to the paybill: stored, then matched by a job."""
+    await c2b.receive(session, token=token, body=body, settings=settings)
+    return C2BAck(result_desc="Success")
+
+
+@results_router.post(
+    "/c2b/{token}/validation",
+    response_model=C2BAck,
+    responses=responses(UnknownResultUrl, ResultTooLarge),
+)
+async def c2b_validation(token: str, body: ResultBody, settings: SettingsDep) -> C2BAck:
+    """M-Pesa asks whether to take money: always yes (money is never refused here; what
+    matches nothing goes to a person)."""
+    c2b.check_token(token, settings)
+    return C2BAck(result_desc="Accepted")

@@ -73,3 +73,15 @@ class ResultTooLarge(DomainError):
     """The Result body is larger than GATEWAY_CALLBACK_MAX_BYTES."""
 
     status_code = 413
+
+
+class C2BNotConfigured(DomainError):
+    """C2B needs GATEWAY_RECONCILIATION_C2B_TOKEN (the secret in its URLs)."""
+
+    status_code = 409
+
+
+class DarajaUnreachable(DomainError):
+    """Daraja did not answer (or refused); the detail says what it said."""
+
+    status_code = 503

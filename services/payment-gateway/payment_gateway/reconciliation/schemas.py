@@ -191,3 +191,16 @@ class ResultAck(BaseModel):
     result_desc: str = Field(
         default="Accepted", serialization_alias="ResultDesc", alias="ResultDesc"
     )
+
+
+class C2BAck(BaseModel):
+    """What M-Pesa is told about a C2B confirmation or validation."""
+
+    model_config = ConfigDict(populate_by_name=True)
+
+    result_code: str = Field(default="0", serialization_alias="ResultCode", alias="ResultCode")
+    result_desc: str = Field(serialization_alias="ResultDesc", alias="ResultDesc")
+
+
+class C2BRegistered(BaseModel):
+    daraja: dict[str, Any] = Field(description="Daraja's answer to the registration.")

@@ -14,7 +14,7 @@ from arq.worker import Retry
 from payment_gateway.config import Settings
 from payment_gateway.integrations.daraja import NAIROBI
 from payment_gateway.models import RecordSource, RunStatus
-from payment_gateway.reconciliation import runs, service, status
+from payment_gateway.reconciliation import c2b, runs, service, status
 from payment_gateway.reconciliation.exceptions import ResultsPending, SourceUnavailable
 from payment_gateway.tasks import registry
 from shared.db import utcnow
@@ -59,6 +59,13 @@ async def result(ctx: dict[str, Any], inbox_id: int) -> str | None:
     """Apply one stored Transaction Status result (a no-op if applied already)."""
     async with task_session(ctx) as session:
         return await status.process(session, inbox_id=inbox_id, settings=ctx["settings"])
+
+
+@registry.task(c2b.C2B_TASK, max_tries=5, timeout_s=60)
+async def c2b_confirmation(ctx: dict[str, Any], inbox_id: int) -> str | None:
+    """Record one stored C2B confirmation and settle the payment it proves."""
+    async with task_session(ctx) as session:
+        return await c2b.process(session, inbox_id=inbox_id, settings=ctx["settings"])
 
 
 def daily_window(now: datetime, settings: Settings) -> tuple[datetime, datetime]:

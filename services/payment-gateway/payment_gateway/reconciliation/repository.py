@@ -3,6 +3,7 @@ asks about payments."""
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Iterable, Sequence
 from datetime import datetime
@@ -24,6 +25,41 @@ from payment_gateway.models import (
     StatusQueryState,
 )
 from shared.repository import RepositoryBase
+
+
+_COPIED = [
+    "source",
+    "receipt",
+    "shortcode",
+    "status",
+    "result_code",
+    "amount",
+    "phone_tail",
+    "account_reference",
+    "checkout_request_id",
+    "completed_at",
+    "run_id",
+    "statement_id",
+    "raw",
+]
+_STAGING = """
+CREATE TEMP TABLE IF NOT EXISTS mpesa_record_staging (
+    source text, receipt text, shortcode text, status text, result_code text, amount integer,
+    phone_tail text, account_reference text, checkout_request_id text, completed_at timestamptz,
+    run_id uuid, statement_id uuid, raw text
+) ON COMMIT DROP;
+TRUNCATE mpesa_record_staging;
+"""
+_FROM_STAGING = f"""
+WITH inserted AS (
+    INSERT INTO gateway.mpesa_record ({", ".join(_COPIED)}, created_at)
+    SELECT {", ".join(c if c != "raw" else "raw::jsonb" for c in _COPIED)}, now()
+    FROM mpesa_record_staging
+    ON CONFLICT DO NOTHING
+    RETURNING 1
+)
+SELECT count(*) FROM inserted
+"""
 
 
 class RunRepository(RepositoryBase[ReconciliationRun]):
@@ -115,6 +151,26 @@ class RecordRepository(RepositoryBase[MpesaRecord]):
             .returning(MpesaRecord.id)
         )
         return len(result.all())
+
+    async def copy_many(self, rows: Sequence[dict[str, Any]]) -> int:
+        """`add_many` for large batches (a statement import): COPY into a staging table of this
+        transaction, then one INSERT ... SELECT that skips receipts this source already has."""
+        if not rows:
+            return 0
+        connection = await self.session.connection()
+        raw = await connection.get_raw_connection()
+        driver: Any = raw.driver_connection
+        await driver.execute(_STAGING)
+        await driver.copy_records_to_table(
+            "mpesa_record_staging",
+            columns=_COPIED,
+            records=[
+                tuple(json.dumps(row["raw"]) if c == "raw" else row.get(c) for c in _COPIED)
+                for row in rows
+            ],
+        )
+        inserted = await driver.fetchval(_FROM_STAGING)
+        return int(inserted)
 
     async def receipts_in_window(
         self,

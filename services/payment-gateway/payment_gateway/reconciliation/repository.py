@@ -26,7 +26,6 @@ from payment_gateway.models import (
 )
 from shared.repository import RepositoryBase
 
-
 _COPIED = [
     "source",
     "receipt",

@@ -1,5 +1,6 @@
-"""SQL of reconciliation: runs, M-Pesa's records, verdicts, exceptions, and the questions a run
-asks about payments."""
+"""SQL of reconciliation: runs, M-Pesa's records, verdicts, exceptions, Transaction Status
+requests and the inbox of what Daraja posts (the questions about payments are in
+`ledger_repository.py`)."""
 
 from __future__ import annotations
 
@@ -49,10 +50,15 @@ CREATE TEMP TABLE IF NOT EXISTS mpesa_record_staging (
 ) ON COMMIT DROP;
 TRUNCATE mpesa_record_staging;
 """
-_FROM_STAGING = f"""
+_FROM_STAGING = """
 WITH inserted AS (
-    INSERT INTO gateway.mpesa_record ({", ".join(_COPIED)}, created_at)
-    SELECT {", ".join(c if c != "raw" else "raw::jsonb" for c in _COPIED)}, now()
+    INSERT INTO gateway.mpesa_record (
+        source, receipt, shortcode, status, result_code, amount, phone_tail, account_reference,
+        checkout_request_id, completed_at, run_id, statement_id, raw, created_at
+    )
+    SELECT source, receipt, shortcode, status, result_code, amount, phone_tail,
+        account_reference, checkout_request_id, completed_at, run_id, statement_id, raw::jsonb,
+        now()
     FROM mpesa_record_staging
     ON CONFLICT DO NOTHING
     RETURNING 1

@@ -98,3 +98,25 @@ class LedgerPaymentRepository(RepositoryBase[Payment]):
             .order_by(Payment.created_at, Payment.id)
             .limit(1)
         )
+
+    async def by_receipts(self, receipts: Sequence[str]) -> list[Payment]:
+        if not receipts:
+            return []
+        return await self.lock_where(Payment.receipt_number.in_(list(receipts)))
+
+    async def by_checkouts(self, checkout_ids: Sequence[str]) -> list[Payment]:
+        if not checkout_ids:
+            return []
+        return await self.lock_where(Payment.checkout_request_id.in_(list(checkout_ids)))
+
+    async def by_references(
+        self, pairs: Sequence[tuple[str, int]], *, since: datetime, until: datetime
+    ) -> list[Payment]:
+        """Payments with any of these (upper-cased account reference, amount) pairs."""
+        if not pairs:
+            return []
+        return await self.lock_where(
+            tuple_(func.upper(Payment.account_reference), Payment.amount).in_(list(pairs)),
+            Payment.created_at >= since,
+            Payment.created_at <= until,
+        )

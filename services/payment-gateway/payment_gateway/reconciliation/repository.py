@@ -305,24 +305,31 @@ class ItemRepository(RepositoryBase[ReconciliationItem]):
 class ExceptionRepository(RepositoryBase[ReconciliationException]):
     model = ReconciliationException
 
-    async def open_once(self, exception: ReconciliationException) -> bool:
-        """Open the exception unless one is open for the same subject; whether it was opened."""
+    async def open_many(self, exceptions: Sequence[ReconciliationException]) -> int:
+        """Open each exception unless one is open for its subject; how many were opened."""
+        if not exceptions:
+            return 0
         result = await self.session.execute(
             insert(ReconciliationException)
             .values(
-                id=exception.id,
-                subject=exception.subject,
-                run_id=exception.run_id,
-                item_id=exception.item_id,
-                verdict=exception.verdict,
-                payment_id=exception.payment_id,
-                receipt=exception.receipt,
-                status=ExceptionStatus.open,
+                [
+                    {
+                        "id": e.id,
+                        "subject": e.subject,
+                        "run_id": e.run_id,
+                        "item_id": e.item_id,
+                        "verdict": e.verdict,
+                        "payment_id": e.payment_id,
+                        "receipt": e.receipt,
+                        "status": ExceptionStatus.open,
+                    }
+                    for e in exceptions
+                ]
             )
             .on_conflict_do_nothing(index_elements=["subject"], index_where=text("status = 'open'"))
             .returning(ReconciliationException.id)
         )
-        return result.first() is not None
+        return len(result.all())
 
     async def lock(self, exception_id: uuid.UUID) -> ReconciliationException | None:
         return await self.get_one_or_none(

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 import structlog
@@ -32,9 +32,9 @@ from payment_gateway.models import (
 )
 from payment_gateway.outbox import service as outbox_service
 from payment_gateway.payment import lifecycle
-from payment_gateway.reconciliation import collect, matching, status
+from payment_gateway.reconciliation import collect, links, matching, status
 from payment_gateway.reconciliation.ledger_repository import LedgerPaymentRepository
-from payment_gateway.reconciliation.matching import Decision, Evidence, Links
+from payment_gateway.reconciliation.matching import Decision, Evidence
 from payment_gateway.reconciliation.repository import (
     ExceptionRepository,
     ItemRepository,
@@ -49,7 +49,6 @@ S = PaymentStatus
 V = matching.V
 COMPLETED_EVENT = "reconciliation.completed"
 STATUS_WAIT = "transaction_status_wait"
-CLOCK_SLACK = timedelta(minutes=5)
 # Sources asked during the run, in order, before the judging phases.
 ASKING: dict[str, tuple[str, ...]] = {
     RecordSource.stk_query: (RecordSource.stk_query,),
@@ -138,42 +137,26 @@ async def _receipts_batch(
     grouped = defaultdict(list)
     for record in await records.by_receipts(receipts, sources=sources):
         grouped[record.receipt].append(record)
-    for receipt in receipts:
-        evidence = Evidence.merge(grouped[receipt])
-        links = await _links(session, evidence=evidence, run=run, settings=settings)
-        decision = await _paid_before(session, matching.judge_receipt(evidence, links))
-        await _record(session, run=run, decision=decision, evidence=evidence, settings=settings)
+    evidences = [Evidence.merge(grouped[receipt]) for receipt in receipts]
+    found = await links.prefetch(session, evidences=evidences, run=run, settings=settings)
+    opened: list[tuple[ReconciliationItem, ReconciliationException]] = []
+    for evidence in evidences:
+        linked = found.links(evidence, run=run, settings=settings)
+        decision = await _paid_before(session, matching.judge_receipt(evidence, linked))
+        await _record(
+            session,
+            run=run,
+            decision=decision,
+            evidence=evidence,
+            settings=settings,
+            judged=found.judged,
+            opened=opened,
+        )
+    await _open_exceptions(session, opened)
     if len(receipts) < settings.RECONCILIATION_BATCH_SIZE:
         _move(run, phase="payments", after=None)
     else:
         _move(run, phase="receipts", after=receipts[-1])
-
-
-async def _links(
-    session: AsyncSession, *, evidence: Evidence, run: ReconciliationRun, settings: Settings
-) -> Links:
-    payments = LedgerPaymentRepository.from_session(session)
-    owner = await payments.by_receipt(evidence.receipt)
-    pushed = None
-    if evidence.checkout_request_id:
-        pushed = await payments.by_checkout(evidence.checkout_request_id)
-    by_reference: list[Payment] = []
-    if owner is None and pushed is None and evidence.account_reference and evidence.amount:
-        # M-Pesa's times are whole seconds on M-Pesa's clock: allow for both.
-        until = (evidence.completed_at or run.window_end) + CLOCK_SLACK
-        by_reference = await payments.by_reference(
-            account_reference=evidence.account_reference,
-            amount=evidence.amount,
-            since=until - timedelta(hours=settings.RECONCILIATION_REFERENCE_LOOKBACK_H),
-            until=until,
-        )
-    answers = await RecordRepository.from_session(session).stk_answers(
-        run_id=run.id,
-        checkout_ids=[p.checkout_request_id for p in by_reference if p.checkout_request_id],
-    )
-    paid = {a.checkout_request_id for a in answers if a.result_code == matching.PAID}
-    proven = frozenset(p.id for p in by_reference if p.checkout_request_id in paid)
-    return Links(owner=owner, pushed=pushed, by_reference=by_reference, proven=proven)
 
 
 async def _paid_before(session: AsyncSession, decision: Decision) -> Decision:
@@ -282,17 +265,32 @@ async def _record(
     decision: Decision,
     evidence: Evidence | None,
     settings: Settings,
+    judged: set[uuid.UUID] | None = None,
+    opened: list[tuple[ReconciliationItem, ReconciliationException]] | None = None,
 ) -> ReconciliationItem:
-    """Store the verdict, apply it to the payment, and open an exception if a person must look."""
+    """Store the verdict, apply it to the payment, and open an exception if a person must look.
+    `judged`: the payments of the batch judged in this run so far (the receipts phase, where
+    each receipt is judged once); without it, both are asked of the database. `opened`
+    collects the exceptions to open for the whole batch (`_open_exceptions`)."""
     payment, related = decision.payment, decision.related
     items = ItemRepository.from_session(session)
-    if payment is not None and await items.judged_payments(run_id=run.id, payment_ids=[payment.id]):
+    if payment is not None and (
+        payment.id in judged
+        if judged is not None
+        else await items.judged_payments(run_id=run.id, payment_ids=[payment.id])
+    ):
         # Judged already in this run (by another receipt): this verdict names it as related.
         payment, related = None, payment
+    if payment is not None and judged is not None:
+        judged.add(payment.id)
     subject = payment or related
     # A receipt judged already in this run (for another payment) keeps its one verdict.
     receipt = evidence.receipt if evidence is not None else None
-    if receipt is not None and await items.has_receipt(run_id=run.id, receipt=receipt):
+    if (
+        judged is None
+        and receipt is not None
+        and await items.has_receipt(run_id=run.id, receipt=receipt)
+    ):
         receipt = None
     item = ReconciliationItem(
         run_id=run.id,
@@ -310,7 +308,7 @@ async def _record(
             **({"payment_receipt": payment.receipt_number} if payment is not None else {}),
         },
     )
-    await items.create(item, flush=True)
+    await items.create(item, flush=opened is None)
     target = decision.payment
     if target is not None and decision.settle_code is not None:
         await _settle(
@@ -323,18 +321,33 @@ async def _record(
         )
     if decision.verdict not in SELF_SETTLING:
         about = evidence.receipt if evidence is not None else str(subject.id if subject else "")
-        await ExceptionRepository.from_session(session).open_once(
-            ReconciliationException(
-                id=uuid.uuid4(),
-                subject=f"{decision.verdict}:{about}",
-                run_id=run.id,
-                item_id=item.id,
-                verdict=decision.verdict,
-                payment_id=subject.id if subject is not None else None,
-                receipt=evidence.receipt if evidence is not None else None,
-            )
+        exception = ReconciliationException(
+            id=uuid.uuid4(),
+            subject=f"{decision.verdict}:{about}",
+            run_id=run.id,
+            verdict=decision.verdict,
+            payment_id=subject.id if subject is not None else None,
+            receipt=evidence.receipt if evidence is not None else None,
         )
+        if opened is None:
+            exception.item_id = item.id
+            await ExceptionRepository.from_session(session).open_many([exception])
+        else:
+            opened.append((item, exception))
     return item
+
+
+async def _open_exceptions(
+    session: AsyncSession, opened: list[tuple[ReconciliationItem, ReconciliationException]]
+) -> None:
+    """Open the batch's exceptions in one statement, once its verdicts have ids."""
+    await session.flush()
+    for item, exception in opened:
+        exception.item_id = item.id
+    exceptions = ExceptionRepository.from_session(session)
+    # Bounded statements: PostgreSQL takes at most 32767 parameters in one.
+    for start in range(0, len(opened), 1000):
+        await exceptions.open_many([e for _, e in opened[start : start + 1000]])
 
 
 async def _settle(

@@ -33,9 +33,10 @@ from payment_gateway.reconciliation.exceptions import (
     DarajaUnreachable,
     UnknownResultUrl,
 )
+from payment_gateway.reconciliation.inbox_repository import ResultInboxRepository
 from payment_gateway.reconciliation.ledger_repository import LedgerPaymentRepository
 from payment_gateway.reconciliation.matching import Evidence, Links
-from payment_gateway.reconciliation.repository import RecordRepository, ResultInboxRepository
+from payment_gateway.reconciliation.repository import RecordRepository
 from shared.db import utcnow
 from shared.jobs import enqueue_after_commit
 

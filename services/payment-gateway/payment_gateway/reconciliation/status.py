@@ -36,12 +36,14 @@ from payment_gateway.models import (
 )
 from payment_gateway.reconciliation import collect
 from payment_gateway.reconciliation.exceptions import ResultsPending, UnknownResultUrl
+from payment_gateway.reconciliation.inbox_repository import (
+    ResultInboxRepository,
+    StatusQueryRepository,
+)
 from payment_gateway.reconciliation.ledger_repository import LedgerPaymentRepository
 from payment_gateway.reconciliation.repository import (
     RecordRepository,
-    ResultInboxRepository,
     RunRepository,
-    StatusQueryRepository,
 )
 from shared import db
 from shared.db import utcnow

@@ -12,6 +12,8 @@ from fastapi import FastAPI
 from starlette.middleware import Middleware
 
 from daraja_simulator import __doc__ as description
+from daraja_simulator.c2b.endpoints import control_router as c2b_control_router
+from daraja_simulator.c2b.endpoints import router as c2b_router
 from daraja_simulator.config import Settings
 from daraja_simulator.config import settings as default_settings
 from daraja_simulator.control.endpoints import page_router
@@ -64,6 +66,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(oauth_router)
     app.include_router(stk_router)
     app.include_router(transactions_router)
+    app.include_router(c2b_router)
+    app.include_router(c2b_control_router)
     app.include_router(control_router)
     app.include_router(page_router)
     app.include_router(messaging.router)

@@ -5,7 +5,13 @@ from __future__ import annotations
 import importlib
 import sys
 
-BENCHMARKS: list[str] = ["simulator_load", "callback_ingest", "initiation"]
+BENCHMARKS: list[str] = [
+    "simulator_load",
+    "callback_ingest",
+    "initiation",
+    "notification_latency",
+    "statement_import",
+]
 
 
 def main(argv: list[str]) -> int:

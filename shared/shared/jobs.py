@@ -25,6 +25,12 @@ def bind(session: AsyncSession, arq: ArqRedis | None) -> None:
     session.info[_QUEUE] = arq
 
 
+def bound(session: AsyncSession) -> ArqRedis | None:
+    """The Redis connection this session's jobs go to (also good for publishing after commit)."""
+    arq: ArqRedis | None = session.info.get(_QUEUE)
+    return arq
+
+
 def enqueue_after_commit(session: AsyncSession, name: str, *args: Any, **kwargs: Any) -> None:
     """Queue a job to be sent to arq once ``session`` commits; dropped if it rolls back.
 

@@ -175,8 +175,9 @@ def _schema(app: FastAPI) -> schemathesis.BaseSchema:
 # served apps (`base_url`), which exist only once the tests run.
 gateway = _schema(create_gateway(GatewaySettings(ENVIRONMENT="development")))
 session_api = _schema(create_session_api(SessionSettings(ENVIRONMENT="development"))).exclude(
-    # A Server-Sent Events stream stays open until the payment ends; it is tested on its own.
-    path="/v1/payments/{attempt_id}/stream",
+    # Server-Sent Events streams stay open (until the payment ends, or for SSE_MAX_DURATION_S);
+    # each is tested on its own.
+    path=["/v1/payments/{attempt_id}/stream", "/v1/notifications/stream"],
 )
 
 

@@ -260,6 +260,22 @@ class TestPullTransactions:
         ]
         assert (pages[2]["ResponseCode"], pages[2]["Response"]) == ("1001", [[]])
 
+    async def test_a_shortcode_not_provisioned_answers_1001_like_an_empty_window(
+        self, sim: Sim
+    ) -> None:
+        await paid(sim, amount=168)
+        await post(sim, PULL_REGISTER, register_body())
+        await sim.client.post(
+            "/simulator/faults", json={"kind": "pull_not_provisioned", "count": 1}
+        )
+
+        refused = (await post(sim, PULL_QUERY, pull_body())).json()
+        listed = (await post(sim, PULL_QUERY, pull_body())).json()
+
+        assert (refused["ResponseCode"], refused["Response"]) == ("1001", [[]])
+        assert refused["ResponseMessage"] == "No records found or Organization Name not available"
+        assert listed["ResponseCode"] == "1000"
+
     async def test_only_the_last_48_hours(self, sim: Sim) -> None:
         await paid(sim)
         await post(sim, PULL_REGISTER, register_body())

@@ -36,4 +36,19 @@ class TestDevelopmentDefaultsAgree:
         assert subscribers[session.PORT] == session.WEBHOOK_SECRET.get_secret_value()
 
     def test_the_web_apps_paybill_is_the_gateways_shortcode(self) -> None:
-        assert SessionSettings().PAYBILL_NUMBER == GatewaySettings().DARAJA_SHORTCODE
+        assert SessionSettings().BUSINESS_PAYBILL == GatewaySettings().DARAJA_SHORTCODE
+
+    def test_session_api_mails_and_texts_through_the_simulator_which_reports_back(self) -> None:
+        session, simulator = SessionSettings(), SimulatorSettings()
+        assert (session.SMTP_HOST, session.SMTP_PORT) == (simulator.SMTP_HOST, simulator.SMTP_PORT)
+        assert urlsplit(session.SMS_URL).port == simulator.PORT
+        assert (session.SMS_USERNAME, session.SMS_API_KEY.get_secret_value()) == (
+            simulator.SMS_USERNAME,
+            simulator.SMS_API_KEY,
+        )
+        assert simulator.SMS_DELIVERY_REPORT_URL is not None
+        report = urlsplit(simulator.SMS_DELIVERY_REPORT_URL)
+        assert report.port == session.PORT
+        assert report.path == (
+            f"/v1/notifications/sms/reports/{session.SMS_REPORT_TOKEN.get_secret_value()}"
+        )

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import asyncio
 import os
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -58,7 +60,13 @@ class Sandbox:
         return f"-p no:randomly -p no:cacheprovider -q --basetemp={self.root / 'pytest'}"
 
     def log_tail(self) -> str:
-        return self.log.read_text(errors="replace")[-3000:] if self.log.exists() else ""
+        """The run's last lines, after the lines that name an error (a traceback's last line is
+        often far from the end of the output)."""
+        if not self.log.exists():
+            return ""
+        text = self.log.read_text(errors="replace")
+        errors = [line for line in text.splitlines() if "Error:" in line][-10:]
+        return "\n".join(errors) + "\n...\n" + text[-3000:]
 
     def env(self) -> dict[str, str]:
         env = {
@@ -95,10 +103,17 @@ class Sandbox:
 
 
 @pytest.fixture
-async def sandbox(tmp_path: Path) -> AsyncIterator[Sandbox]:
-    box = Sandbox(tmp_path, free_port(), free_port())
-    yield box
-    box.stop_everything()
+async def sandbox() -> AsyncIterator[Sandbox]:
+    # Not under tmp_path: PostgreSQL runs as another user, who must be able to reach its data
+    # directory, and any pytest process that starts meanwhile makes pytest's own temporary root
+    # private again (0700), cutting a running server off from its files.
+    root = Path(tempfile.mkdtemp(prefix="mpesa-sandbox-"))
+    box = Sandbox(root, free_port(), free_port())
+    try:
+        yield box
+    finally:
+        box.stop_everything()
+        shutil.rmtree(root, ignore_errors=True)
 
 
 async def _start_stuck_make_test(box: Sandbox) -> asyncio.subprocess.Process:

@@ -38,13 +38,20 @@ class Stack:
         return self.logs.read_text()[-5000:]
 
 
-def _procfile_environment(session: int, gateway: int, simulator: int) -> dict[str, str]:
+def _procfile_environment(session: int, gateway: int, simulator: int, smtp: int) -> dict[str, str]:
     """The three services on these ports, wired to each other as `make run` wires them."""
+    report_url = f"{url_of(session)}/v1/notifications/sms/reports/dev-sms-report-token"
     return {
         **os.environ,
         "PATH": os.pathsep.join([str(Path(sys.executable).parent), os.environ["PATH"]]),
         "ENVIRONMENT": "development",
-        **environment("SIMULATOR_", PORT=str(simulator), TIME_SCALE=0.01),
+        **environment(
+            "SIMULATOR_",
+            PORT=str(simulator),
+            TIME_SCALE=0.01,
+            SMTP_PORT=str(smtp),
+            SMS_DELIVERY_REPORT_URL=report_url,
+        ),
         **environment(
             "GATEWAY_",
             PORT=str(gateway),
@@ -55,7 +62,13 @@ def _procfile_environment(session: int, gateway: int, simulator: int) -> dict[st
                 {"url": f"{url_of(session)}/internal/payment-events", "secret": DEV_WEBHOOK_SECRET}
             ],
         ),
-        **environment("SESSION_API_", PORT=str(session), GATEWAY_URL=url_of(gateway)),
+        **environment(
+            "SESSION_API_",
+            PORT=str(session),
+            GATEWAY_URL=url_of(gateway),
+            SMTP_PORT=str(smtp),
+            SMS_URL=f"{url_of(simulator)}/version1/messaging",
+        ),
     }
 
 
@@ -63,8 +76,8 @@ def _procfile_environment(session: int, gateway: int, simulator: int) -> dict[st
 async def stack(
     database_url: str, redis_client: Redis, clean_database: None, tmp_path: Path
 ) -> AsyncIterator[Stack]:
-    session, gateway, simulator = free_port(), free_port(), free_port()
-    env = _procfile_environment(session, gateway, simulator)
+    session, gateway, simulator, smtp = free_port(), free_port(), free_port(), free_port()
+    env = _procfile_environment(session, gateway, simulator, smtp)
     running = Stack(url_of(session), url_of(gateway), url_of(simulator), tmp_path / "stack.log")
     processes = []
     with running.logs.open("wb") as log:
@@ -203,6 +216,20 @@ class TestWholeStack:
             ledger = (await client.get(f"{stack.simulator}/simulator/ledger")).json()
             matching = [e for e in ledger["entries"] if e["receipt"] == receipt]
             assert [(e["amount"], e["phone"]) for e in matching] == [(2500, "254712345678")]
+
+            # session-api's worker mailed the client the receipt, through the simulator's SMTP.
+            async def confirmation() -> dict[str, Any] | None:
+                emails = (
+                    await client.get(
+                        f"{stack.simulator}/simulator/emails", params={"to": "client@demo.test"}
+                    )
+                ).json()["emails"]
+                return next((e for e in emails if receipt in e["text"]), None)
+
+            email = await wait_until(
+                confirmation, within=FLOW_TIMEOUT_S, what="the confirmation email", interval_s=0.1
+            )
+            assert email["attachments"][0]["filename"] == f"receipt-{receipt}.pdf"
 
     async def test_a_cancelled_deposit_credits_nothing_and_says_why(self, stack: Stack) -> None:
         async with httpx.AsyncClient(timeout=FLOW_TIMEOUT_S) as client:

@@ -187,6 +187,7 @@ async def make_account(
     role: UserRole = UserRole.client,
     rate: int = 2_500,
     name: str | None = None,
+    phone: str | None = None,
 ) -> Account:
     email = f"{role.value}-{uuid.uuid4().hex[:10]}@example.com"
     full_name = name or f"Test {role.value.title()}"
@@ -206,6 +207,8 @@ async def make_account(
             full_name=full_name,
             role=role,
         )
+    # 2547XXXXXXXX, as accounts store it: what SMS reminders go to.
+    user.phone = phone
     return Account(user=user, token=auth_service.issue_token(settings, user).access_token)
 
 

@@ -64,6 +64,8 @@ class TestSeed:
         monkeypatch.setenv("SESSION_API_JWT_SECRET", "a-real-secret-that-is-long-enough-for-hs256")
         monkeypatch.setenv("SESSION_API_GATEWAY_API_KEY", "k3y-from-the-vault")
         monkeypatch.setenv("SESSION_API_WEBHOOK_SECRET", "whsec_cmVhbCBzZWNyZXQ=")
+        monkeypatch.setenv("SESSION_API_SMS_API_KEY", "atsk_from_the_vault_0123456789")
+        monkeypatch.setenv("SESSION_API_SMS_REPORT_TOKEN", "r4nd0m-report-path-token")
 
         assert cli.main(["seed"]) == 1
         assert "development only" in capsys.readouterr().err

@@ -10,6 +10,8 @@ PRODUCTION_SECRETS: dict[str, Any] = {
     "JWT_SECRET": "a-real-secret-that-is-long-enough-for-hs256",
     "GATEWAY_API_KEY": "k3y-from-the-vault",
     "WEBHOOK_SECRET": "whsec_cmVhbCBzZWNyZXQ=",
+    "SMS_API_KEY": "atsk_from_the_vault_0123456789",
+    "SMS_REPORT_TOKEN": "r4nd0m-report-path-token",
 }
 
 

@@ -25,6 +25,9 @@ PUBLIC = {
     "/v1/app-config",
     # Authenticated by its signature instead of a token (tests in event/).
     "/internal/payment-events",
+    # Africa's Talking's delivery reports: authenticated by the secret token in the path (tests
+    # in flows/test_notifications.py).
+    "/v1/notifications/sms/reports/{token}",
 }
 
 IDS = ("booking_id", "order_id", "deposit_id", "attempt_id", "notification_id")

@@ -94,6 +94,9 @@ async def test_a_client_signs_up_books_and_pays_while_the_therapist_watches(
     await expect(dialog).to_contain_text(receipt)
     await expect(dialog.get_by_role("status")).to_contain_text("Paid")
     await shots.take(client, "paid")
+    async with client.expect_download() as saved:
+        await dialog.get_by_role("button", name="Download receipt").click()
+    assert (await saved.value).suggested_filename == f"receipt-{receipt}.pdf"
     # The status came over session-api's stream. (It polls only when a stream ends before the
     # receipt: a payment proved by a status query is paid before the callback brings it.)
     assert any(PAYMENT_STREAM.fullmatch(path) for path in requested), requested

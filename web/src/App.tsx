@@ -104,6 +104,7 @@ export function App() {
             <Route path="/therapists" element={<Private user={user}>{() => <Therapists />}</Private>} />
             <Route path="/therapists/:therapistId/book" element={<Private user={user}>{() => <Book />}</Private>} />
             <Route path="/bookings" element={<Private user={user}>{() => <MyBookings />}</Private>} />
+            <Route path="/bookings/:bookingId/pay" element={<Private user={user}>{() => <MyBookings />}</Private>} />
             <Route path="/shop" element={<Private user={user}>{() => <Shop />}</Private>} />
             <Route path="/checkout" element={<Private user={user}>{(u) => <Checkout user={u} />}</Private>} />
             <Route path="/orders" element={<Private user={user}>{() => <Orders />}</Private>} />

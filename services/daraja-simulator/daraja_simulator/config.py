@@ -128,6 +128,22 @@ class Settings(BaseServiceSettings):
     STATEMENT_MASK_PHONES: bool = True
     REQUEST_LOG_LIMIT: int = Field(default=10_000, ge=1)
 
+    # The stand-in mail server (SMTP, plain text on loopback) and SMS provider (Africa's
+    # Talking's HTTP API). SMTP_PORT 0 takes any free port (tests read it back).
+    SMTP_ENABLED: bool = True
+    SMTP_HOST: str = "127.0.0.1"
+    SMTP_PORT: int = Field(default=2525, ge=0, le=65535)
+    SMTP_USERNAME: str | None = None
+    SMTP_PASSWORD: str | None = None
+    MAILBOX_LIMIT: int = Field(default=500, ge=1)
+    SMS_USERNAME: str = "sandbox"
+    SMS_API_KEY: str = "test-at-api-key"
+    SMS_DELIVERY_REPORT_URL: str | None = (
+        "http://127.0.0.1:8000/v1/notifications/sms/reports/dev-sms-report-token"
+    )
+    SMS_DELIVERY_DELAY_S: float = Field(default=2.0, ge=0)
+    SMS_LIMIT: int = Field(default=1000, ge=1)
+
     @model_validator(mode="after")
     def _consistent(self) -> Self:
         if self.MIN_AMOUNT > self.MAX_AMOUNT:

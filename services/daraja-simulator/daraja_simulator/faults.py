@@ -26,6 +26,9 @@ class FaultKind(StrEnum):
     system_busy = "system_busy"  # 500.003.02 System is busy
     latency = "latency"  # answers `latency_s` later
     result_timeout = "result_timeout"  # Transaction Status result goes to QueueTimeOutURL
+    # Pull answers 1001 "No records found or Organization Name not available" whatever the
+    # ledger holds: what Safaricom says for a shortcode not provisioned for Pull.
+    pull_not_provisioned = "pull_not_provisioned"
 
 
 OUTAGE_HTML = (
@@ -193,3 +196,6 @@ class FaultBoard:
 
     def take_result_timeout(self, path: str) -> bool:
         return self._take(FaultKind.result_timeout, path) is not None
+
+    def take_pull_not_provisioned(self, path: str) -> bool:
+        return self._take(FaultKind.pull_not_provisioned, path) is not None

@@ -15,6 +15,7 @@ APIS: dict[str, str] = {
     "/mpesa/transactionstatus/v1/query": "transaction_status",
     "/pulltransactions/v1/register": "pull_register",
     "/pulltransactions/v1/query": "pull_query",
+    "/mpesa/c2b/v1/registerurl": "c2b_register",
 }
 
 # The Password field is base64(shortcode + passkey + timestamp): storing it would store the

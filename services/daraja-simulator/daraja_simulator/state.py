@@ -13,6 +13,7 @@ from typing import Any
 import structlog
 
 from daraja_simulator.behaviours import Behaviour
+from daraja_simulator.c2b.repository import C2BRegistry
 from daraja_simulator.callbacks import CallbackDispatcher
 from daraja_simulator.clock import Clock
 from daraja_simulator.config import Settings
@@ -49,6 +50,7 @@ class SimulatorState:
         )
         self.requests = RequestLog(settings.REQUEST_LOG_LIMIT)
         self.pulls = PullRegistry()
+        self.c2b = C2BRegistry()
         self.behaviour_overrides: dict[str, Behaviour] = {}
         self.auto_respond = settings.AUTO_RESPOND
         self._tasks: set[asyncio.Task[None]] = set()
@@ -103,6 +105,7 @@ class SimulatorState:
         self.faults.reset()
         self.requests.reset()
         self.pulls.reset()
+        self.c2b.reset()
         self.behaviour_overrides.clear()
         self.auto_respond = self.settings.AUTO_RESPOND
         self.notify()

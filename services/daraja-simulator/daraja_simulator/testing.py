@@ -42,6 +42,8 @@ FAST: dict[str, Any] = {
     "SEED": 7,
     "LONG_DELAY_S": 300.0,
     "PROMPT_WINDOW_S": 1000.0,
+    # Any free port: suites run side by side.
+    "SMTP_PORT": 0,
 }
 
 

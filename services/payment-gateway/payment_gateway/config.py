@@ -21,10 +21,19 @@ DEV_WEBHOOK_URL = "http://127.0.0.1:8000/internal/payment-events"
 
 
 class WebhookEndpoint(BaseModel):
-    """One subscriber of payment events."""
+    """One subscriber of events, and the event types it takes (`payment.*` by default;
+    `reconciliation.*` or `*` add the reconciliation events)."""
 
     url: str
     secret: SecretStr
+    types: list[str] = Field(default_factory=lambda: ["payment.*"])
+
+    def wants(self, event_type: str) -> bool:
+        return any(
+            pattern in ("*", event_type)
+            or (pattern.endswith(".*") and event_type.startswith(pattern[:-1]))
+            for pattern in self.types
+        )
 
     @field_validator("url")
     @classmethod
@@ -126,6 +135,40 @@ class Settings(BaseServiceSettings):
     CALLBACK_CONFIRM_RETRY_S: float = Field(default=5.0, gt=0)
     CALLBACK_PROCESS_MAX_ATTEMPTS: int = Field(default=5, ge=1, le=20)
 
+    # Reconciliation (README "Reconciliation"): how many receipts or payments one unit of work
+    # judges (the checkpoint moves after each), and how far back an open payment may be matched
+    # by account reference to money paid by hand.
+    RECONCILIATION_BATCH_SIZE: int = Field(default=500, ge=1)
+    RECONCILIATION_REFERENCE_LOOKBACK_H: float = Field(default=72.0, gt=0)
+    RECONCILIATION_STATEMENT_MAX_BYTES: int = Field(default=512 * 1024 * 1024, ge=1)
+    # Pull Transactions: registered before a run's first page when a nominated number (the
+    # MSISDN on the shortcode's KYC) is set; a run walking more pages than this fails.
+    RECONCILIATION_PULL_NOMINATED_NUMBER: str | None = None
+    RECONCILIATION_PULL_MAX_PAGES: int = Field(default=500, ge=1)
+    RECONCILIATION_RETRY_S: float = Field(default=30.0, gt=0)
+    # Transaction Status: the API initiator and its SecurityCredential (the initiator's password
+    # RSA-encrypted with Safaricom's certificate, PKCS#1 v1.5, base64: made once with the
+    # certificate of the environment); how long a run waits for the results, how often it
+    # looks, and how many times a request that timed out in Daraja's queue is asked again.
+    RECONCILIATION_INITIATOR: str = "testapiuser"
+    RECONCILIATION_SECURITY_CREDENTIAL: SecretStr = SecretStr("dev-security-credential")
+    RECONCILIATION_STATUS_WAIT_S: float = Field(default=300.0, gt=0)
+    RECONCILIATION_STATUS_POLL_S: float = Field(default=5.0, gt=0)
+    RECONCILIATION_STATUS_MAX_ATTEMPTS: int = Field(default=3, ge=1)
+    # The secret in the C2B ConfirmationURL/ValidationURL registered for the paybill; unset,
+    # C2B confirmations are refused (404) and the register call says so.
+    RECONCILIATION_C2B_TOKEN: SecretStr | None = None
+    # The daily run: at this Nairobi time, over the hours before it, with these sources; and
+    # the hourly Pull run over the last hours (both off with RECONCILIATION_SCHEDULE=false).
+    RECONCILIATION_SCHEDULE: bool = True
+    RECONCILIATION_DAILY_HOUR: int = Field(default=23, ge=0, le=23)
+    RECONCILIATION_DAILY_MINUTE: int = Field(default=0, ge=0, le=59)
+    RECONCILIATION_DAILY_WINDOW_H: int = Field(default=24, ge=1, le=48)
+    RECONCILIATION_DAILY_SOURCES: Annotated[list[str], NoDecode] = Field(
+        default_factory=lambda: ["stk_query", "pull", "statement"]
+    )
+    RECONCILIATION_PULL_WINDOW_H: int = Field(default=2, ge=1, le=48)
+
     WEBHOOK_ENDPOINTS: list[WebhookEndpoint] = Field(
         default_factory=lambda: [
             WebhookEndpoint(url=DEV_WEBHOOK_URL, secret=SecretStr(DEV_WEBHOOK_SECRET))
@@ -147,7 +190,9 @@ class Settings(BaseServiceSettings):
     # How often an idle worker looks for due jobs: bounds how long a stored callback waits.
     WORKER_POLL_DELAY_S: float = Field(default=0.05, gt=0)
 
-    @field_validator("API_KEYS", "CALLBACK_ALLOWED_CIDRS", mode="before")
+    @field_validator(
+        "API_KEYS", "CALLBACK_ALLOWED_CIDRS", "RECONCILIATION_DAILY_SOURCES", mode="before"
+    )
     @classmethod
     def _split(cls, value: Any) -> Any:
         return _comma_list(value)

@@ -15,6 +15,8 @@ from payment_gateway.callback.endpoints import router as callback_router
 from payment_gateway.config import Settings
 from payment_gateway.config import settings as default_settings
 from payment_gateway.payment.endpoints import router as payment_router
+from payment_gateway.reconciliation.endpoints import results_router
+from payment_gateway.reconciliation.endpoints import router as reconciliation_router
 from shared import background
 from shared.app import create_base_app, infrastructure
 from shared.logging import configure_logging
@@ -52,6 +54,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.include_router(payment_router)
     app.include_router(callback_router)
+    app.include_router(reconciliation_router)
+    app.include_router(results_router)
     return app
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 import structlog
@@ -14,8 +15,10 @@ from payment_gateway.callback import tasks as callback_tasks
 from payment_gateway.callback.listener import CallbackListener
 from payment_gateway.config import Settings, settings
 from payment_gateway.idempotency import tasks as idempotency_tasks
+from payment_gateway.integrations.daraja import NAIROBI
 from payment_gateway.outbox import tasks as outbox_tasks
 from payment_gateway.payment import tasks as payment_tasks
+from payment_gateway.reconciliation import tasks as reconciliation_tasks
 from payment_gateway.tasks import registry
 from shared.logging import configure_logging
 from shared.worker import build_worker_settings, run_worker
@@ -31,6 +34,7 @@ async def sweep(ctx: dict[str, Any]) -> dict[str, int]:
         "callbacks": await callback_tasks.sweep(ctx),
         "events": await outbox_tasks.sweep(ctx),
         "idempotency_keys": await idempotency_tasks.prune(ctx),
+        "reconciliation_runs": await reconciliation_tasks.resume(ctx),
     }
     if any(counts.values()):
         log.info("sweep", **counts)
@@ -51,6 +55,38 @@ def sweep_cron(settings: Settings) -> CronJob:
         timeout=settings.SWEEP_TIMEOUT_S,
         **timing,
     )
+
+
+def reconciliation_crons(settings: Settings) -> list[CronJob]:
+    """The daily run at its Nairobi time (converted to the worker's clock, which arq's cron
+    reads) and the hourly Pull run."""
+    if not settings.RECONCILIATION_SCHEDULE:
+        return []
+    at = (
+        datetime.now(NAIROBI)
+        .replace(
+            hour=settings.RECONCILIATION_DAILY_HOUR,
+            minute=settings.RECONCILIATION_DAILY_MINUTE,
+        )
+        .astimezone()
+    )
+    return [
+        cron(
+            reconciliation_tasks.daily,
+            name="reconciliation.daily",
+            hour={at.hour},
+            minute={at.minute},
+            second={0},
+            unique=True,
+        ),
+        cron(
+            reconciliation_tasks.hourly_pull,
+            name="reconciliation.hourly_pull",
+            minute={5},
+            second={0},
+            unique=True,
+        ),
+    ]
 
 
 def worker_settings(settings: Settings) -> type:
@@ -80,7 +116,7 @@ def worker_settings(settings: Settings) -> type:
         settings,
         registry=registry,
         queue_name=settings.queue_name,
-        cron_jobs=[sweep_cron(settings)],
+        cron_jobs=[sweep_cron(settings), *reconciliation_crons(settings)],
         on_startup=startup,
         on_shutdown=shutdown,
         max_jobs=settings.WORKER_MAX_JOBS,

@@ -20,7 +20,13 @@ DEFAULT_WEB_DIR = Path(__file__).resolve().parents[3] / "web" / "dist"
 class Settings(BaseServiceSettings):
     model_config = SettingsConfigDict(env_prefix="SESSION_API_")
 
-    secret_fields: ClassVar[tuple[str, ...]] = ("JWT_SECRET", "GATEWAY_API_KEY", "WEBHOOK_SECRET")
+    secret_fields: ClassVar[tuple[str, ...]] = (
+        "JWT_SECRET",
+        "GATEWAY_API_KEY",
+        "WEBHOOK_SECRET",
+        "SMS_API_KEY",
+        "SMS_REPORT_TOKEN",
+    )
 
     PORT: int = 8000
     CORS_ORIGINS: list[str] = Field(default_factory=list)
@@ -70,8 +76,40 @@ class Settings(BaseServiceSettings):
 
     # The web app: its built files, served at `/`, and what its payment screens show.
     WEB_DIR: Path = DEFAULT_WEB_DIR
-    PAYBILL_NUMBER: str = Field(default="174379", pattern=r"^[0-9]{5,7}$")
     PROMPT_WINDOW_S: int = Field(default=60, ge=10, le=600)
+
+    # Who the notifications come from, and what a payer needs to pay without the app.
+    BUSINESS_NAME: str = Field(default="Tiba Therapy", min_length=1, max_length=80)
+    BUSINESS_PAYBILL: str = Field(default="174379", pattern=r"^\d{5,7}$")
+    PUBLIC_URL: str = "http://127.0.0.1:8000"
+
+    # Email over SMTP (aiosmtplib). `starttls` upgrades a plain connection (port 587), `tls`
+    # connects over TLS (465), `none` is for a local catch-all such as the simulator's.
+    SMTP_HOST: str = "127.0.0.1"
+    SMTP_PORT: int = Field(default=2525, ge=1, le=65535)
+    SMTP_SECURITY: Literal["none", "starttls", "tls"] = "none"
+    SMTP_USERNAME: str | None = None
+    SMTP_PASSWORD: SecretStr | None = None
+    SMTP_TIMEOUT_S: float = Field(default=10.0, gt=0)
+    MAIL_FROM: str = Field(default="notifications@tiba.example", pattern=r"^[^@\s]+@[^@\s]+$")
+
+    # SMS through Africa's Talking's HTTP API (the simulator by default). The delivery-report URL
+    # to give their dashboard is `{PUBLIC_URL}/v1/notifications/sms/reports/{SMS_REPORT_TOKEN}`.
+    SMS_URL: str = "http://127.0.0.1:8002/version1/messaging"
+    SMS_USERNAME: str = "sandbox"
+    SMS_API_KEY: SecretStr = SecretStr("test-at-api-key")
+    SMS_SENDER_ID: str | None = None
+    SMS_TIMEOUT_S: float = Field(default=5.0, gt=0)
+    SMS_REPORT_TOKEN: SecretStr = SecretStr("dev-sms-report-token")
+
+    # The notification outbox: retries with jittered backoff, then failed for good.
+    NOTIFY_MAX_ATTEMPTS: int = Field(default=6, ge=1)
+    NOTIFY_RETRY_BASE_S: float = Field(default=30.0, gt=0)
+    NOTIFY_RETRY_CAP_S: float = Field(default=3600.0, gt=0)
+    # A delivery claimed this long ago whose worker never recorded the outcome was cut off.
+    NOTIFY_STALE_SENDING_S: int = Field(default=300, ge=1)
+    NOTIFY_SWEEP_CRON_MINUTES: set[int] | None = None
+    NOTIFY_SWEEP_BATCH_SIZE: int = Field(default=200, ge=1)
 
     # Development convenience: `make run` starts the API with demo users and products in place.
     SEED_ON_STARTUP: bool = True

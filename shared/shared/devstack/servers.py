@@ -167,23 +167,25 @@ class EmbeddedPostgres:
         if not re.fullmatch(r"[a-z_][a-z0-9_]{0,62}", name):
             raise ValueError(f"database name {name!r}: use lowercase letters, digits and _")
         psql = [str(self._bin / "psql"), "-h", HOST, "-p", str(self.port), "-U", "postgres", "-q"]
-        exists = subprocess.run(
-            [*psql, "-tAc", f"SELECT 1 FROM pg_database WHERE datname = '{name}'"],  # noqa: S608
-            check=True,
-            capture_output=True,
-            text=True,
-        ).stdout.strip()
+
+        def run(sql: str) -> str:
+            done = subprocess.run([*psql, "-tAc", sql], capture_output=True, text=True)
+            if done.returncode != 0:
+                raise RuntimeError(
+                    f"psql on port {self.port} exited {done.returncode} running {sql!r}: "
+                    f"{done.stderr.strip()}\nserver log: {self._log_tail()}"
+                )
+            return done.stdout.strip()
+
+        exists = run(f"SELECT 1 FROM pg_database WHERE datname = '{name}'")  # noqa: S608
         if exists and recreate:
-            subprocess.run(
-                [*psql, "-c", f'DROP DATABASE "{name}" WITH (FORCE)'],
-                check=True,
-                capture_output=True,
-            )
+            run(f'DROP DATABASE "{name}" WITH (FORCE)')
             exists = ""
         if not exists:
-            subprocess.run(
-                [*psql, "-c", f'CREATE DATABASE "{name}"'], check=True, capture_output=True
-            )
+            run(f'CREATE DATABASE "{name}"')
+
+    def _log_tail(self) -> str:
+        return self._log.read_text(errors="replace")[-1500:] if self._log.exists() else "(none)"
 
     def stop(self) -> None:
         ownership.forget(self)

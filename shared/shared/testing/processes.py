@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import json
 import os
+import random
 import socket
 import subprocess
 import sys
@@ -23,12 +25,29 @@ HOST = "127.0.0.1"
 STOP_TIMEOUT_S = 10.0
 
 
+# Ports handed out for servers a test starts later (by another process, seconds from now). They
+# come from below the kernel's ephemeral range (32768-60999), which outgoing connections draw
+# their source ports from, and each xdist worker has a block of its own: a port picked by binding
+# to port 0 could be taken in the meantime by a connection's source port or handed to another
+# worker too.
+_PORT_BASE = 20000
+_PORT_BLOCK = 1000
+_next_port = itertools.count(random.randrange(_PORT_BLOCK))  # noqa: S311 (not a secret)
+
+
 def free_port() -> int:
-    """A loopback port nobody listens on right now."""
-    with socket.socket() as sock:
-        sock.bind((HOST, 0))
-        port: int = sock.getsockname()[1]
-        return port
+    """A loopback port nobody listens on right now, from this process's own block."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "gw9").removeprefix("gw")
+    block = _PORT_BASE + (int(worker) % 10 if worker.isdigit() else 9) * _PORT_BLOCK
+    for _ in range(_PORT_BLOCK):
+        port = block + next(_next_port) % _PORT_BLOCK
+        with socket.socket() as sock:
+            try:
+                sock.bind((HOST, port))
+            except OSError:
+                continue
+            return port
+    raise RuntimeError(f"no free port in {block}-{block + _PORT_BLOCK - 1}")
 
 
 def port_open(port: int) -> bool:

@@ -47,6 +47,9 @@ SIMULATOR_DEFAULTS: Overrides = {
     "CUSTOMER_RESPONSE_DELAY_S": 15,
     "PROMPT_WINDOW_S": 30,
     "SEED": 7,
+    # Any free port for its mail server; session-api is pointed at the one it took.
+    "SMTP_PORT": 0,
+    "SMS_DELIVERY_DELAY_S": 10,
 }
 GATEWAY_DEFAULTS: Overrides = {
     "API_KEYS": [SERVICE_KEY],
@@ -66,6 +69,9 @@ SESSION_API_DEFAULTS: Overrides = {
     "ARGON2_MEMORY_KIB": 64,
     "ARGON2_PARALLELISM": 1,
     "SSE_MAX_DURATION_S": 20,
+    # Outbox retries at the harness's time scale.
+    "NOTIFY_RETRY_BASE_S": 0.05,
+    "NOTIFY_RETRY_CAP_S": 0.5,
 }
 
 _phones = itertools.count(1)
@@ -98,6 +104,8 @@ class ServedSessionApi:
     app: FastAPI
     url: str
     client: httpx.AsyncClient
+    # session-api's arq worker (notifications), in this event loop without its cron jobs.
+    worker: RunningWorker | None = None
 
 
 @dataclass
@@ -156,13 +164,14 @@ async def run_system(
     from daraja_simulator.main import create_app as create_simulator
 
     simulator_settings = SimulatorSettings(**{**SIMULATOR_DEFAULTS, **(simulator or {})})
+    simulator_app = create_simulator(simulator_settings)
     async with (
-        serve_app(create_simulator(simulator_settings)) as simulator_url,
+        serve_app(simulator_app) as simulator_url,
         serve_app(subscriber) as subscriber_url,
         _gateway(simulator_url, f"{subscriber_url}{EVENTS_PATH}", gateway) as (app, settings, url),
         httpx.AsyncClient(base_url=url, timeout=30) as gateway_client,
         httpx.AsyncClient(base_url=simulator_url, timeout=30) as simulator_client,
-        _session_api(url, session_api) as served_session_api,
+        _session_api(url, simulator_app, simulator_url, session_api) as served_session_api,
     ):
         system = System(
             simulator_settings=simulator_settings,
@@ -212,12 +221,15 @@ async def _gateway(
 
 @contextlib.asynccontextmanager
 async def _session_api(
-    gateway_url: str, overrides: Overrides | None
+    gateway_url: str, simulator_app: FastAPI, simulator_url: str, overrides: Overrides | None
 ) -> AsyncIterator[ServedSessionApi | None]:
+    """session-api served, its worker running, email and SMS going to the simulator (whose
+    delivery reports come back to this session-api)."""
     if overrides is None:
         yield None
         return
     from session_api.main import create_app
+    from session_api.worker import worker_settings
 
     options = dict(overrides)
     settings = session_api_settings(
@@ -227,9 +239,21 @@ async def _session_api(
             "GATEWAY_URL": gateway_url,
             "GATEWAY_API_KEY": SERVICE_KEY,
             "WEBHOOK_SECRET": EVENT_SECRET,
+            "SMTP_PORT": simulator_app.state.smtp_port or 1,
+            "SMS_URL": f"{simulator_url}/version1/messaging",
+            "SMS_USERNAME": simulator_app.state.settings.SMS_USERNAME,
+            "SMS_API_KEY": simulator_app.state.settings.SMS_API_KEY,
             **options,
         },
     )
     app = create_app(settings)
     async with serve_app(app) as url, httpx.AsyncClient(base_url=url, timeout=30) as client:
-        yield ServedSessionApi(settings=settings, app=app, url=url, client=client)
+        token = settings.SMS_REPORT_TOKEN.get_secret_value()
+        simulator_app.state.sms_center.report_url = f"{url}/v1/notifications/sms/reports/{token}"
+        worker = start_worker(worker_settings(settings), cron=False)
+        try:
+            yield ServedSessionApi(
+                settings=settings, app=app, url=url, client=client, worker=worker
+            )
+        finally:
+            await worker.kill()

@@ -57,7 +57,7 @@ class TestRefreshStaleAttempts:
         ctx = {
             "settings": settings,
             "sessionmaker": app.state.sessionmaker,
-            "redis": app.state.redis,
+            "redis": app.state.arq,
             "gateway": gateway.client(),
         }
 
@@ -91,7 +91,7 @@ class TestRefreshStaleAttempts:
         ctx = {
             "settings": settings,
             "sessionmaker": app.state.sessionmaker,
-            "redis": app.state.redis,
+            "redis": app.state.arq,
             "gateway": gateway.client(),
         }
 
@@ -120,7 +120,7 @@ class TestRefreshStaleAttempts:
                 settings.DATABASE_URL, settings.REDIS_URL, RECEIPT_BACKFILL_AFTER_S=0
             ),
             "sessionmaker": app.state.sessionmaker,
-            "redis": app.state.redis,
+            "redis": app.state.arq,
             "gateway": gateway.client(),
         }
 

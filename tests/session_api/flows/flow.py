@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import uuid
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -17,7 +18,8 @@ from fastapi import FastAPI, Request, Response
 
 from session_api.config import Settings
 from session_api.event.tasks import refresh_stale_attempts
-from session_api.models import UserRole
+from session_api.models import NotificationDelivery, UserRole
+from session_api.notification.repository import DeliveryRepository
 from shared.testing import system as harness
 from shared.testing.system import EVENT_SECRET, SERVICE_KEY, phone
 from shared.testing.waiting import wait_until as until
@@ -114,11 +116,42 @@ class Flow:
         ctx = {
             "settings": self.settings,
             "sessionmaker": self.session_api.state.sessionmaker,
-            "redis": self.session_api.state.redis,
+            "redis": self.session_api.state.arq,
             "gateway": self.session_api.state.gateway,
         }
         changed: int = await refresh_stale_attempts(ctx)
         return changed
+
+    async def emails(self, to: str) -> list[dict[str, Any]]:
+        """The emails the simulator's SMTP server took for ``to``, newest first."""
+        response = await self.simulator.get("/simulator/emails", params={"to": to})
+        assert response.status_code == 200, response.text
+        emails: list[dict[str, Any]] = response.json()["emails"]
+        return emails
+
+    async def email(self, to: str, subject: str, *, within: float = 15.0) -> dict[str, Any]:
+        """The one email to ``to`` whose subject starts with ``subject``, once it has arrived."""
+
+        async def arrived() -> dict[str, Any] | None:
+            found = [e for e in await self.emails(to) if e["subject"].startswith(subject)]
+            assert len(found) <= 1, f"{len(found)} emails '{subject}' to {to}"
+            return found[0] if found else None
+
+        email: dict[str, Any] = await until(arrived, within=within, what=f"'{subject}' to {to}")
+        return email
+
+    async def sms(self, to: str) -> list[dict[str, Any]]:
+        """The SMS the simulator's provider took for ``to`` (+2547…), newest first."""
+        response = await self.simulator.get("/simulator/sms", params={"to": to})
+        assert response.status_code == 200, response.text
+        messages: list[dict[str, Any]] = response.json()["messages"]
+        return messages
+
+    async def deliveries(self, user_id: str) -> list[NotificationDelivery]:
+        """The user's rows in session-api's notification outbox, newest first."""
+        async with self.session_api.state.sessionmaker() as session:
+            rows = await DeliveryRepository.from_session(session).for_user(uuid.UUID(user_id))
+            return list(rows)
 
     async def ledger(self) -> list[dict[str, Any]]:
         response = await self.simulator.get("/simulator/ledger")

@@ -372,6 +372,70 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/notifications/preferences": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Preferences
+         * @description Which non-essential notifications you get by email and by SMS.
+         */
+        get: operations["get_preferences_v1_notifications_preferences_get"];
+        /**
+         * Set Preferences
+         * @description Turn topics of non-essential notifications on or off by channel (receipts always go).
+         */
+        put: operations["set_preferences_v1_notifications_preferences_put"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/notifications/sms/reports/{token}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Sms Delivery Report
+         * @description Africa's Talking's SMS delivery report: updates the delivery's status.
+         */
+        post: operations["sms_delivery_report_v1_notifications_sms_reports__token__post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/notifications/stream": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Stream Notifications
+         * @description Server-Sent Events with your new in-app notifications as they happen.
+         */
+        get: operations["stream_notifications_v1_notifications_stream_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/notifications/{notification_id}/read": {
         parameters: {
             query?: never;
@@ -528,6 +592,26 @@ export interface paths {
          * @description A payment attempt's current status: the polling fallback to the stream.
          */
         get: operations["get_payment_v1_payments__attempt_id__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/payments/{attempt_id}/receipt.pdf": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Receipt
+         * @description The PDF receipt of a paid attempt (the payer, admins and the booking's therapist).
+         */
+        get: operations["get_receipt_v1_payments__attempt_id__receipt_pdf_get"];
         put?: never;
         post?: never;
         delete?: never;
@@ -998,6 +1082,19 @@ export interface components {
              */
             notes: string;
         };
+        /** DeliveryReportReceipt */
+        DeliveryReportReceipt: {
+            /**
+             * Known
+             * @description whether the messageId is one of ours
+             */
+            known: boolean;
+            /**
+             * Status
+             * @description the delivery's status after the report
+             */
+            status: string | null;
+        };
         /** DepositCreated */
         DepositCreated: {
             /** Amount */
@@ -1389,6 +1486,35 @@ export interface components {
          * @enum {string}
          */
         PayableType: "booking" | "order" | "deposit";
+        /** PreferenceChange */
+        PreferenceChange: {
+            /**
+             * Email
+             * @description omit to leave as it is
+             */
+            email?: boolean | null;
+            /**
+             * Sms
+             * @description omit to leave as it is
+             */
+            sms?: boolean | null;
+            topic: components["schemas"]["Topic"];
+        };
+        /** PreferencesIn */
+        PreferencesIn: {
+            /** Topics */
+            topics: components["schemas"]["PreferenceChange"][];
+        };
+        /** PreferencesOut */
+        PreferencesOut: {
+            /**
+             * Always Sent
+             * @default Payment confirmations with their receipts, failed payments and security notices always go; in-app notifications cannot be turned off.
+             */
+            always_sent: string;
+            /** Topics */
+            topics: components["schemas"]["TopicPreference"][];
+        };
         /** ProductOut */
         ProductOut: {
             /**
@@ -1559,6 +1685,30 @@ export interface components {
              * @constant
              */
             token_type: "bearer";
+        };
+        /**
+         * Topic
+         * @enum {string}
+         */
+        Topic: "bookings" | "reminders" | "orders" | "wallet";
+        /** TopicPreference */
+        TopicPreference: {
+            /**
+             * Description
+             * @default
+             */
+            description: string;
+            /**
+             * Email
+             * @default true
+             */
+            email: boolean;
+            /**
+             * Sms
+             * @default true
+             */
+            sms: boolean;
+            topic: components["schemas"]["Topic"];
         };
         /** UserOut */
         UserOut: {
@@ -2668,6 +2818,187 @@ export interface operations {
             };
         };
     };
+    get_preferences_v1_notifications_preferences_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PreferencesOut"];
+                };
+            };
+            /** @description No valid access token: missing, malformed, expired, or for an account that is gone. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    set_preferences_v1_notifications_preferences_put: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PreferencesIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PreferencesOut"];
+                };
+            };
+            /** @description `MalformedJSON`: the request body is not JSON. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No valid access token: missing, malformed, expired, or for an account that is gone. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The request does not have the documented shape; `fields` names each problem. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValidationErrorBody"];
+                };
+            };
+        };
+    };
+    sms_delivery_report_v1_notifications_sms_reports__token__post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description SESSION_API_SMS_REPORT_TOKEN */
+                token: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/x-www-form-urlencoded": {
+                    failureReason?: string;
+                    id: string;
+                    networkCode?: string;
+                    phoneNumber?: string;
+                    status: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DeliveryReportReceipt"];
+                };
+            };
+            /** @description A delivery report without the form fields Africa's Talking sends. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The delivery-report URL's token is not ours (answered as not found, revealing nothing). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The request does not have the documented shape; `fields` names each problem. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValidationErrorBody"];
+                };
+            };
+        };
+    };
+    stream_notifications_v1_notifications_stream_get: {
+        parameters: {
+            query?: {
+                /** @description For browsers' EventSource, which cannot send headers. */
+                access_token?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description `notification` events, each a new notification (as in GET /v1/notifications), for `SSE_MAX_DURATION_S`; reconnect to go on. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/event-stream": unknown;
+                };
+            };
+            /** @description No valid access token: missing, malformed, expired, or for an account that is gone. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/event-stream": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The request does not have the documented shape; `fields` names each problem. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValidationErrorBody"];
+                };
+            };
+        };
+    };
     mark_read_v1_notifications__notification_id__read_post: {
         parameters: {
             query?: never;
@@ -3132,6 +3463,64 @@ export interface operations {
             };
             /** @description No such payment attempt among yours. */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The request does not have the documented shape; `fields` names each problem. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValidationErrorBody"];
+                };
+            };
+        };
+    };
+    get_receipt_v1_payments__attempt_id__receipt_pdf_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                attempt_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the PDF receipt */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/pdf": unknown;
+                };
+            };
+            /** @description No valid access token: missing, malformed, expired, or for an account that is gone. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such payment attempt among yours. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A receipt exists only for a paid attempt whose M-Pesa receipt number has arrived. */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -1,5 +1,5 @@
 import { useQuery, useQueryClient } from "@tanstack/react-query";
-import { Link } from "react-router";
+import { Link, useParams } from "react-router";
 import { api, describeError, unwrap } from "../api/client";
 import { formatKes, formatNairobi, humanise } from "../lib/format";
 import { PayButton } from "../payment/PayButton";
@@ -7,6 +7,8 @@ import { ErrorMessage, Spinner } from "../ui/Status";
 import { BookingStatusBadge, PaymentBadge } from "./bookingStatus";
 
 export function MyBookings() {
+  // `/bookings/{id}/pay`, the link in the approval email, opens that booking's payment.
+  const { bookingId } = useParams();
   const queryClient = useQueryClient();
   const bookings = useQuery({
     queryKey: ["bookings", "mine"],
@@ -48,6 +50,7 @@ export function MyBookings() {
             {(b.status === "approved" || b.status === "confirmed") && (
               <PayButton
                 available={b.status === "approved"}
+                autoOpen={b.id === bookingId}
                 amount={b.price}
                 purpose={`${humanise(b.session_type)} session with ${b.therapist.full_name}`}
                 payment={b.payment}

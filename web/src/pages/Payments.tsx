@@ -43,7 +43,7 @@ export function Payments() {
             {p.receipt_number && (
               <>
                 <span className="receipt">{p.receipt_number}</span>
-                <Button variant="secondary" className="small" onClick={() => downloadReceipt(p)} aria-label={`Download receipt ${p.receipt_number}`}>
+                <Button variant="secondary" className="small" onClick={() => void downloadReceipt(p)} aria-label={`Download receipt ${p.receipt_number}`}>
                   Receipt
                 </Button>
               </>

@@ -16,13 +16,17 @@ type Props = {
   /** Whether it can be paid now. The dialog stays open after the payable moves on (paid), so the
    * payer still sees the receipt; only the button goes. */
   available: boolean;
+  /** Open the dialog at once (the "pay" link in the approval email). */
+  autoOpen?: boolean;
 };
 
 /** "Pay with M-Pesa" and its dialog. While a prompt is still open on the phone it shows that
  * attempt instead of sending another. */
-export function PayButton({ amount, purpose, payment, start, onDone, phone, available }: Props) {
+export function PayButton(props: Props) {
+  const { amount, purpose, payment, start, onDone, phone, available, autoOpen = false } = props;
   const { user } = useAuth();
-  const [open, setOpen] = useState(false);
+  const waitingNow = payment.status === "processing";
+  const [open, setOpen] = useState(autoOpen && available && !waitingNow);
   const [pending, setPending] = useState<Attempt | undefined>(undefined);
   const [loading, setLoading] = useState(false);
   const [failure, setFailure] = useState<unknown>(null);

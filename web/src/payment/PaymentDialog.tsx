@@ -198,7 +198,7 @@ function Paid({ attempt, onClose }: { attempt: Attempt; onClose: () => void }) {
       )}
       <div className="row">
         {attempt.receipt_number && (
-          <Button variant="secondary" onClick={() => downloadReceipt(attempt)}>
+          <Button variant="secondary" onClick={() => void downloadReceipt(attempt)}>
             Download receipt
           </Button>
         )}

@@ -1,4 +1,4 @@
-import type { Attempt } from "../api/client";
+import { tokenStore, type Attempt } from "../api/client";
 import { formatKes, formatNairobi } from "../lib/format";
 
 const PAYS_FOR: Record<Attempt["payable_type"], string> = {
@@ -25,11 +25,22 @@ export function receiptText(attempt: Attempt): string {
   ].join("\n");
 }
 
-export function downloadReceipt(attempt: Attempt): void {
-  const url = URL.createObjectURL(new Blob([receiptText(attempt)], { type: "text/plain" }));
+/** Save session-api's PDF receipt; the plain-text one when the PDF cannot be had. */
+export async function downloadReceipt(attempt: Attempt): Promise<void> {
+  let file: Blob | null = null;
+  try {
+    const response = await fetch(`/v1/payments/${encodeURIComponent(attempt.id)}/receipt.pdf`, {
+      headers: { Authorization: `Bearer ${tokenStore.get() ?? ""}` },
+    });
+    if (response.ok) file = await response.blob();
+  } catch {
+    file = null;
+  }
+  const pdf = file !== null;
+  const url = URL.createObjectURL(file ?? new Blob([receiptText(attempt)], { type: "text/plain" }));
   const link = document.createElement("a");
   link.href = url;
-  link.download = `receipt-${attempt.receipt_number ?? attempt.id}.txt`;
+  link.download = `receipt-${attempt.receipt_number ?? attempt.id}.${pdf ? "pdf" : "txt"}`;
   link.click();
   URL.revokeObjectURL(url);
 }

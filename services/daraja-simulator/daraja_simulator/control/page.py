@@ -1,5 +1,6 @@
 """The virtual phone: one HTML page with a little JavaScript, no build step. It polls the control
-API and renders with textContent only, because account references come from callers."""
+API and renders with textContent only, because account references and SMS texts come from
+callers. The SMS each number received are shown beside the prompts."""
 
 VIRTUAL_PHONE_HTML = """<!doctype html>
 <html lang="en">
@@ -40,6 +41,9 @@ VIRTUAL_PHONE_HTML = """<!doctype html>
     <h2>Open prompts</h2>
     <div id="prompts"><p class="muted">No prompt is waiting.</p></div>
     <p id="error"></p>
+    <h2>SMS received</h2>
+    <div id="sms"><p class="muted">No SMS yet.</p></div>
+    <p class="muted"><a href="/mailbox">Mailbox: every email and SMS</a></p>
   </section>
   <section>
     <h2>Recent M-Pesa transactions</h2>
@@ -104,6 +108,22 @@ function renderLedger(entries) {
   }
 }
 
+function renderSms(messages) {
+  const box = document.getElementById("sms");
+  box.replaceChildren();
+  if (messages.length === 0) {
+    box.append(el("p", "No SMS yet.", "muted"));
+    return;
+  }
+  for (const m of messages.slice(0, 20)) {
+    const card = el("div", undefined, "prompt");
+    card.append(el("p", m.message));
+    card.append(el("p", m.to + " · " + (m.delivery_status || m.status) + " · " +
+                        new Date(m.sent_at).toLocaleString(), "muted"));
+    box.append(card);
+  }
+}
+
 async function act(id, verb) {
   try {
     await call("POST", "/simulator/prompts/" + encodeURIComponent(id) + "/" + verb);
@@ -115,12 +135,14 @@ async function act(id, verb) {
 
 async function refresh() {
   try {
-    const [prompts, ledger, behaviours] = await Promise.all([
+    const [prompts, ledger, behaviours, sms] = await Promise.all([
       call("GET", "/simulator/prompts"),
       call("GET", "/simulator/ledger?limit=20"),
       call("GET", "/simulator/behaviours"),
+      call("GET", "/simulator/sms"),
     ]);
     renderPrompts(prompts);
+    renderSms(sms.messages);
     renderLedger(ledger.entries);
     document.getElementById("auto").checked = behaviours.auto_respond;
     document.getElementById("error").textContent = "";

@@ -25,6 +25,9 @@ from daraja_simulator.transactions.schemas import (
 )
 
 TRANSACTION_STATUS_PATH = next(p for p, api in APIS.items() if api == "transaction_status")
+PULL_QUERY_PATH = next(p for p, api in APIS.items() if api == "pull_query")
+# Safaricom's one answer for an empty window and for a shortcode not provisioned for Pull.
+PULL_NOTHING = ("1001", "No records found or Organization Name not available")
 IDENTIFIER_TYPES = frozenset({"1", "2", "4"})
 NOT_FOUND = (2032, "The transaction receipt number does not exist.")
 # Safaricom documents no body for a queue timeout; this is the Result envelope with the
@@ -260,11 +263,11 @@ def pull_query(*, state: SimulatorState, body: dict[str, Any]) -> PullQueryResul
     )
     page = entries[offset : offset + state.settings.PULL_PAGE_SIZE]
     reference = state.ids.request_id()
-    if not page:
+    if not page or state.faults.take_pull_not_provisioned(PULL_QUERY_PATH):
         return PullQueryResult(
             response_ref_id=reference,
-            response_code="1001",
-            response_message="No transactions found",
+            response_code=PULL_NOTHING[0],
+            response_message=PULL_NOTHING[1],
             response=[[]],
         )
     merchant = state.settings.merchant_for(code)

@@ -6,12 +6,24 @@ from payment_gateway.models.callback_token import CallbackToken
 from payment_gateway.models.delivery_attempt import DeliveryAttempt
 from payment_gateway.models.event_delivery import DeliveryStatus, EventDelivery
 from payment_gateway.models.idempotency_key import IdempotencyKey
+from payment_gateway.models.mpesa_record import MpesaRecord
 from payment_gateway.models.outbox_event import OutboxEvent
 from payment_gateway.models.payment import OPEN_STATUSES, Payment, PaymentStatus
 from payment_gateway.models.payment_event import EventSource, PaymentEvent
+from payment_gateway.models.reconciliation_exception import (
+    ExceptionStatus,
+    ReconciliationException,
+    ResolveAction,
+)
+from payment_gateway.models.reconciliation_item import SELF_SETTLING, ReconciliationItem, Verdict
+from payment_gateway.models.reconciliation_run import ReconciliationRun, RecordSource, RunStatus
+from payment_gateway.models.result_inbox import ResultInbox
+from payment_gateway.models.statement_import import StatementImport
+from payment_gateway.models.status_query import StatusQuery, StatusQueryState
 
 __all__ = [
     "OPEN_STATUSES",
+    "SELF_SETTLING",
     "Base",
     "CallbackInbox",
     "CallbackOutcome",
@@ -21,9 +33,22 @@ __all__ = [
     "DeliveryStatus",
     "EventDelivery",
     "EventSource",
+    "ExceptionStatus",
     "IdempotencyKey",
+    "MpesaRecord",
     "OutboxEvent",
     "Payment",
     "PaymentEvent",
     "PaymentStatus",
+    "ReconciliationException",
+    "ReconciliationItem",
+    "ReconciliationRun",
+    "RecordSource",
+    "ResolveAction",
+    "ResultInbox",
+    "RunStatus",
+    "StatementImport",
+    "StatusQuery",
+    "StatusQueryState",
+    "Verdict",
 ]

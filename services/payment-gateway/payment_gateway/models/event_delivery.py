@@ -49,7 +49,7 @@ class EventDelivery(TimestampMixin, Base):
     )
     # Copied from the event so "is an earlier event of this payment still on its way?" is one
     # index lookup.
-    payment_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), nullable=False)
+    payment_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
     sequence: Mapped[int] = mapped_column(Integer, nullable=False)
     endpoint_url: Mapped[str] = mapped_column(String(2048), nullable=False)
     status: Mapped[str] = mapped_column(String(16), nullable=False, default=DeliveryStatus.pending)

@@ -21,8 +21,9 @@ class OutboxEvent(CreatedAtMixin, Base):
 
     # Sent as `webhook-id` (with an `evt_` prefix): the same for every retry.
     id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True, default=uuid.uuid4)
-    payment_id: Mapped[uuid.UUID] = mapped_column(
-        UUID(as_uuid=True), ForeignKey("payment.id", ondelete="CASCADE"), nullable=False
+    # None for an event about something other than one payment (reconciliation.completed).
+    payment_id: Mapped[uuid.UUID | None] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("payment.id", ondelete="CASCADE")
     )
     type: Mapped[str] = mapped_column(String(32), nullable=False)
     sequence: Mapped[int] = mapped_column(Integer, nullable=False)

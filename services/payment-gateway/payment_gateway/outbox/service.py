@@ -78,10 +78,36 @@ async def publish(
         payload=body,
         created_at=now,
     )
+    await _add(session, event=event, settings=settings)
+    return event
+
+
+async def publish_notice(
+    session: AsyncSession, *, event_type: str, data: dict[str, Any], settings: Settings
+) -> OutboxEvent:
+    """An event about something other than one payment (`reconciliation.completed`): no
+    sequence to order it by, delivered to the endpoints whose `types` take it."""
+    now = utcnow()
+    event_id = uuid.uuid4()
+    body = {
+        "id": message_id(event_id),
+        "type": event_type,
+        "created_at": now.isoformat().replace("+00:00", "Z"),
+        "data": data,
+        "sequence": 0,
+    }
+    event = OutboxEvent(
+        id=event_id, payment_id=None, type=event_type, sequence=0, payload=body, created_at=now
+    )
+    await _add(session, event=event, settings=settings)
+    return event
+
+
+async def _add(session: AsyncSession, *, event: OutboxEvent, settings: Settings) -> None:
     deliveries = await OutboxRepository.from_session(session).add_event(
         event=event,
-        endpoint_urls=[endpoint.url for endpoint in settings.WEBHOOK_ENDPOINTS],
-        now=now,
+        endpoint_urls=[e.url for e in settings.WEBHOOK_ENDPOINTS if e.wants(event.type)],
+        now=event.created_at,
     )
     for delivery in deliveries:
         enqueue_after_commit(
@@ -90,7 +116,6 @@ async def publish(
             delivery.id,
             **deliver_job(delivery.id, attempt=0, settings=settings),
         )
-    return event
 
 
 @dataclass(frozen=True)

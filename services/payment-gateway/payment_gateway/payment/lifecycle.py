@@ -43,6 +43,7 @@ class Actor:
 SYSTEM = Actor(EventSource.system, "gateway-worker")
 POLLER = Actor(EventSource.query, "gateway-worker")
 CALLBACK = Actor(EventSource.callback, "daraja")
+RECONCILIATION = Actor(EventSource.reconciliation, "reconciliation")
 
 
 async def settle(
@@ -214,7 +215,9 @@ async def transition(
     state.check_transition(payment.status, to)
     now = utcnow()
     from_status = payment.status
-    if state.is_late_success(from_status, to):
+    # Proof found by reconciliation is late by definition: every callback and poll missed it.
+    late_proof = to == S.completed and actor.source == EventSource.reconciliation
+    if state.is_late_success(from_status, to) or late_proof:
         reason = LATE_SUCCESS
         metrics.LATE_SUCCESSES.inc()
         log.warning("late_success", payment_id=str(payment.id), previous=from_status)

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime, timedelta
-from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from session_api.booking import messages
 from session_api.booking.exceptions import (
     BookingNotFound,
     BookingStateConflict,
@@ -26,6 +26,7 @@ from session_api.models import (
     PaymentAttempt,
     User,
 )
+from session_api.models.notification_delivery import Channel
 from session_api.notification import service as notification_service
 from session_api.pagination import PageParams
 from session_api.payment import payable as payable_flow
@@ -35,7 +36,7 @@ from session_api.therapist import service as therapist_service
 from session_api.therapist.exceptions import TherapistNotFound
 from session_api.wallet import service as wallet_service
 
-NAIROBI = ZoneInfo("Africa/Nairobi")
+IN_APP_AND_EMAIL = (notification_service.IN_APP, Channel.email)
 
 
 async def create_booking(
@@ -86,14 +87,12 @@ async def create_booking(
         )
     )
     booking = await repository.reload(booking)
-    await notification_service.notify(
+    await notification_service.announce(
         session,
+        event_key=f"booking.requested:{booking.id}",
         user_id=therapist.id,
-        kind="booking.requested",
-        title="New session request",
-        body=f"{client.full_name} asked for a {request.session_type.value} session on "
-        f"{_when(booking)}.",
-        data={"booking_id": str(booking.id)},
+        channels=IN_APP_AND_EMAIL,
+        message=messages.requested(booking, client_name=client.full_name),
     )
     return booking
 
@@ -137,14 +136,13 @@ async def approve(
         )
     booking.status = BookingStatus.approved
     booking.approved_at = now or datetime.now(UTC)
-    await notification_service.notify(
+    charge = flow.charge(booking)
+    await notification_service.announce(
         session,
+        event_key=f"booking.approved:{booking.id}",
         user_id=booking.client_id,
-        kind="booking.approved",
-        title="Session approved: pay to confirm",
-        body=f"Your session on {_when(booking)} is approved. Pay KES {booking.price:,} with "
-        "M-Pesa to confirm it.",
-        data={"booking_id": str(booking.id), "amount": booking.price},
+        channels=IN_APP_AND_EMAIL,
+        message=messages.approved(booking, account_reference=charge.account_reference),
     )
     return await repository.reload(booking)
 
@@ -162,14 +160,12 @@ async def decline(
     booking.status = BookingStatus.declined
     booking.declined_at = now or datetime.now(UTC)
     booking.decline_reason = reason or None
-    await notification_service.notify(
+    await notification_service.announce(
         session,
+        event_key=f"booking.declined:{booking.id}",
         user_id=booking.client_id,
-        kind="booking.declined",
-        title="Session request declined",
-        body=f"Your session request for {_when(booking)} was declined."
-        + (f" Reason: {reason}" if reason else ""),
-        data={"booking_id": str(booking.id)},
+        channels=IN_APP_AND_EMAIL,
+        message=messages.declined(booking, reason=reason),
     )
     return await BookingRepository.from_session(session).reload(booking)
 
@@ -192,7 +188,7 @@ async def cancel(
         user_id=booking.therapist_id,
         kind="booking.cancelled",
         title="Session cancelled",
-        body=f"{booking.client.full_name} cancelled the session on {_when(booking)}.",
+        body=f"{booking.client.full_name} cancelled the session on {messages.when(booking)}.",
         data={"booking_id": str(booking.id)},
     )
     return await BookingRepository.from_session(session).reload(booking)
@@ -244,7 +240,7 @@ class BookingFlow(BilledFlow[Booking]):
         return payable.status is BookingStatus.approved
 
     def still_payable(self, payable: Booking) -> str:
-        return f"Your session on {_when(payable)} is still approved; you can pay again."
+        return f"Your session on {messages.when(payable)} is still approved; you can pay again."
 
     async def settle(
         self, session: AsyncSession, payable: Booking, attempt: PaymentAttempt
@@ -257,23 +253,21 @@ class BookingFlow(BilledFlow[Booking]):
         payable.receipt_number = attempt.receipt_number
         payable.paid_at = now
         payable.last_attempt_id = attempt.id
-        data = {"booking_id": str(payable.id), "receipt_number": attempt.receipt_number}
         note = payment_service.receipt_note(attempt)
-        await notification_service.notify(
+        await notification_service.announce(
             session,
+            event_key=f"booking.confirmed:{payable.id}",
             user_id=payable.client_id,
-            kind="booking.confirmed",
-            title="Session confirmed",
-            body=f"Payment received{note}. Your session on {_when(payable)} is confirmed.",
-            data=data,
+            channels=IN_APP_AND_EMAIL,
+            receipt_attempt_id=attempt.id,
+            message=messages.confirmed(payable, attempt, note=note),
         )
-        await notification_service.notify(
+        await notification_service.announce(
             session,
+            event_key=f"booking.paid:{payable.id}",
             user_id=payable.therapist_id,
-            kind="booking.paid",
-            title="Session paid",
-            body=f"The session on {_when(payable)} is paid{note} and confirmed.",
-            data=data,
+            channels=IN_APP_AND_EMAIL,
+            message=messages.paid(payable, attempt, note=note),
         )
 
 
@@ -306,15 +300,23 @@ async def send_reminders(session: AsyncSession, *, lead_hours: list[int], now: d
         if lead == min(lead_hours):
             recipients.append(booking.therapist_id)
         for user_id in recipients:
-            await notification_service.notify(
+            # The outbox row's key (booking, lead time, person, channel) is unique: however
+            # often or concurrently this runs, each reminder is sent once.
+            await notification_service.announce(
                 session,
+                event_key=f"booking.reminder.{lead}h:{booking.id}",
                 user_id=user_id,
-                kind="booking.reminder",
-                title=f"Session in {lead} hour{'s' if lead != 1 else ''}",
-                body=f"Reminder: the {booking.session_type.value} session between "
-                f"{booking.client.full_name} and {booking.therapist.full_name} starts "
-                f"{_when(booking)}.",
-                data={"booking_id": str(booking.id), "lead_hours": lead},
+                channels=(notification_service.IN_APP, Channel.sms),
+                message=messages.reminder(
+                    booking,
+                    other_name=(
+                        booking.therapist.full_name
+                        if user_id == booking.client_id
+                        else booking.client.full_name
+                    ),
+                    lead=lead,
+                    now=now,
+                ),
             )
         booking.reminders_sent = sorted({*booking.reminders_sent, *due})
         reminded += 1
@@ -324,11 +326,6 @@ async def send_reminders(session: AsyncSession, *, lead_hours: list[int], now: d
 def _require_own_session(booking: Booking, therapist: User) -> None:
     if booking.therapist_id != therapist.id:
         raise BookingNotFound(f"no booking {booking.id}")
-
-
-def _when(booking: Booking) -> str:
-    # People read times in Kenya's zone; storage and the API stay in UTC.
-    return booking.scheduled_at.astimezone(NAIROBI).strftime("%a %d %b %Y, %H:%M EAT")
 
 
 async def visible(

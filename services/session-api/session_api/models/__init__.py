@@ -5,6 +5,8 @@ from session_api.models.booking import Booking, BookingStatus, SessionType
 from session_api.models.customer_order import Order, OrderStatus
 from session_api.models.gateway_event import EventOutcome, GatewayEvent
 from session_api.models.notification import Notification
+from session_api.models.notification_delivery import Channel, DeliveryStatus, NotificationDelivery
+from session_api.models.notification_preference import NotificationPreference
 from session_api.models.order_item import OrderItem
 from session_api.models.payment_attempt import (
     AttemptStatus,
@@ -24,10 +26,14 @@ __all__ = [
     "Base",
     "Booking",
     "BookingStatus",
+    "Channel",
+    "DeliveryStatus",
     "EventOutcome",
     "GatewayEvent",
     "LedgerEntryKind",
     "Notification",
+    "NotificationDelivery",
+    "NotificationPreference",
     "Order",
     "OrderItem",
     "OrderStatus",

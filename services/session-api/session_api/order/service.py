@@ -19,7 +19,9 @@ from session_api.models import (
     User,
     UserRole,
 )
+from session_api.models.notification_delivery import Channel
 from session_api.notification import service as notification_service
+from session_api.notification.content import Message
 from session_api.order.exceptions import InvalidOrder, OrderNotFound, OrderStateConflict
 from session_api.order.repository import OrderRepository
 from session_api.order.schemas import OrderCreate
@@ -28,6 +30,7 @@ from session_api.payment import payable as payable_flow
 from session_api.payment import service as payment_service
 from session_api.payment.payable import BilledFlow
 from session_api.product import service as product_service
+from session_api.user import service as user_service
 from session_api.wallet import service as wallet_service
 
 # What staff may move a paid order to, from each status.
@@ -166,13 +169,18 @@ async def advance(session: AsyncSession, *, order: Order, to: OrderStatus) -> Or
             )
         )
     order.status = to
-    await notification_service.notify(
+    await notification_service.announce(
         session,
+        event_key=f"order.{to.value}:{order.id}",
         user_id=order.user_id,
-        kind=f"order.{to.value}",
-        title=f"Order {to.value}",
-        body=f"Your order of KES {order.total:,} is now {to.value}.",
-        data={"order_id": str(order.id)},
+        channels=(notification_service.IN_APP, Channel.email),
+        message=Message(
+            kind=f"order.{to.value}",
+            title=f"Order {to.value}",
+            body=f"Your order of KES {order.total:,} is now {to.value}.",
+            data={"order_id": str(order.id)},
+            details=(("Order", _reference(order)), ("Total", f"KES {order.total:,}")),
+        ),
     )
     await session.flush()
     return order
@@ -201,15 +209,44 @@ class OrderFlow(BilledFlow[Order]):
         payable.receipt_number = attempt.receipt_number
         payable.paid_at = attempt.paid_at or datetime.now(UTC)
         payable.last_attempt_id = attempt.id
-        await notification_service.notify(
+        data = {"order_id": str(payable.id), "receipt_number": attempt.receipt_number}
+        details = (("Order", _reference(payable)), ("Total", f"KES {payable.total:,}"))
+        note = payment_service.receipt_note(attempt)
+        await notification_service.announce(
             session,
+            event_key=f"order.paid:{payable.id}",
             user_id=payable.user_id,
-            kind="order.paid",
-            title="Order paid",
-            body=f"Payment of KES {payable.total:,} received"
-            f"{payment_service.receipt_note(attempt)}. We are preparing your order.",
-            data={"order_id": str(payable.id), "receipt_number": attempt.receipt_number},
+            channels=(notification_service.IN_APP, Channel.email),
+            receipt_attempt_id=attempt.id,
+            message=Message(
+                kind="order.paid",
+                title="Order paid",
+                body=f"Payment of KES {payable.total:,} received{note}. We are preparing your "
+                "order.",
+                data=data,
+                details=details,
+                paragraphs=("Your receipt is attached.",),
+            ),
         )
+        for staff_id in await user_service.staff_ids(session):
+            await notification_service.announce(
+                session,
+                event_key=f"order.paid.staff:{payable.id}",
+                user_id=staff_id,
+                channels=(notification_service.IN_APP, Channel.email),
+                message=Message(
+                    kind="order.paid.staff",
+                    title="New paid order",
+                    body=f"Order {_reference(payable)} of KES {payable.total:,} is paid{note}; "
+                    "it is ready to prepare.",
+                    data=data,
+                    details=details,
+                ),
+            )
+
+
+def _reference(order: Order) -> str:
+    return PayableType.order.account_reference(order.id)
 
 
 flow = OrderFlow(keep_unapplied=wallet_service.keep_unapplied_payment)

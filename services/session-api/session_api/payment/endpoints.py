@@ -3,7 +3,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Query, Request, Response
 from fastapi.sse import EventSourceResponse, ServerSentEvent
 
 from session_api.auth.dependencies import CurrentUser
@@ -14,7 +14,7 @@ from session_api.pagination import Page, PageDep, page_of
 from session_api.payment import service as payment_service
 from session_api.payment import stream as payment_stream
 from session_api.payment.dependencies import AttemptDep, StreamedAttemptDep
-from session_api.payment.exceptions import AttemptNotFound
+from session_api.payment.exceptions import AttemptNotFound, ReceiptNotAvailable
 from session_api.payment.schemas import AttemptOut
 from shared.errors import responses
 from shared.schemas import Timestamp
@@ -53,6 +53,24 @@ async def list_payments(
 async def get_payment(attempt: AttemptDep) -> PaymentAttempt:
     """A payment attempt's current status: the polling fallback to the stream."""
     return attempt
+
+
+@router.get(
+    "/v1/payments/{attempt_id}/receipt.pdf",
+    response_class=Response,
+    responses={
+        200: {"content": {"application/pdf": {}}, "description": "the PDF receipt"},
+        **responses(NotAuthenticated, AttemptNotFound, ReceiptNotAvailable),
+    },
+)
+async def get_receipt(attempt: AttemptDep, session: SessionDep, settings: SettingsDep) -> Response:
+    """The PDF receipt of a paid attempt (the payer, admins and the booking's therapist)."""
+    filename, pdf = await payment_service.receipt_pdf(session, attempt=attempt, settings=settings)
+    return Response(
+        pdf,
+        media_type="application/pdf",
+        headers={"Content-Disposition": f'inline; filename="{filename}"'},
+    )
 
 
 @router.get(

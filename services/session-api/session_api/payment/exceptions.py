@@ -24,3 +24,7 @@ class PaymentBlocked(Conflict):
 
 class PaymentsUnavailable(ServiceUnavailable):
     """The payment gateway cannot take payments right now; retry after `Retry-After` seconds."""
+
+
+class ReceiptNotAvailable(Conflict):
+    """A receipt exists only for a paid attempt whose M-Pesa receipt number has arrived."""

@@ -3,9 +3,16 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, func, or_, select
 
-from session_api.models import AttemptStatus, Booking, PayableType, PaymentAttempt
+from session_api.models import (
+    AttemptStatus,
+    Booking,
+    OrderItem,
+    PayableType,
+    PaymentAttempt,
+    User,
+)
 from session_api.pagination import PageParams
 from session_api.repository import Repository
 
@@ -18,6 +25,25 @@ class PaymentAttemptRepository(Repository[PaymentAttempt]):
         return await self.session.scalar(
             select(Booking.therapist_id).where(Booking.id == booking_id)
         )
+
+    async def booking_for_receipt(self, booking_id: uuid.UUID) -> tuple[Booking, str] | None:
+        """The booking an attempt paid, with its therapist's name (what a receipt says)."""
+        row = (
+            await self.session.execute(
+                select(Booking, User.full_name)
+                .join(User, User.id == Booking.therapist_id)
+                .where(Booking.id == booking_id)
+            )
+        ).first()
+        return None if row is None else (row[0], row[1])
+
+    async def order_item_count(self, order_id: uuid.UUID) -> int:
+        count = await self.session.scalar(
+            select(func.coalesce(func.sum(OrderItem.quantity), 0)).where(
+                OrderItem.order_id == order_id
+            )
+        )
+        return int(count or 0)
 
     async def get_by_gateway_payment_id(
         self, gateway_payment_id: str, *, for_update: bool = False

@@ -23,6 +23,7 @@ from session_api.integrations.gateway import (
 )
 from session_api.models import AttemptStatus, PayableType, PaymentAttempt, User, UserRole
 from session_api.pagination import PageParams
+from session_api.payment import receipt
 from session_api.payment.exceptions import (
     AlreadyPaid,
     AttemptNotFound,
@@ -356,3 +357,11 @@ async def history(
         created_to=created_to,
         page=page,
     )
+
+
+async def receipt_pdf(
+    session: AsyncSession, *, attempt: PaymentAttempt, settings: Settings
+) -> tuple[str, bytes]:
+    """The receipt's file name and PDF bytes."""
+    facts = await receipt.facts_for(session, attempt=attempt, settings=settings)
+    return facts.filename, receipt.render_pdf(facts)

@@ -5,7 +5,7 @@ import uuid
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from session_api.models import User, Wallet
+from session_api.models import User, UserRole, Wallet
 from shared.repository import RepositoryBase
 
 
@@ -14,6 +14,12 @@ class UserRepository(RepositoryBase[User]):
 
     async def get_by_email(self, email: str) -> User | None:
         return await self.session.scalar(select(User).where(User.email == email))
+
+    async def active_admin_ids(self) -> list[uuid.UUID]:
+        rows = await self.session.scalars(
+            select(User.id).where(User.role == UserRole.admin, User.is_active.is_(True))
+        )
+        return list(rows)
 
     async def add(self, user: User) -> User | None:
         """Insert the account with its empty wallet, or return None when the e-mail address is

@@ -57,3 +57,8 @@ async def update_profile(
         user.phone = phone
     await session.flush()
     return user
+
+
+async def staff_ids(session: AsyncSession) -> list[uuid.UUID]:
+    """The shop's staff: every active admin."""
+    return await UserRepository.from_session(session).active_admin_ids()

@@ -21,7 +21,9 @@ from session_api.models import (
     WalletDeposit,
     WalletLedgerEntry,
 )
+from session_api.models.notification_delivery import Channel
 from session_api.notification import service as notification_service
+from session_api.notification.content import Message
 from session_api.pagination import PageParams
 from session_api.payment import payable as payable_flow
 from session_api.payment import service as payment_service
@@ -248,14 +250,18 @@ async def _credit_deposit(
     )
     if credited:
         deposit.credited_at = datetime.now(UTC)
-        await notification_service.notify(
+        await notification_service.announce(
             session,
+            event_key=f"deposit.credited:{deposit.id}",
             user_id=deposit.user_id,
-            kind="deposit.credited",
-            title="Deposit received",
-            body=f"KES {attempt.amount:,} was added to your wallet"
-            f"{payment_service.receipt_note(attempt)}.",
-            data={"deposit_id": str(deposit.id), "receipt_number": attempt.receipt_number},
+            channels=(notification_service.IN_APP, Channel.sms),
+            message=Message(
+                kind="deposit.credited",
+                title="Deposit received",
+                body=f"KES {attempt.amount:,} was added to your wallet"
+                f"{payment_service.receipt_note(attempt)}.",
+                data={"deposit_id": str(deposit.id), "receipt_number": attempt.receipt_number},
+            ),
         )
 
 

@@ -17,7 +17,7 @@ def app_config(settings: Settings) -> AppConfig:
     return AppConfig(
         environment=settings.ENVIRONMENT,
         test_mode=settings.ENVIRONMENT is Environment.sandbox,
-        paybill_number=settings.PAYBILL_NUMBER,
+        paybill_number=settings.BUSINESS_PAYBILL,
         prompt_window_s=settings.PROMPT_WINDOW_S,
         payment_min_kes=settings.PAYMENT_MIN_KES,
         payment_max_kes=settings.PAYMENT_MAX_KES,

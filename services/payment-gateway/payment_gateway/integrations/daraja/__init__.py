@@ -28,6 +28,11 @@ from payment_gateway.integrations.daraja.errors import (
     DarajaTokenInvalid,
     DarajaUnavailable,
 )
+from payment_gateway.integrations.daraja.results import (
+    ResultParseError,
+    TransactionResult,
+    parse_result,
+)
 from payment_gateway.integrations.daraja.schemas import (
     PullRegistration,
     PullTransaction,
@@ -61,9 +66,11 @@ __all__ = [
     "PullTransaction",
     "PullTransactionsPage",
     "ResultAck",
+    "ResultParseError",
     "StkCallback",
     "StkPushAccepted",
     "StkQueryResult",
+    "TransactionResult",
     "daraja_timestamp",
     "is_recognised",
     "normalise_result_code",
@@ -72,6 +79,7 @@ __all__ = [
     "outcome_for_rejection",
     "outcome_for_unreachable",
     "parse_daraja_timestamp",
+    "parse_result",
     "parse_stk_callback",
     "stk_password",
 ]

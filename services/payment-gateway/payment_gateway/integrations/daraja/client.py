@@ -57,6 +57,7 @@ TRANSACTION_STATUS_PATH = "/mpesa/transactionstatus/v1/query"
 PULL_TRANSACTIONS_PATH = "/pulltransactions/v1/query"
 PULL_REGISTER_PATH = "/pulltransactions/v1/register"
 PULL_REGISTERED = frozenset({"1000", "1001"})
+C2B_REGISTER_PATH = "/mpesa/c2b/v1/registerurl"
 
 _PHONE = re.compile(r"^254[17]\d{8}$")
 # Connection-level failures happen before a request leaves this machine.
@@ -273,6 +274,28 @@ class DarajaClient:
                 body=responses.dump(payload),
             )
         return PullRegistration.model_validate({**payload, "ResponseStatus": status})
+
+    async def register_c2b_urls(
+        self, *, confirmation_url: str, validation_url: str, response_type: str = "Completed"
+    ) -> dict[str, Any]:
+        """Register the paybill's C2B URLs (production takes this once). `response_type` is
+        what M-Pesa does when validation does not answer: Completed or Cancelled."""
+        body = {
+            "ShortCode": self.config.shortcode,
+            "ResponseType": response_type,
+            "ConfirmationURL": confirmation_url,
+            "ValidationURL": validation_url,
+        }
+        payload = await self._authorized("c2b_register", C2B_REGISTER_PATH, body)
+        code = normalise_result_code(payload.get("ResponseCode"))
+        if code not in (None, "0"):
+            raise DarajaRejected(
+                str(payload.get("ResponseDescription") or "C2B URLs not registered"),
+                http_status=200,
+                error_code=code,
+                body=responses.dump(payload),
+            )
+        return payload
 
     def _password(self, timestamp: str) -> str:
         return stk_password(

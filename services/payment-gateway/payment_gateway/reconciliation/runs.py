@@ -1,0 +1,281 @@
+"""Running a reconciliation: one batch per unit of work, each judging receipts (then payments)
+past the run's checkpoint, applying what it decided through the payment lifecycle, and moving
+the checkpoint in the same transaction. A run killed mid-way resumes after its last committed
+batch; the unique verdict keys and the lifecycle's own rules make a repeat a no-op.
+
+Phases: `receipts` (every receipt M-Pesa lists in the window), `payments` (every payment of the
+window no receipt spoke for), then `finish` (the summary). Sources that must be asked first
+(STK Query, Pull, Transaction Status) run before, in `collect.py`.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from datetime import datetime
+from typing import Any
+
+import structlog
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from payment_gateway.config import Settings
+from payment_gateway.integrations.daraja import DarajaClient
+from payment_gateway.models import (
+    SELF_SETTLING,
+    Payment,
+    PaymentStatus,
+    ReconciliationException,
+    ReconciliationItem,
+    ReconciliationRun,
+    RecordSource,
+    RunStatus,
+)
+from payment_gateway.outbox import service as outbox_service
+from payment_gateway.reconciliation import collect, links, matching, status, verdicts
+from payment_gateway.reconciliation.ledger_repository import LedgerPaymentRepository
+from payment_gateway.reconciliation.matching import Decision, Evidence
+from payment_gateway.reconciliation.repository import (
+    ItemRepository,
+    RecordRepository,
+    RunRepository,
+)
+from shared.db import utcnow
+
+log = structlog.get_logger(__name__)
+
+S = PaymentStatus
+V = matching.V
+COMPLETED_EVENT = "reconciliation.completed"
+STATUS_WAIT = "transaction_status_wait"
+# Sources asked during the run, in order, before the judging phases.
+ASKING: dict[str, tuple[str, ...]] = {
+    RecordSource.stk_query: (RecordSource.stk_query,),
+    RecordSource.transaction_status: (RecordSource.transaction_status, STATUS_WAIT),
+    RecordSource.pull: (RecordSource.pull,),
+}
+JUDGING = ("receipts", "payments", "finish")
+
+
+def phases(run: ReconciliationRun) -> list[str]:
+    asking = [p for source, steps in ASKING.items() if source in run.sources for p in steps]
+    return [*asking, *JUDGING]
+
+
+ASK = {
+    RecordSource.stk_query: collect.stk_query_batch,
+    RecordSource.pull: collect.pull_batch,
+    RecordSource.transaction_status: status.ask_batch,
+    STATUS_WAIT: status.wait,
+}
+
+
+def receipt_sources(run: ReconciliationRun) -> list[str]:
+    return [s for s in run.sources if s in matching.RECEIPT_SOURCES]
+
+
+async def advance(
+    session: AsyncSession,
+    *,
+    run_id: uuid.UUID,
+    settings: Settings,
+    daraja: DarajaClient | None = None,
+) -> str:
+    """Take the run's next step (ask a source, judge a batch, or finish) and return its status;
+    a finished run is left as it is. Holds the run's row lock while judging: two workers on
+    one run take turns. Raises `SourceUnavailable` when a source must be asked again later."""
+    run = await RunRepository.from_session(session).lock(run_id)
+    if run is None or run.status in (RunStatus.completed, RunStatus.failed):
+        return run.status if run is not None else RunStatus.failed
+    if run.status == RunStatus.queued:
+        run.status = RunStatus.running
+        run.started_at = utcnow()
+        _move(run, phase=phases(run)[0], after=None)
+    phase = run.checkpoint["phase"]
+    if phase not in JUDGING:
+        if daraja is None:
+            collect.fail(run, f"the {phase} source needs Daraja, and this process has no client")
+        else:
+            await ASK[phase](session, run=run, daraja=daraja, settings=settings)
+        # What the batch stored must not be overwritten by reading the row back.
+        await session.flush()
+        run = await RunRepository.from_session(session).lock(run_id)
+        assert run is not None
+        if run.checkpoint.get("phase") == "next":
+            order = phases(run)
+            _move(run, phase=order[order.index(phase) + 1], after=None)
+    elif phase == "receipts":
+        await _receipts_batch(session, run=run, settings=settings)
+    elif phase == "payments":
+        await _payments_batch(session, run=run, settings=settings)
+    else:
+        await _finish(session, run=run, settings=settings)
+    run.updated_at = utcnow()
+    await session.flush()
+    return run.status
+
+
+def _move(run: ReconciliationRun, *, phase: str, after: Any) -> None:
+    # A new dict: SQLAlchemy notices an assignment, not a change inside the old one.
+    run.checkpoint = {"phase": phase, "after": after}
+
+
+async def _receipts_batch(
+    session: AsyncSession, *, run: ReconciliationRun, settings: Settings
+) -> None:
+    records = RecordRepository.from_session(session)
+    sources = receipt_sources(run)
+    receipts = await records.receipts_in_window(
+        sources=sources,
+        shortcode=run.shortcode,
+        start=run.window_start,
+        end=run.window_end,
+        after=run.checkpoint.get("after"),
+        limit=settings.RECONCILIATION_BATCH_SIZE,
+    )
+    grouped = defaultdict(list)
+    for record in await records.by_receipts(receipts, sources=sources):
+        grouped[record.receipt].append(record)
+    evidences = [Evidence.merge(grouped[receipt]) for receipt in receipts]
+    found = await links.prefetch(session, evidences=evidences, run=run, settings=settings)
+    opened: list[tuple[ReconciliationItem, ReconciliationException]] = []
+    for evidence in evidences:
+        linked = found.links(evidence, run=run, settings=settings)
+        decision = await _paid_before(session, matching.judge_receipt(evidence, linked))
+        await verdicts.record(
+            session,
+            run=run,
+            decision=decision,
+            evidence=evidence,
+            settings=settings,
+            judged=found.judged,
+            opened=opened,
+        )
+    await verdicts.open_exceptions(session, opened)
+    if len(receipts) < settings.RECONCILIATION_BATCH_SIZE:
+        _move(run, phase="payments", after=None)
+    else:
+        _move(run, phase="receipts", after=receipts[-1])
+
+
+async def _paid_before(session: AsyncSession, decision: Decision) -> Decision:
+    """A completed payment whose payable was paid by an earlier payment: paid twice."""
+    payment = decision.payment
+    if decision.verdict != V.matched or payment is None or payment.status != S.completed:
+        return decision
+    earlier = await LedgerPaymentRepository.from_session(session).earlier_paid_for_payable(payment)
+    if earlier is None:
+        return decision
+    return Decision(
+        V.paid_twice,
+        payment=payment,
+        related=earlier,
+        settle_code=decision.settle_code,
+        note=f"its payable was paid before by payment {earlier.id}",
+    )
+
+
+async def _payments_batch(
+    session: AsyncSession, *, run: ReconciliationRun, settings: Settings
+) -> None:
+    after = run.checkpoint.get("after")
+    cursor = (datetime.fromisoformat(after[0]), uuid.UUID(after[1])) if after else None
+    sources = receipt_sources(run)
+    # Without a source that lists receipts, a completed payment cannot be checked at all.
+    statuses = list(S) if sources else [s for s in S if s != S.completed]
+    payments = await LedgerPaymentRepository.from_session(session).in_window(
+        start=run.window_start,
+        end=run.window_end,
+        statuses=statuses,
+        after=cursor,
+        limit=settings.RECONCILIATION_BATCH_SIZE,
+    )
+    records = RecordRepository.from_session(session)
+    judged = await ItemRepository.from_session(session).judged_payments(
+        run_id=run.id, payment_ids=[p.id for p in payments]
+    )
+    stk = {
+        r.checkout_request_id: r
+        for r in await records.stk_answers(
+            run_id=run.id,
+            checkout_ids=[p.checkout_request_id for p in payments if p.checkout_request_id],
+        )
+    }
+    by_receipt = defaultdict(list)
+    for record in await records.by_receipts(
+        [p.receipt_number for p in payments if p.receipt_number], sources=sources
+    ):
+        by_receipt[record.receipt].append(record)
+    checkouts = [p.checkout_request_id for p in payments if p.checkout_request_id]
+    for record in await records.by_checkouts(checkouts, sources=sources):
+        by_receipt[record.checkout_request_id].append(record)
+    for payment in payments:
+        if payment.id in judged:
+            continue
+        await _judge_one_payment(
+            session,
+            run=run,
+            payment_id=payment.id,
+            stk=stk,
+            by_receipt=by_receipt,
+            settings=settings,
+        )
+    if len(payments) < settings.RECONCILIATION_BATCH_SIZE:
+        _move(run, phase="finish", after=None)
+    else:
+        last = payments[-1]
+        _move(run, phase="payments", after=[last.created_at.isoformat(), str(last.id)])
+
+
+async def _judge_one_payment(
+    session: AsyncSession,
+    *,
+    run: ReconciliationRun,
+    payment_id: uuid.UUID,
+    stk: dict[str | None, Any],
+    by_receipt: dict[str | None, list[Any]],
+    settings: Settings,
+) -> None:
+    repository = LedgerPaymentRepository.from_session(session)
+    locked = await repository.lock_where(Payment.id == payment_id)
+    if not locked:
+        return
+    payment = locked[0]
+    # Its own receipt's records, else a receipt that proves its push (by CheckoutRequestID).
+    key = payment.receipt_number or payment.checkout_request_id
+    found = by_receipt.get(key) if key else None
+    earlier = None
+    if payment.status == S.completed:
+        earlier = await repository.earlier_paid_for_payable(payment)
+    evidence = Evidence.merge(found) if found else None
+    decision = matching.judge_payment(
+        payment,
+        stk_answer=stk.get(payment.checkout_request_id),
+        receipt_record=evidence,
+        earlier_paid=earlier,
+    )
+    await verdicts.record(session, run=run, decision=decision, evidence=evidence, settings=settings)
+
+
+async def _finish(session: AsyncSession, *, run: ReconciliationRun, settings: Settings) -> None:
+    counts = await ItemRepository.from_session(session).counts(run.id)
+    run.summary = {verdict.value: counts.get(verdict.value, 0) for verdict in V}
+    run.status = RunStatus.completed
+    run.finished_at = utcnow()
+    _move(run, phase="done", after=None)
+    await outbox_service.publish_notice(
+        session,
+        event_type=COMPLETED_EVENT,
+        data={
+            "id": str(run.id),
+            "shortcode": run.shortcode,
+            "from": run.window_start.isoformat(),
+            "to": run.window_end.isoformat(),
+            "sources": run.sources,
+            "summary": run.summary,
+            "open_exceptions": sum(
+                count for verdict, count in run.summary.items() if verdict not in SELF_SETTLING
+            ),
+        },
+        settings=settings,
+    )
+    log.info("reconciliation_completed", run_id=str(run.id), **run.summary)

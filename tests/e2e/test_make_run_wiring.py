@@ -35,6 +35,9 @@ class TestDevelopmentDefaultsAgree:
         assert session.PORT in subscribers
         assert subscribers[session.PORT] == session.WEBHOOK_SECRET.get_secret_value()
 
+    def test_the_web_apps_paybill_is_the_gateways_shortcode(self) -> None:
+        assert SessionSettings().BUSINESS_PAYBILL == GatewaySettings().DARAJA_SHORTCODE
+
     def test_session_api_mails_and_texts_through_the_simulator_which_reports_back(self) -> None:
         session, simulator = SessionSettings(), SimulatorSettings()
         assert (session.SMTP_HOST, session.SMTP_PORT) == (simulator.SMTP_HOST, simulator.SMTP_PORT)

@@ -125,6 +125,8 @@ async def _start_stuck_make_test(box: Sandbox) -> asyncio.subprocess.Process:
         f"PYTEST_ARGS={STUCK_RUN} {box.pytest_options()}",
         # One xdist worker: the controller-and-workers shape of a real run, at less cost.
         "TEST_WORKERS=1",
+        # Only pytest: the web app's unit tests have nothing to do with stopping a run.
+        "WEB_TESTS=0",
         cwd=REPO,
         env=box.env(),
         stdout=log,

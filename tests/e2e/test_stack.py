@@ -173,6 +173,15 @@ async def _confirmed_with_receipt(
     return booking
 
 
+def _built_index() -> str:
+    index = Path("web/dist/index.html")
+    if not index.is_file():
+        if os.environ.get("CI"):
+            pytest.fail("the web app is not built (make test builds it)")
+        pytest.skip("the web app is not built: `make web-build`")
+    return index.read_text()
+
+
 class TestWholeStack:
     async def test_a_booking_is_paid_through_gateway_and_simulator_and_confirmed(
         self, stack: Stack
@@ -244,3 +253,20 @@ class TestWholeStack:
             assert attempt["can_retry"] is True
             after = (await client.get(f"{stack.session_api}/v1/wallet", headers=auth)).json()
             assert after["balance"] == before["balance"]
+
+    async def test_the_root_serves_the_web_app_and_its_assets(self, stack: Stack) -> None:
+        """Acceptance: after `make run`, http://127.0.0.1:8000/ is the web app (its sign-in page
+        is what the browser tests see first), served by session-api with its SPA fallback."""
+        index = _built_index()
+        async with httpx.AsyncClient(timeout=FLOW_TIMEOUT_S) as client:
+            root = await client.get(f"{stack.session_api}/")
+            assert root.status_code == 200, stack.log_tail()
+            assert root.text == index
+            assert (await client.get(f"{stack.session_api}/signin")).text == root.text
+            script = root.text.split('src="', 1)[1].split('"', 1)[0]
+            asset = await client.get(f"{stack.session_api}{script}")
+            assert asset.status_code == 200
+            assert "javascript" in asset.headers["content-type"]
+            missing = await client.get(f"{stack.session_api}/v1/no-such-thing")
+            assert missing.status_code == 404
+            assert missing.json()["error"] == "NotFound"

@@ -21,6 +21,8 @@ PUBLIC = {
     "/v1/therapists/{therapist_id}",
     "/v1/products",
     "/v1/products/{product_id}",
+    # What the web app needs before sign-in: test mode, the paybill, amount limits.
+    "/v1/app-config",
     # Authenticated by its signature instead of a token (tests in event/).
     "/internal/payment-events",
     # Africa's Talking's delivery reports: authenticated by the secret token in the path (tests

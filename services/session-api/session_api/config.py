@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import ClassVar, Literal, Self
 
 from pydantic import Field, SecretStr, model_validator
@@ -12,6 +13,8 @@ from shared.settings import BaseServiceSettings
 from shared.webhook_signing import DEV_WEBHOOK_SECRET
 
 QUEUE_NAME = "arq:session"
+# `make run` builds the web app here (web/dist in the checkout).
+DEFAULT_WEB_DIR = Path(__file__).resolve().parents[3] / "web" / "dist"
 
 
 class Settings(BaseServiceSettings):
@@ -70,6 +73,10 @@ class Settings(BaseServiceSettings):
     STALE_REFRESH_CRON_MINUTES: set[int] | None = None
     STALE_REFRESH_BATCH_SIZE: int = Field(default=50, ge=1)
     WALLET_CHECK_CRON_MINUTES: set[int] = Field(default_factory=lambda: {17})
+
+    # The web app: its built files, served at `/`, and what its payment screens show.
+    WEB_DIR: Path = DEFAULT_WEB_DIR
+    PROMPT_WINDOW_S: int = Field(default=60, ge=10, le=600)
 
     # Who the notifications come from, and what a payer needs to pay without the app.
     BUSINESS_NAME: str = Field(default="Tiba Therapy", min_length=1, max_length=80)

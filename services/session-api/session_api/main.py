@@ -23,6 +23,8 @@ from session_api.payment.endpoints import router as payment_router
 from session_api.product.endpoints import router as product_router
 from session_api.therapist.endpoints import router as therapist_router
 from session_api.wallet.endpoints import router as wallet_router
+from session_api.web import spa
+from session_api.web.endpoints import router as web_router
 from shared.app import create_base_app, infrastructure
 from shared.logging import configure_logging
 from shared.settings import Environment
@@ -84,8 +86,10 @@ def create_app(
         payment_router,
         notification_router,
         event_router,
+        web_router,
     ):
         app.include_router(router)
+    spa.install(app, settings.WEB_DIR)
     return app
 
 

@@ -232,3 +232,39 @@ class TestAccessToken:
 
         assert response.status_code == 403
         assert response.json()["error"] == "RoleRequired"
+
+
+class TestProfile:
+    async def test_sets_and_forgets_the_mpesa_phone(
+        self, api: httpx.AsyncClient, account: MakeAccount
+    ) -> None:
+        client = await account()
+
+        changed = await api.patch(
+            "/v1/me", json={"phone": "0712 345 678", "full_name": "Amina W"}, headers=client.headers
+        )
+        assert changed.status_code == 200, changed.text
+        assert changed.json()["phone"] == "254712345678"
+        assert changed.json()["full_name"] == "Amina W"
+        assert (await api.get("/v1/me", headers=client.headers)).json()["phone"] == "254712345678"
+
+        renamed = await api.patch("/v1/me", json={"full_name": "Amina"}, headers=client.headers)
+        assert renamed.json()["phone"] == "254712345678"
+
+        forgotten = await api.patch("/v1/me", json={"phone": None}, headers=client.headers)
+        assert forgotten.json()["phone"] is None
+        assert forgotten.json()["full_name"] == "Amina"
+
+    async def test_refuses_a_phone_naming_the_accepted_formats(
+        self, api: httpx.AsyncClient, account: MakeAccount
+    ) -> None:
+        client = await account()
+
+        response = await api.patch("/v1/me", json={"phone": "0812345678"}, headers=client.headers)
+
+        assert response.status_code == 422
+        assert response.json()["fields"][0]["field"] == "body.phone"
+        assert "07XXXXXXXX" in response.json()["detail"]
+
+    async def test_needs_a_token(self, api: httpx.AsyncClient) -> None:
+        assert (await api.patch("/v1/me", json={"full_name": "X"})).status_code == 401

@@ -5,7 +5,7 @@ from fastapi import APIRouter, status
 from session_api.auth import service as auth_service
 from session_api.auth.dependencies import CurrentUser
 from session_api.auth.exceptions import InvalidCredentials, NotAuthenticated
-from session_api.auth.schemas import LoginRequest, RegisterRequest, Token
+from session_api.auth.schemas import LoginRequest, ProfileUpdate, RegisterRequest, Token
 from session_api.dependencies import SessionDep, SettingsDep
 from session_api.models import User
 from session_api.user.exceptions import EmailTaken
@@ -38,3 +38,9 @@ async def login(body: LoginRequest, session: SessionDep, settings: SettingsDep) 
 async def me(user: CurrentUser) -> User:
     """The account behind the access token."""
     return user
+
+
+@router.patch("/v1/me", response_model=UserOut, responses=responses(NotAuthenticated))
+async def update_me(body: ProfileUpdate, user: CurrentUser, session: SessionDep) -> User:
+    """Change the account's name or M-Pesa phone (the one payment forms start with)."""
+    return await auth_service.update_profile(session, user=user, changes=body)

@@ -15,6 +15,13 @@ class RegisterRequest(StrictModel):
     phone: KenyanPhone | None = None
 
 
+class ProfileUpdate(StrictModel):
+    """The fields given are changed; `phone: null` forgets the M-Pesa number."""
+
+    full_name: Text | None = Field(default=None, min_length=1, max_length=120)
+    phone: KenyanPhone | None = None
+
+
 class LoginRequest(StrictModel):
     email: Text = Field(max_length=254)
     password: str = Field(max_length=128)

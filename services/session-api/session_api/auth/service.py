@@ -14,7 +14,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from session_api.auth.exceptions import InvalidCredentials, NotAuthenticated
-from session_api.auth.schemas import RegisterRequest, Token
+from session_api.auth.schemas import ProfileUpdate, RegisterRequest, Token
 from session_api.config import Settings
 from session_api.models import User, UserRole
 from session_api.user import service as user_service
@@ -135,3 +135,15 @@ async def authenticate(session: AsyncSession, *, settings: Settings, token: str)
     if user is None or not user.is_active:
         raise NotAuthenticated("the account behind this token no longer exists")
     return user
+
+
+async def update_profile(session: AsyncSession, *, user: User, changes: ProfileUpdate) -> User:
+    """Apply the fields the request gave (a `null` name is no change; a `null` phone forgets it)."""
+    given = changes.model_fields_set
+    return await user_service.update_profile(
+        session,
+        user=user,
+        full_name=changes.full_name,
+        phone=changes.phone,
+        change_phone="phone" in given,
+    )

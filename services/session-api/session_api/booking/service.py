@@ -231,7 +231,6 @@ class BookingFlow(BilledFlow[Booking]):
 
     type = PayableType.booking
     repository = BookingRepository
-    reference_prefix = "BK"
     description = "Therapy"
 
     def price(self, payable: Booking) -> tuple[uuid.UUID, int]:

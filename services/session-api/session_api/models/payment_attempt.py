@@ -16,6 +16,17 @@ class PayableType(StrEnum):
     order = "order"
     deposit = "deposit"
 
+    def account_reference(self, payable_id: uuid.UUID) -> str:
+        """The M-Pesa account reference of a payable: its kind's prefix and its id (12 chars)."""
+        return f"{_REFERENCE_PREFIXES[self]}{payable_id.hex[:10].upper()}"
+
+
+_REFERENCE_PREFIXES = {
+    PayableType.booking: "BK",
+    PayableType.order: "OR",
+    PayableType.deposit: "WL",
+}
+
 
 class AttemptStatus(StrEnum):
     processing = "processing"

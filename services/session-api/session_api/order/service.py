@@ -191,7 +191,6 @@ class OrderFlow(BilledFlow[Order]):
 
     type = PayableType.order
     repository = OrderRepository
-    reference_prefix = "OR"
     description = "Shop order"
 
     def price(self, payable: Order) -> tuple[uuid.UUID, int]:
@@ -247,7 +246,7 @@ class OrderFlow(BilledFlow[Order]):
 
 
 def _reference(order: Order) -> str:
-    return f"{OrderFlow.reference_prefix}{order.id.hex[:10].upper()}"
+    return PayableType.order.account_reference(order.id)
 
 
 flow = OrderFlow(keep_unapplied=wallet_service.keep_unapplied_payment)

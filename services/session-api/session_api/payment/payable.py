@@ -98,8 +98,7 @@ class BilledFlow(PayableFlow[B]):
     given by the domain: the wallet domain depends on this one, not the reverse)."""
 
     repository: ClassVar[type[Repository[Any]]]
-    # The M-Pesa account reference is this prefix and the payable's id; the description is fixed.
-    reference_prefix: ClassVar[str]
+    # The M-Pesa account reference is `PayableType.account_reference`; the description is fixed.
     description: ClassVar[str]
 
     def __init__(self, *, keep_unapplied: KeepUnapplied) -> None:
@@ -117,7 +116,7 @@ class BilledFlow(PayableFlow[B]):
             id=payable.id,
             user_id=payer_id,
             amount=amount,
-            account_reference=f"{self.reference_prefix}{payable.id.hex[:10].upper()}",
+            account_reference=self.type.account_reference(payable.id),
             description=self.description,
         )
 

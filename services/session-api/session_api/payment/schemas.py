@@ -51,6 +51,13 @@ class AttemptOut(BaseModel):
     def retry_hint(self) -> str | None:
         return RETRY_HINTS.get(self.status)
 
+    @computed_field(  # type: ignore[prop-decorator]
+        description="The M-Pesa account reference: with the paybill number, how to pay by hand."
+    )
+    @property
+    def account_reference(self) -> str:
+        return self.payable_type.account_reference(self.payable_id)
+
     @computed_field  # type: ignore[prop-decorator]
     @property
     def can_retry(self) -> bool:

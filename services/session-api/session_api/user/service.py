@@ -43,6 +43,22 @@ async def get_by_email(session: AsyncSession, *, email: str) -> User | None:
     return await UserRepository.from_session(session).get_by_email(email)
 
 
+async def update_profile(
+    session: AsyncSession,
+    *,
+    user: User,
+    full_name: str | None,
+    phone: str | None,
+    change_phone: bool,
+) -> User:
+    if full_name is not None:
+        user.full_name = full_name
+    if change_phone:
+        user.phone = phone
+    await session.flush()
+    return user
+
+
 async def staff_ids(session: AsyncSession) -> list[uuid.UUID]:
     """The shop's staff: every active admin."""
     return await UserRepository.from_session(session).active_admin_ids()

@@ -214,7 +214,7 @@ async def create_deposit(
             id=deposit_id,
             user_id=user.id,
             amount=amount,
-            account_reference=f"WL{deposit_id.hex[:10].upper()}",
+            account_reference=PayableType.deposit.account_reference(deposit_id),
             description="Wallet top-up",
         ),
         phone=phone,

@@ -1,0 +1,1 @@
+"""The web app: its public configuration and the built single-page app served at `/`."""

@@ -1,0 +1,10 @@
+import { useQuery } from "@tanstack/react-query";
+import { api, unwrap, type AppConfig } from "../api/client";
+
+export function useAppConfig(): AppConfig | undefined {
+  return useQuery({
+    queryKey: ["app-config"],
+    queryFn: () => unwrap(api.GET("/v1/app-config")),
+    staleTime: Infinity,
+  }).data;
+}

@@ -11,6 +11,11 @@ from prometheus_client import Counter, Histogram
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 REQUEST_ID_HEADER = "x-request-id"
+# How long an outbound client keeps an idle connection for reuse. Servers close idle keep-alive
+# connections after a few seconds (uvicorn after 5); a client that keeps them as long can send a
+# request down a connection the server is closing at that moment and get a ReadError for a request
+# the server never saw. Staying well below makes that race go away for every outbound client.
+KEEPALIVE_EXPIRY_S = 2.0
 _REQUEST_ID_HEADER_RAW = REQUEST_ID_HEADER.encode("latin-1")
 _VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:\-]{1,128}$")
 

@@ -8,6 +8,7 @@ from redis.asyncio import Redis
 
 from payment_gateway.config import Settings
 from payment_gateway.integrations.daraja import DarajaClient, DarajaConfig
+from shared.http import KEEPALIVE_EXPIRY_S
 
 
 def daraja_config(settings: Settings) -> DarajaConfig:
@@ -36,7 +37,7 @@ def daraja_client(settings: Settings, *, redis: Redis) -> DarajaClient:
 def webhook_http(settings: Settings) -> httpx.AsyncClient:
     return httpx.AsyncClient(
         timeout=httpx.Timeout(settings.WEBHOOK_TIMEOUT_S),
-        limits=httpx.Limits(max_connections=50),
+        limits=httpx.Limits(max_connections=50, keepalive_expiry=KEEPALIVE_EXPIRY_S),
         follow_redirects=False,
         headers={"user-agent": "mpesa-payment-gateway/0.1"},
     )

@@ -46,6 +46,7 @@ from payment_gateway.integrations.daraja.timestamps import (
     stk_password,
 )
 from payment_gateway.integrations.daraja.token import FetchedToken, TokenCache, app_key
+from shared.http import KEEPALIVE_EXPIRY_S
 from shared.worker import backoff_seconds
 
 log = structlog.get_logger("payment_gateway.daraja")
@@ -84,7 +85,9 @@ class DarajaClient:
                 write=config.write_timeout_s,
                 pool=config.pool_timeout_s,
             ),
-            limits=httpx.Limits(max_connections=config.max_connections),
+            limits=httpx.Limits(
+                max_connections=config.max_connections, keepalive_expiry=KEEPALIVE_EXPIRY_S
+            ),
         )
         self._hints = BackoffHints(
             spike_arrest_s=config.spike_arrest_backoff_s,

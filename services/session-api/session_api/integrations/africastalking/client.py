@@ -5,6 +5,7 @@ from typing import Any
 import httpx
 
 from session_api.integrations.delivery_errors import DeliveryError
+from shared.http import KEEPALIVE_EXPIRY_S
 
 # Recipient statusCode: 100 Processed, 101 Sent, 102 Queued are accepted. Of the refusals, these
 # will not change by trying again; the rest (405 InsufficientBalance, 5xx) may.
@@ -29,6 +30,7 @@ class SmsClient:
         self._http = httpx.AsyncClient(
             timeout=timeout_s,
             headers={"apiKey": api_key, "Accept": "application/json"},
+            limits=httpx.Limits(keepalive_expiry=KEEPALIVE_EXPIRY_S),
             transport=transport,
         )
 

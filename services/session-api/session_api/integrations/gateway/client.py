@@ -15,6 +15,7 @@ from session_api.integrations.gateway.exceptions import (
     GatewayUnavailable,
 )
 from session_api.integrations.gateway.schemas import CreatePaymentRequest, GatewayPayment
+from shared.http import KEEPALIVE_EXPIRY_S
 
 log = structlog.get_logger(__name__)
 
@@ -43,6 +44,7 @@ class GatewayClient:
             base_url=base_url.rstrip("/"),
             headers={"Authorization": f"Bearer {api_key}", "Accept": "application/json"},
             timeout=httpx.Timeout(timeout_s, connect=connect_timeout_s),
+            limits=httpx.Limits(keepalive_expiry=KEEPALIVE_EXPIRY_S),
             transport=transport,
         )
 

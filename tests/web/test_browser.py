@@ -7,7 +7,7 @@ import re
 from urllib.parse import urlsplit
 
 import pytest
-from playwright.async_api import Page, expect
+from playwright.async_api import Locator, Page, expect
 
 from session_api.models import UserRole
 from tests.session_api.fixtures import PASSWORD, approved_booking
@@ -45,30 +45,7 @@ async def test_a_client_signs_up_books_and_pays_while_the_therapist_watches(
     client = await browsers.person()
     requested: list[str] = []
     client.on("request", lambda request: requested.append(urlsplit(request.url).path))
-
-    # Sign up from the first screen the app shows.
-    await client.goto("/")
-    await expect(client.get_by_role("heading", name="Sign in")).to_be_visible()
-    await shots.take(client, "sign-in")
-    await client.get_by_role("link", name="Create an account").click()
-    await client.get_by_label("Full name").fill("Amina Otieno")
-    await client.get_by_label("Email").fill("amina@example.com")
-    await client.get_by_label("M-Pesa phone number").fill(phone("100"))
-    await client.get_by_label("Password").fill(PASSWORD)
-    await shots.take(client, "sign-up")
-    await client.get_by_role("button", name="Create account").click()
-
-    # Book.
-    await expect(client.get_by_role("heading", name="Therapists")).to_be_visible()
-    await expect(client.get_by_text("KES 2,500 a session")).to_be_visible()
-    await shots.take(client, "therapists")
-    await client.get_by_role("link", name=f"Book with {THERAPIST}").click()
-    await expect(client.get_by_label("Time (Nairobi)")).to_be_visible()
-    await shots.take(client, "book")
-    await client.get_by_role("button", name="Request booking").click()
-    booking = client.get_by_test_id("booking")
-    await expect(booking).to_contain_text("Waiting for approval")
-    await shots.take(client, "my-bookings-requested")
+    booking = await _sign_up_and_book(client, shots)
 
     # The therapist approves in a second browser.
     desk = await browsers.person()
@@ -81,26 +58,10 @@ async def test_a_client_signs_up_books_and_pays_while_the_therapist_watches(
     await expect(session).to_contain_text("Unpaid")
     await shots.take(desk, "therapist-unpaid")
 
-    # The client pays; the phone number from sign-up is already there.
-    await expect(booking).to_contain_text("Approved")
-    await booking.get_by_role("button", name="Pay with M-Pesa").click()
-    dialog = client.get_by_role("dialog", name="Pay with M-Pesa")
-    await expect(dialog.get_by_label("M-Pesa phone number")).not_to_have_value("")
-    await expect(dialog).to_contain_text("KES 2,500")
-    await shots.take(client, "pay-dialog")
-    await dialog.get_by_role("button", name="Send M-Pesa prompt").click()
-    await expect(dialog.get_by_role("heading", name="Payment received")).to_be_visible()
-    receipt = await receipt_of_last_payment(stack)
-    await expect(dialog).to_contain_text(receipt)
-    await expect(dialog.get_by_role("status")).to_contain_text("Paid")
-    await shots.take(client, "paid")
-    async with client.expect_download() as saved:
-        await dialog.get_by_role("button", name="Download receipt").click()
-    assert (await saved.value).suggested_filename == f"receipt-{receipt}.pdf"
+    receipt = await _pay(client, booking, stack, shots)
     # The status came over session-api's stream. (It polls only when a stream ends before the
     # receipt: a payment proved by a status query is paid before the callback brings it.)
     assert any(PAYMENT_STREAM.fullmatch(path) for path in requested), requested
-    await dialog.get_by_role("button", name="Done").click()
     await expect(booking).to_contain_text("Paid")
     await expect(booking).to_contain_text(receipt)
     await shots.take(client, "my-bookings-paid")
@@ -118,6 +79,53 @@ async def test_a_client_signs_up_books_and_pays_while_the_therapist_watches(
     await client.get_by_role("link", name=re.compile(r"^Notifications, \d+ unread$")).click()
     await expect(client.get_by_text("Session confirmed")).to_be_visible()
     await shots.take(client, "notifications")
+
+
+async def _sign_up_and_book(client: Page, shots: Shots) -> Locator:
+    """Sign up from the first screen the app shows, then request a session: the booking."""
+    await client.goto("/")
+    await expect(client.get_by_role("heading", name="Sign in")).to_be_visible()
+    await shots.take(client, "sign-in")
+    await client.get_by_role("link", name="Create an account").click()
+    await client.get_by_label("Full name").fill("Amina Otieno")
+    await client.get_by_label("Email").fill("amina@example.com")
+    await client.get_by_label("M-Pesa phone number").fill(phone("100"))
+    await client.get_by_label("Password").fill(PASSWORD)
+    await shots.take(client, "sign-up")
+    await client.get_by_role("button", name="Create account").click()
+
+    await expect(client.get_by_role("heading", name="Therapists")).to_be_visible()
+    await expect(client.get_by_text("KES 2,500 a session")).to_be_visible()
+    await shots.take(client, "therapists")
+    await client.get_by_role("link", name=f"Book with {THERAPIST}").click()
+    await expect(client.get_by_label("Time (Nairobi)")).to_be_visible()
+    await shots.take(client, "book")
+    await client.get_by_role("button", name="Request booking").click()
+    booking = client.get_by_test_id("booking")
+    await expect(booking).to_contain_text("Waiting for approval")
+    await shots.take(client, "my-bookings-requested")
+    return booking
+
+
+async def _pay(client: Page, booking: Locator, stack: Flow, shots: Shots) -> str:
+    """Pay the approved booking (the phone from sign-up is already there); its receipt."""
+    await expect(booking).to_contain_text("Approved")
+    await booking.get_by_role("button", name="Pay with M-Pesa").click()
+    dialog = client.get_by_role("dialog", name="Pay with M-Pesa")
+    await expect(dialog.get_by_label("M-Pesa phone number")).not_to_have_value("")
+    await expect(dialog).to_contain_text("KES 2,500")
+    await shots.take(client, "pay-dialog")
+    await dialog.get_by_role("button", name="Send M-Pesa prompt").click()
+    await expect(dialog.get_by_role("heading", name="Payment received")).to_be_visible()
+    receipt = await receipt_of_last_payment(stack)
+    await expect(dialog).to_contain_text(receipt)
+    await expect(dialog.get_by_role("status")).to_contain_text("Paid")
+    await shots.take(client, "paid")
+    async with client.expect_download() as saved:
+        await dialog.get_by_role("button", name="Download receipt").click()
+    assert (await saved.value).suggested_filename == f"receipt-{receipt}.pdf"
+    await dialog.get_by_role("button", name="Done").click()
+    return receipt
 
 
 async def test_a_wrong_phone_is_refused_and_a_cancelled_prompt_can_be_retried(

@@ -12,10 +12,12 @@ from fastapi.responses import StreamingResponse
 
 from payment_gateway.auth.dependencies import ServiceDep
 from payment_gateway.auth.exceptions import InvalidApiKey
+from payment_gateway.callback.dependencies import IncomingCallbackDep
+from payment_gateway.callback.exceptions import CallbackSourceRefused, CallbackTooLarge
 from payment_gateway.dependencies import DarajaDep, SettingsDep
 from payment_gateway.models import ExceptionStatus, Verdict
 from payment_gateway.reconciliation import c2b, service, statement, status
-from payment_gateway.reconciliation.dependencies import ResultBody, RunDep
+from payment_gateway.reconciliation.dependencies import RunDep
 from payment_gateway.reconciliation.exceptions import (
     C2BNotConfigured,
     DarajaUnreachable,
@@ -25,7 +27,6 @@ from payment_gateway.reconciliation.exceptions import (
     InvalidResolution,
     InvalidStatement,
     InvalidWindow,
-    ResultTooLarge,
     RunNotFound,
     StatementTooLarge,
     UnknownResultUrl,
@@ -220,26 +221,28 @@ async def resolve_exception(
 @results_router.post(
     "/result/{token}",
     response_model=ResultAck,
-    responses=responses(UnknownResultUrl, ResultTooLarge),
+    responses=responses(UnknownResultUrl, CallbackSourceRefused, CallbackTooLarge),
 )
 async def transaction_status_result(
-    token: str, body: ResultBody, session: SessionDep, settings: SettingsDep
+    token: str, incoming: IncomingCallbackDep, session: SessionDep, settings: SettingsDep
 ) -> ResultAck:
     """Daraja's Transaction Status result: stored, then applied by a job."""
-    await status.receive(session, token=token, kind="result", body=body, settings=settings)
+    await status.receive(session, token=token, kind="result", body=incoming.body, settings=settings)
     return ResultAck()
 
 
 @results_router.post(
     "/result/{token}/timeout",
     response_model=ResultAck,
-    responses=responses(UnknownResultUrl, ResultTooLarge),
+    responses=responses(UnknownResultUrl, CallbackSourceRefused, CallbackTooLarge),
 )
 async def transaction_status_timeout(
-    token: str, body: ResultBody, session: SessionDep, settings: SettingsDep
+    token: str, incoming: IncomingCallbackDep, session: SessionDep, settings: SettingsDep
 ) -> ResultAck:
     """Daraja's queue timeout for a Transaction Status request: it will be asked again."""
-    await status.receive(session, token=token, kind="timeout", body=body, settings=settings)
+    await status.receive(
+        session, token=token, kind="timeout", body=incoming.body, settings=settings
+    )
     return ResultAck()
 
 
@@ -256,22 +259,24 @@ async def register_c2b(_: ServiceDep, settings: SettingsDep, daraja: DarajaDep) 
 @results_router.post(
     "/c2b/{token}/confirmation",
     response_model=C2BAck,
-    responses=responses(UnknownResultUrl, ResultTooLarge),
+    responses=responses(UnknownResultUrl, CallbackSourceRefused, CallbackTooLarge),
 )
 async def c2b_confirmation(
-    token: str, body: ResultBody, session: SessionDep, settings: SettingsDep
+    token: str, incoming: IncomingCallbackDep, session: SessionDep, settings: SettingsDep
 ) -> C2BAck:
     """M-Pesa confirms money paid to the paybill: stored, then matched by a job."""
-    await c2b.receive(session, token=token, body=body, settings=settings)
+    await c2b.receive(session, token=token, body=incoming.body, settings=settings)
     return C2BAck(result_desc="Success")
 
 
 @results_router.post(
     "/c2b/{token}/validation",
     response_model=C2BAck,
-    responses=responses(UnknownResultUrl, ResultTooLarge),
+    responses=responses(UnknownResultUrl, CallbackSourceRefused, CallbackTooLarge),
 )
-async def c2b_validation(token: str, body: ResultBody, settings: SettingsDep) -> C2BAck:
+async def c2b_validation(
+    token: str, _incoming: IncomingCallbackDep, settings: SettingsDep
+) -> C2BAck:
     """M-Pesa asks whether to take money: always yes (money is never refused here; what
     matches nothing goes to a person)."""
     c2b.check_token(token, settings)

@@ -69,12 +69,6 @@ class UnknownResultUrl(NotFound):
     """No Transaction Status request of ours expects a result at this address."""
 
 
-class ResultTooLarge(DomainError):
-    """The Result body is larger than GATEWAY_CALLBACK_MAX_BYTES."""
-
-    status_code = 413
-
-
 class C2BNotConfigured(DomainError):
     """C2B needs GATEWAY_RECONCILIATION_C2B_TOKEN (the secret in its URLs)."""
 

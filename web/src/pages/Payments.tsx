@@ -4,6 +4,7 @@ import { api, describeError, unwrap, type Attempt } from "../api/client";
 import { formatKes, formatNairobi } from "../lib/format";
 import { downloadReceipt, paysFor } from "../payment/receipt";
 import { Button } from "../ui/Button";
+import { Pager } from "../ui/Pager";
 import { Badge, ErrorMessage, Spinner, type Tone } from "../ui/Status";
 
 const PAGE_SIZE = 20;
@@ -51,19 +52,7 @@ export function Payments() {
           </li>
         ))}
       </ul>
-      {pages > 1 && (
-        <nav className="row pager" aria-label="Payment pages">
-          <Button variant="secondary" disabled={page <= 1} onClick={() => setPage(page - 1)}>
-            Previous
-          </Button>
-          <span>
-            Page {page} of {pages}
-          </span>
-          <Button variant="secondary" disabled={page >= pages} onClick={() => setPage(page + 1)}>
-            Next
-          </Button>
-        </nav>
-      )}
+      <Pager page={page} pages={pages} label="Payment pages" onPage={setPage} />
     </section>
   );
 }

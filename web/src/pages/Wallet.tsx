@@ -5,6 +5,7 @@ import { useAppConfig } from "../lib/config";
 import { formatKes, formatNairobi, nairobiToIso } from "../lib/format";
 import { PaymentDialog } from "../payment/PaymentDialog";
 import { Button } from "../ui/Button";
+import { Pager } from "../ui/Pager";
 import { Field, Select } from "../ui/Field";
 import { Badge, ErrorMessage, Spinner, type Tone } from "../ui/Status";
 
@@ -165,19 +166,7 @@ function History() {
           </li>
         ))}
       </ul>
-      {pages > 1 && (
-        <nav className="row pager" aria-label="Deposit pages">
-          <Button variant="secondary" disabled={page <= 1} onClick={() => setPage(page - 1)}>
-            Previous
-          </Button>
-          <span>
-            Page {page} of {pages}
-          </span>
-          <Button variant="secondary" disabled={page >= pages} onClick={() => setPage(page + 1)}>
-            Next
-          </Button>
-        </nav>
-      )}
+      <Pager page={page} pages={pages} label="Deposit pages" onPage={setPage} />
     </section>
   );
 }

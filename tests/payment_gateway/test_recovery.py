@@ -132,12 +132,15 @@ async def test_events_are_retried_while_the_receiver_is_down(make_stack: Any) ->
         )
         # Backoff with a floor of a tenth of its ceiling: 5 s x 0.01 for the first retry.
         assert min(gaps) >= 0.005
-        assert (
-            await stack.scalar(
+
+        # The receiver has its 204 a moment before the gateway records the delivery.
+        async def all_delivered() -> bool:
+            undelivered = await stack.scalar(
                 "SELECT count(*) FROM gateway.event_delivery WHERE status <> 'delivered'"
             )
-            == 0
-        )
+            return bool(undelivered == 0)
+
+        await stack.until(all_delivered, what="every delivery recorded as delivered")
 
 
 async def test_sweep_resends_events_whose_jobs_were_lost(

@@ -15,6 +15,7 @@ from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 from sqlalchemy import make_url, text
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import NullPool
 
@@ -118,7 +119,22 @@ def drop_schemas(database_url: str, schemas: list[str]) -> None:
 
 
 async def truncate_tables(engine: AsyncEngine) -> None:
-    """Empty every table in the migrated schemas."""
+    """Empty every table in the migrated schemas.
+
+    A shared stack of the same test process may be reading several of these tables in one
+    transaction meanwhile (its gauges, its worker); TRUNCATE takes its locks table by table, so
+    PostgreSQL can pick it as a deadlock's victim. The other side's transaction is short: try
+    again."""
+    for attempt in range(1, 6):
+        try:
+            await _truncate(engine)
+            return
+        except DBAPIError as e:
+            if "deadlock detected" not in str(e.orig) or attempt == 5:
+                raise
+
+
+async def _truncate(engine: AsyncEngine) -> None:
     schemas = list(migration_histories().values())
     async with engine.begin() as connection:
         rows = await connection.execute(

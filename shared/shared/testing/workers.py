@@ -5,7 +5,10 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass
 
+import structlog
 from arq.worker import Worker
+
+log = structlog.get_logger(__name__)
 
 
 @dataclass
@@ -47,4 +50,16 @@ def start_worker(worker_settings: type, *, cron: bool = True) -> RunningWorker:
         handle_signals=False,
         log_results=False,
     )
-    return RunningWorker(worker=worker, task=asyncio.create_task(worker.async_run()))
+    task = asyncio.create_task(worker.async_run())
+    task.add_done_callback(_report_unexpected_end)
+    return RunningWorker(worker=worker, task=task)
+
+
+def _report_unexpected_end(task: asyncio.Task[None]) -> None:
+    """A worker whose loop ends on its own consumes nothing more, and the test would only see a
+    wait time out: say so, with the error, in the test's captured log."""
+    if task.cancelled():
+        return
+    error = task.exception()
+    if error is not None:
+        log.error("test_worker_stopped", error=repr(error), exc_info=error)

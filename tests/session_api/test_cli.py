@@ -39,12 +39,13 @@ class TestSeed:
         users = dict(query(select(User.email, User.role)))
         assert {email: role.value for email, role in users.items()} == {
             "admin@demo.test": "admin",
+            "staff@demo.test": "staff",
             "therapist@demo.test": "therapist",
             "client@demo.test": "client",
         }
         assert query(select(TherapistProfile.session_rate)) == [(2_500,)]
         assert query(select(func.count()).select_from(Product))[0][0] == 4
-        assert query(select(func.count()).select_from(Wallet))[0][0] == 3
+        assert query(select(func.count()).select_from(Wallet))[0][0] == 4
 
     def test_the_demo_passwords_work(self) -> None:
         cli.main(["seed"])
@@ -56,6 +57,7 @@ class TestSeed:
         assert asyncio.run(check("client@demo.test", "demo-client-pass"))
         assert asyncio.run(check("therapist@demo.test", "demo-therapist-pass"))
         assert asyncio.run(check("admin@demo.test", "demo-admin-pass"))
+        assert asyncio.run(check("staff@demo.test", "demo-staff-pass"))
 
     def test_refused_outside_development(
         self, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
@@ -109,4 +111,4 @@ class TestCheckWallets:
         asyncio.run(drift())
 
         assert cli.main(["check-wallets"]) == 1
-        assert "3 mismatched" in capsys.readouterr().out
+        assert "4 mismatched" in capsys.readouterr().out

@@ -21,7 +21,7 @@ from session_api.auth import service as auth_service
 from session_api.auth.schemas import RegisterRequest
 from session_api.config import Settings
 from session_api.models import UserRole
-from session_api.seed import seed_demo_data
+from session_api.seed import DEMO_ACCOUNTS, seed_demo_data
 from session_api.user import service as user_service
 from session_api.user.exceptions import EmailTaken
 from session_api.wallet import service as wallet_service
@@ -68,7 +68,7 @@ async def seed(settings: Settings) -> int:
         return 1
     finally:
         await engine.dispose()
-    print("demo data in place: admin@demo.test, therapist@demo.test, client@demo.test")
+    print("demo data in place: " + ", ".join(account.email for account in DEMO_ACCOUNTS))
     return 0
 
 

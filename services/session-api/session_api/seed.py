@@ -27,10 +27,12 @@ class DemoAccount:
 
 
 DEMO_ADMIN = DemoAccount("admin@demo.test", "demo-admin-pass", "Demo Admin", UserRole.admin)
+DEMO_STAFF = DemoAccount("staff@demo.test", "demo-staff-pass", "Demo Staff", UserRole.staff)
 DEMO_THERAPIST = DemoAccount(
     "therapist@demo.test", "demo-therapist-pass", "Dr. Wanjiku Demo", UserRole.therapist
 )
 DEMO_CLIENT = DemoAccount("client@demo.test", "demo-client-pass", "Otieno Demo", UserRole.client)
+DEMO_ACCOUNTS = (DEMO_ADMIN, DEMO_STAFF, DEMO_THERAPIST, DEMO_CLIENT)
 DEMO_THERAPIST_RATE = 2_500
 DEMO_PRODUCTS = (
     ("JOURNAL-A5", "Guided reflection journal", "A5, 120 pages of prompts.", 1_200),
@@ -78,7 +80,7 @@ async def seed_demo_data(
     async with sessionmaker() as session, session.begin():
         created = [
             account.email
-            for account in (DEMO_ADMIN, DEMO_THERAPIST, DEMO_CLIENT)
+            for account in DEMO_ACCOUNTS
             if await ensure_account(session, settings, account)
         ]
         for sku, name, product_description, price in DEMO_PRODUCTS:

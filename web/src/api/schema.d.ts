@@ -1734,7 +1734,7 @@ export interface components {
          * UserRole
          * @enum {string}
          */
-        UserRole: "client" | "therapist" | "admin";
+        UserRole: "client" | "therapist" | "staff" | "admin";
         /**
          * UserSummary
          * @description Who is on the other side of a booking or payment.

@@ -48,12 +48,11 @@ CurrentUser = Annotated[User, Depends(get_current_user)]
 StreamUser = Annotated[User, Depends(get_stream_user)]
 
 
-def _require(role: UserRole) -> object:
+def _require(*roles: UserRole) -> object:
     async def check(user: CurrentUser) -> User:
-        if user.role is not role:
-            raise RoleRequired(
-                f"only a {role.value} account may do this; yours is {user.role.value}"
-            )
+        if user.role not in roles:
+            allowed = " or ".join(role.value for role in roles)
+            raise RoleRequired(f"only a {allowed} account may do this; yours is {user.role.value}")
         return user
 
     return Depends(check)
@@ -62,3 +61,5 @@ def _require(role: UserRole) -> object:
 CurrentClient = Annotated[User, _require(UserRole.client)]
 CurrentTherapist = Annotated[User, _require(UserRole.therapist)]
 CurrentAdmin = Annotated[User, _require(UserRole.admin)]
+# Staff see and act on payments and reconciliation exceptions; admins can do all staff can.
+CurrentStaff = Annotated[User, _require(UserRole.staff, UserRole.admin)]

@@ -12,6 +12,7 @@ from shared.db import TimestampMixin, check_in
 class UserRole(StrEnum):
     client = "client"
     therapist = "therapist"
+    staff = "staff"
     admin = "admin"
 
 

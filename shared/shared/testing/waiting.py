@@ -9,6 +9,8 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from shared.testing import workers
+
 
 async def wait_until(
     check: Callable[[], Awaitable[Any]],
@@ -24,8 +26,9 @@ async def wait_until(
         value = await check()
         if value:
             return value
+        workers.check_running()
         if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {within}s waiting for {what}")
+            await _timed_out(within, what)
         await asyncio.sleep(interval_s)
 
 
@@ -44,8 +47,14 @@ async def wait_for_change(
         value = await check()
         if value:
             return value
+        workers.check_running()
         remaining = deadline - time.monotonic()
         if remaining <= 0:
-            raise AssertionError(f"timed out after {within}s waiting for {what}")
+            await _timed_out(within, what)
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(changed.wait(), timeout=min(remaining, 0.25))
+
+
+async def _timed_out(within: float, what: str) -> None:
+    state = await workers.describe_running()
+    raise AssertionError(f"timed out after {within}s waiting for {what}\n{state}".rstrip())

@@ -3,12 +3,19 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from dataclasses import dataclass
+from types import CoroutineType, FrameType
+from typing import Any
 
 import structlog
+from arq.constants import in_progress_key_prefix
 from arq.worker import Worker
 
 log = structlog.get_logger(__name__)
+
+# The workers running in this process, so a wait that times out can say what they were doing.
+_running: list[RunningWorker] = []
 
 
 @dataclass
@@ -22,6 +29,8 @@ class RunningWorker:
         """Stop abruptly, as a killed process would: running jobs are cut off. (arq's own
         ``Worker.close`` re-raises a cut-off job's CancelledError into the caller, which made
         teardowns fail whenever a job was still running.)"""
+        if self in _running:
+            _running.remove(self)
         self.task.cancel()
         if self.worker.main_task is not None:
             self.worker.main_task.cancel()
@@ -52,7 +61,80 @@ def start_worker(worker_settings: type, *, cron: bool = True) -> RunningWorker:
     )
     task = asyncio.create_task(worker.async_run())
     task.add_done_callback(_report_unexpected_end)
-    return RunningWorker(worker=worker, task=task)
+    running = RunningWorker(worker=worker, task=task)
+    _running.append(running)
+    return running
+
+
+def check_running() -> None:
+    """Fail at once when a worker this process started has stopped on its own: whatever the test
+    waits for will not happen."""
+    for running in _in_this_loop():
+        if running.task.done() and not running.task.cancelled():
+            error = running.task.exception()
+            raise AssertionError(f"the {running.worker.queue_name} worker stopped: {error!r}")
+
+
+async def describe_running() -> str:
+    """What each running worker is doing: its poll loop's and each job's await chain, and its
+    queue as Redis holds it. Printed when a wait times out, to tell a stalled worker from a job
+    that never was enqueued."""
+    lines = []
+    for running in _in_this_loop():
+        worker = running.worker
+        lines.append(
+            f"worker {worker.queue_name}: done={running.task.done()} "
+            f"job_counter={worker.job_counter} complete={worker.jobs_complete} "
+            f"failed={worker.jobs_failed} retried={worker.jobs_retried}"
+        )
+        if worker.main_task is not None:
+            lines.append(f"  poll loop at {_await_chain(worker.main_task)}")
+        for job_id, job in worker.tasks.items():
+            lines.append(f"  job {job_id} at {_await_chain(job)}")
+        try:
+            lines.extend(await _queue_state(worker))
+        except Exception as e:
+            # A diagnostic must not hide the timeout it explains.
+            lines.append(f"  queue unreadable: {e!r}")
+    return "\n".join(lines)
+
+
+def _in_this_loop() -> list[RunningWorker]:
+    """Workers of this test's event loop (one left behind by an earlier test is forgotten)."""
+    loop = asyncio.get_running_loop()
+    _running[:] = [running for running in _running if not running.task.get_loop().is_closed()]
+    return [running for running in _running if running.task.get_loop() is loop]
+
+
+def _await_chain(task: asyncio.Task[Any]) -> str:
+    if task.done():
+        return "done"
+    places = []
+    awaited: Any = task.get_coro()
+    while awaited is not None:
+        frame: FrameType | None = getattr(awaited, "cr_frame", None) or getattr(
+            awaited, "gi_frame", None
+        )
+        if frame is not None:
+            places.append(f"{frame.f_code.co_name}:{frame.f_lineno}")
+        awaited = (
+            awaited.cr_await
+            if isinstance(awaited, CoroutineType)
+            else getattr(awaited, "gi_yieldfrom", None)
+        )
+    return " > ".join(places) or "?"
+
+
+async def _queue_state(worker: Worker) -> list[str]:
+    now_ms = time.time() * 1000
+    queued = await worker.pool.zrange(worker.queue_name, 0, 20, withscores=True)
+    lines = [
+        f"  queued {job_id.decode()} due in {(score - now_ms) / 1000:+.2f}s"
+        for job_id, score in queued
+    ]
+    in_progress = await worker.pool.keys(in_progress_key_prefix + "*")
+    lines.extend(f"  in progress {key.decode()}" for key in in_progress[:20])
+    return lines or ["  queue empty, nothing in progress"]
 
 
 def _report_unexpected_end(task: asyncio.Task[None]) -> None:

@@ -3,6 +3,7 @@ a deposit is credited and appears in the history; at a phone's and a desktop's s
 
 from __future__ import annotations
 
+import re
 import uuid
 
 import pytest
@@ -26,14 +27,14 @@ async def add_products(stack: Flow) -> None:
         )
 
 
-async def signed_in(stack: Flow, browsers: Browsers, name: str) -> Page:
+async def signed_in(stack: Flow, browsers: Browsers, name: str, *, at: str = "/signin") -> Page:
+    """A new client signed in from `at` (a private page sends them to sign in and back)."""
     account = await stack.account(name=name)
     page = await browsers.person()
-    await page.goto("/signin")
+    await page.goto(at)
     await page.get_by_label("Email").fill(account.user.email)
     await page.get_by_label("Password").fill(PASSWORD)
     await page.get_by_role("button", name="Sign in").click()
-    await expect(page.get_by_role("heading", name="Therapists")).to_be_visible()
     return page
 
 
@@ -54,6 +55,7 @@ async def test_a_shop_order_is_placed_and_paid(
 ) -> None:
     await add_products(stack)
     page = await signed_in(stack, browsers, "Achieng Njeri")
+    await expect(page.get_by_role("heading", name="Therapists")).to_be_visible()
 
     await page.get_by_role("link", name="Shop").click()
     await page.get_by_role("button", name="Add Gratitude journal to cart").click()
@@ -87,8 +89,9 @@ async def test_a_shop_order_is_placed_and_paid(
 async def test_a_deposit_is_credited_and_appears_in_the_history(
     stack: Flow, browsers: Browsers, shots: Shots
 ) -> None:
-    page = await signed_in(stack, browsers, "Kipchoge Ruto")
-    await page.get_by_role("link", name="Wallet").click()
+    # A link to the wallet opened signed out comes back to the wallet after signing in.
+    page = await signed_in(stack, browsers, "Kipchoge Ruto", at="/wallet")
+    await expect(page).to_have_url(re.compile(r"/wallet$"))
     balance = page.get_by_test_id("balance")
     await expect(balance).to_have_text("KES 0")
 

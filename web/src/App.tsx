@@ -1,5 +1,5 @@
 import type { ReactNode } from "react";
-import { Navigate, NavLink, Route, Routes, useNavigate } from "react-router";
+import { Navigate, NavLink, Route, Routes, useLocation, useNavigate } from "react-router";
 import type { User } from "./api/client";
 import { useAuth } from "./auth/auth";
 import { useAppConfig } from "./lib/config";
@@ -11,7 +11,7 @@ import { Checkout } from "./pages/Checkout";
 import { OrderDetail, Orders } from "./pages/Orders";
 import { Shop } from "./pages/Shop";
 import { Wallet } from "./pages/Wallet";
-import { homeFor } from "./pages/home";
+import { homeFor, landingFor } from "./pages/home";
 import { MyBookings } from "./pages/MyBookings";
 import { Profile } from "./pages/Profile";
 import { Sessions } from "./pages/Sessions";
@@ -62,13 +62,17 @@ function Header({ user }: { user: User | null }) {
 }
 
 function Private({ user, children }: { user: User | null; children: (user: User) => ReactNode }) {
-  return user ? <>{children(user)}</> : <Navigate to="/signin" replace />;
+  const location = useLocation();
+  if (user) return <>{children(user)}</>;
+  return <Navigate to="/signin" replace state={{ from: location.pathname + location.search }} />;
 }
 
 export function App() {
   const { user, loading } = useAuth();
   const config = useAppConfig();
   const online = useConnected();
+  const location = useLocation();
+  const landing = user ? landingFor(user, location.state) : "/";
   return (
     <>
       {config?.test_mode && (
@@ -86,8 +90,8 @@ export function App() {
         ) : (
           <Routes>
             <Route path="/" element={user ? <Navigate to={homeFor(user)} replace /> : <SignIn />} />
-            <Route path="/signin" element={user ? <Navigate to={homeFor(user)} replace /> : <SignIn />} />
-            <Route path="/signup" element={user ? <Navigate to={homeFor(user)} replace /> : <SignUp />} />
+            <Route path="/signin" element={user ? <Navigate to={landing} replace /> : <SignIn />} />
+            <Route path="/signup" element={user ? <Navigate to={landing} replace /> : <SignUp />} />
             <Route
               path="/profile"
               element={

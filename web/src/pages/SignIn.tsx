@@ -1,15 +1,16 @@
 import { useState, type FormEvent } from "react";
-import { Link, useNavigate } from "react-router";
+import { Link, useLocation, useNavigate } from "react-router";
 import { describeError } from "../api/client";
 import { useAuth } from "../auth/auth";
 import { Button } from "../ui/Button";
 import { Field } from "../ui/Field";
 import { ErrorMessage } from "../ui/Status";
-import { homeFor } from "./home";
+import { landingFor } from "./home";
 
 export function SignIn() {
   const { signIn } = useAuth();
   const navigate = useNavigate();
+  const location = useLocation();
   const [email, setEmail] = useState("");
   const [password, setPassword] = useState("");
   const [busy, setBusy] = useState(false);
@@ -21,7 +22,7 @@ export function SignIn() {
     setError(null);
     try {
       const user = await signIn(email, password);
-      navigate(homeFor(user), { replace: true });
+      navigate(landingFor(user, location.state), { replace: true });
     } catch (failure) {
       setError(describeError(failure));
     } finally {

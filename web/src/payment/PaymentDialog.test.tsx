@@ -137,6 +137,8 @@ describe("the payment dialog", () => {
     );
     expect(screen.getByText("Payment received")).toBeInTheDocument();
     expect(screen.getByText("SLK4H7R2QX")).toBeInTheDocument();
+    // The receipt is said once, not again in the gateway's own sentence.
+    expect(screen.queryByText(/M-Pesa receipt SLK4H7R2QX\./)).not.toBeInTheDocument();
     expect(screen.getByRole("button", { name: "Download receipt" })).toBeInTheDocument();
     expect(FakeEventSource.last?.closed).toBe(true);
   });

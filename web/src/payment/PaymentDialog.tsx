@@ -187,8 +187,8 @@ function Paid({ attempt, onClose }: { attempt: Attempt; onClose: () => void }) {
   return (
     <div className="pay-state" role="status">
       <Badge tone="ok">Paid</Badge>
+      {/* The heading and the receipt line say what the gateway's message says, once. */}
       <h3>Payment received</h3>
-      <p>{attempt.customer_message}</p>
       {attempt.receipt_number ? (
         <p>
           M-Pesa receipt <strong className="receipt">{attempt.receipt_number}</strong>

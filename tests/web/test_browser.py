@@ -49,6 +49,8 @@ async def test_a_client_signs_up_books_and_pays_while_the_therapist_watches(
 
     # The therapist approves in a second browser.
     desk = await browsers.person()
+    desk_requested: list[str] = []
+    desk.on("request", lambda request: desk_requested.append(urlsplit(request.url).path))
     await sign_in(desk, therapist.user.email)
     request = desk.get_by_test_id("request")
     await expect(request).to_contain_text("Amina Otieno")
@@ -66,7 +68,9 @@ async def test_a_client_signs_up_books_and_pays_while_the_therapist_watches(
     await expect(booking).to_contain_text(receipt)
     await shots.take(client, "my-bookings-paid")
 
-    # The therapist's list turned paid without a reload.
+    # The therapist's list turned paid without a reload: the in-app notification of the payment
+    # came over the notification stream, which refreshes the list.
+    assert "/v1/notifications/stream" in desk_requested, desk_requested
     await expect(session).to_contain_text("Paid")
     await expect(session).to_contain_text(receipt)
     await expect(session).not_to_contain_text("Unpaid")

@@ -4,6 +4,7 @@ import type { User } from "./api/client";
 import { useAuth } from "./auth/auth";
 import { useAppConfig } from "./lib/config";
 import { useConnected } from "./lib/connection";
+import { useNotificationStream } from "./lib/live";
 import { Notifications, NotificationsLink } from "./pages/Notifications";
 import { Payments } from "./pages/Payments";
 import { Book } from "./pages/Book";
@@ -71,6 +72,7 @@ export function App() {
   const { user, loading } = useAuth();
   const config = useAppConfig();
   const online = useConnected();
+  useNotificationStream(user?.id);
   const location = useLocation();
   const landing = user ? landingFor(user, location.state) : "/";
   return (

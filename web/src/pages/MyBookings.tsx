@@ -2,6 +2,7 @@ import { useQuery, useQueryClient } from "@tanstack/react-query";
 import { Link, useParams } from "react-router";
 import { api, describeError, unwrap } from "../api/client";
 import { formatKes, formatNairobi, humanise } from "../lib/format";
+import { useLiveRefreshInterval } from "../lib/live";
 import { PayButton } from "../payment/PayButton";
 import { ErrorMessage, Spinner } from "../ui/Status";
 import { BookingStatusBadge, PaymentBadge } from "./bookingStatus";
@@ -10,11 +11,12 @@ export function MyBookings() {
   // `/bookings/{id}/pay`, the link in the approval email, opens that booking's payment.
   const { bookingId } = useParams();
   const queryClient = useQueryClient();
+  const refreshInterval = useLiveRefreshInterval();
   const bookings = useQuery({
     queryKey: ["bookings", "mine"],
     queryFn: () => unwrap(api.GET("/v1/bookings", { params: { query: { page_size: 50 } } })),
     // Approvals arrive from the therapist's side.
-    refetchInterval: 5000,
+    refetchInterval: refreshInterval,
   });
   const refresh = () => void queryClient.invalidateQueries({ queryKey: ["bookings"] });
 

@@ -2,19 +2,18 @@ import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { NavLink } from "react-router";
 import { api, describeError, unwrap } from "../api/client";
 import { formatNairobi } from "../lib/format";
+import { useLiveRefreshInterval } from "../lib/live";
 import { Button } from "../ui/Button";
 import { ErrorMessage, Spinner } from "../ui/Status";
 
-/** How often the unread count is refreshed while the app is open. */
-export const UNREAD_REFRESH_MS = 15_000;
-
 export function useUnreadCount(): number {
+  const refreshInterval = useLiveRefreshInterval();
   return (
     useQuery({
       queryKey: ["notifications", "unread"],
       queryFn: () =>
         unwrap(api.GET("/v1/notifications", { params: { query: { unread: true, page_size: 1 } } })),
-      refetchInterval: UNREAD_REFRESH_MS,
+      refetchInterval: refreshInterval,
     }).data?.total ?? 0
   );
 }

@@ -2,20 +2,21 @@ import { useState } from "react";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { api, describeError, unwrap, type Booking } from "../api/client";
 import { formatKes, formatNairobi, humanise } from "../lib/format";
+import { useLiveRefreshInterval } from "../lib/live";
 import { Button } from "../ui/Button";
 import { Field } from "../ui/Field";
 import { ErrorMessage, Spinner } from "../ui/Status";
 import { BookingStatusBadge, PaymentBadge } from "./bookingStatus";
 
-/** How often the therapist's lists refresh: a client's payment shows without a reload. */
-export const LIVE_REFRESH_MS = 2000;
 
 export function Sessions() {
   const queryClient = useQueryClient();
+  // A client's request or payment shows without a reload.
+  const refreshInterval = useLiveRefreshInterval();
   const bookings = useQuery({
     queryKey: ["bookings", "therapist"],
     queryFn: () => unwrap(api.GET("/v1/bookings", { params: { query: { page_size: 100 } } })),
-    refetchInterval: LIVE_REFRESH_MS,
+    refetchInterval: refreshInterval,
   });
   const [error, setError] = useState<unknown>(null);
   const [declining, setDeclining] = useState<string | null>(null);

@@ -22,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from payment_gateway.config import Settings
 from shared import webhook_signing
 from shared.testing import system as harness
-from shared.testing.waiting import wait_for_change, wait_until
+from shared.testing.waiting import WAIT_S, wait_for_change, wait_until
 from shared.testing.workers import RunningWorker
 
 API_KEY = harness.SERVICE_KEY
@@ -103,7 +103,7 @@ class EventReceiver:
         return [e["type"] for e in self.for_payment(payment_id)]
 
     async def wait_for(
-        self, payment_id: str, event_type: str, *, count: int = 1, within: float = 10.0
+        self, payment_id: str, event_type: str, *, count: int = 1, within: float = WAIT_S
     ) -> list[dict[str, Any]]:
         async def arrived() -> list[dict[str, Any]] | None:
             matching = [e for e in self.for_payment(payment_id) if e["type"] == event_type]
@@ -165,7 +165,7 @@ class GatewayStack:
 
     @staticmethod
     async def until(
-        check: Callable[[], Awaitable[Any]], *, within: float = 10.0, what: str = "condition"
+        check: Callable[[], Awaitable[Any]], *, within: float = WAIT_S, what: str = "condition"
     ) -> Any:
         return await wait_until(check, within=within, what=what)
 
@@ -204,7 +204,7 @@ class GatewayStack:
         return events
 
     async def wait_status(
-        self, payment_id: str, *statuses: str, within: float = 10.0
+        self, payment_id: str, *statuses: str, within: float = WAIT_S
     ) -> dict[str, Any]:
         async def reached() -> dict[str, Any] | None:
             payment = await self.payment(payment_id)

@@ -11,11 +11,16 @@ from typing import Any
 
 from shared.testing import workers
 
+# How long a wait lasts unless a test says otherwise. It ends as soon as its condition holds, so
+# a generous bound costs a passing test nothing, and a loaded machine (two cores, several test
+# processes) is not mistaken for a stalled system.
+WAIT_S = 30.0
+
 
 async def wait_until(
     check: Callable[[], Awaitable[Any]],
     *,
-    within: float = 10.0,
+    within: float = WAIT_S,
     what: str = "condition",
     interval_s: float = 0.01,
 ) -> Any:
@@ -36,7 +41,7 @@ async def wait_for_change(
     changed: asyncio.Event,
     check: Callable[[], Awaitable[Any]],
     *,
-    within: float = 10.0,
+    within: float = WAIT_S,
     what: str = "condition",
 ) -> Any:
     """As :func:`wait_until`, for state this event loop changes: ``check`` runs again whenever

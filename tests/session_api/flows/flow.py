@@ -22,6 +22,7 @@ from session_api.models import NotificationDelivery, UserRole
 from session_api.notification.repository import DeliveryRepository
 from shared.testing import system as harness
 from shared.testing.system import EVENT_SECRET, SERVICE_KEY, phone
+from shared.testing.waiting import WAIT_S
 from shared.testing.waiting import wait_until as until
 from tests.session_api.fixtures import Account, make_account
 
@@ -96,7 +97,7 @@ class Flow:
         return body
 
     async def settled(
-        self, attempt_id: str, viewer: Account, *, within: float = 15.0
+        self, attempt_id: str, viewer: Account, *, within: float = WAIT_S
     ) -> dict[str, Any]:
         async def final() -> dict[str, Any] | None:
             attempt = await self.attempt(attempt_id, viewer)
@@ -129,7 +130,7 @@ class Flow:
         emails: list[dict[str, Any]] = response.json()["emails"]
         return emails
 
-    async def email(self, to: str, subject: str, *, within: float = 15.0) -> dict[str, Any]:
+    async def email(self, to: str, subject: str, *, within: float = WAIT_S) -> dict[str, Any]:
         """The one email to ``to`` whose subject starts with ``subject``, once it has arrived."""
 
         async def arrived() -> dict[str, Any] | None:

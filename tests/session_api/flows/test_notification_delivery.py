@@ -88,7 +88,7 @@ class TestKilledMidSend:
             (row,) = await flow.deliveries(client.id)
             return row if row.status is DeliveryStatus.sent else None
 
-        row = await until(sent, within=10, what="the resend")
+        row = await until(sent, what="the resend")
         assert stuck.status is DeliveryStatus.sending
         assert touched >= 1
         assert row.attempts == 2
@@ -163,18 +163,14 @@ class TestReminders:
                 update(Booking).where(Booking.id == booking_id).values(reminders_sent=[])
             )
         after_restart = await remind(flow, now)
-        day_before = await until(
-            lambda: _texts(flow, client_number, 1), within=10, what="the 24 h reminder"
-        )
+        day_before = await until(lambda: _texts(flow, client_number, 1), what="the 24 h reminder")
         hour_before = await asyncio.gather(
             remind(flow, starts - timedelta(minutes=50)),
             remind(flow, starts - timedelta(minutes=50)),
         )
-        client_texts = await until(
-            lambda: _texts(flow, client_number, 2), within=10, what="the 1 h reminder"
-        )
+        client_texts = await until(lambda: _texts(flow, client_number, 2), what="the 1 h reminder")
         therapist_texts = await until(
-            lambda: _texts(flow, therapist_number, 1), within=10, what="the therapist's"
+            lambda: _texts(flow, therapist_number, 1), what="the therapist's"
         )
 
         assert sorted(twice) == [0, 1]
@@ -253,7 +249,7 @@ class TestRefusals:
             return row if row.status is DeliveryStatus.sent else None
 
         # The retry job, deferred by the backoff, goes to the real server and succeeds.
-        row = await until(resent, within=10, what="the retry")
+        row = await until(resent, what="the retry")
         assert status is DeliveryStatus.queued
         assert row.attempts == 2
         assert "Retried body" in (await flow.email(client.user.email, "Retried"))["text"]

@@ -227,7 +227,7 @@ class TestInApp:
             counts = await redis.pubsub_numsub(topic)
             return bool(counts and counts[0][1] > 0)
 
-        await until(subscribed, within=10, what="the stream to subscribe")
+        await until(subscribed, what="the stream to subscribe")
         attempt = await pay(flow, f"/v1/bookings/{booking['id']}/pay", client, phone())
         await asyncio.wait_for(listener, timeout=15)
         paid = await flow.settled(attempt["id"], client)
@@ -288,7 +288,7 @@ class TestSms:
             rows = [d for d in await flow.deliveries(client.id) if d.kind == "deposit.credited"]
             return rows if rows and rows[0].status is DeliveryStatus.delivered else None
 
-        (row,) = await until(delivered, within=15, what="the SMS delivery report")
+        (row,) = await until(delivered, what="the SMS delivery report")
         (sms,) = await flow.sms(f"+254{number[1:]}")
 
         assert "KES 700" in sms["message"]
@@ -312,7 +312,7 @@ class TestSms:
             rows = {(d.channel.value, d.status.value) for d in await flow.deliveries(client.id)}
             return rows if ("email", "sent") in rows else None
 
-        rows = await until(recorded, within=10, what="the fallback email recorded as sent")
+        rows = await until(recorded, what="the fallback email recorded as sent")
         assert "KES 450" in email["text"]
         assert ("sms", "failed") in rows
 

@@ -194,7 +194,8 @@ async def clock(state: StateDep) -> ClockView:
 
 @router.post("/clock/advance", response_model=ClockView)
 async def advance_clock(state: StateDep, body: ClockAdvance) -> ClockView:
-    """Move the clock forward: tokens expire, the 2-minute rule and pull window move."""
+    """Move the clock forward: tokens expire, the 2-minute rule and pull window move, and the
+    customer delays it steps past (a late report, an unanswered prompt) end now."""
     return service.advance_clock(state=state, seconds=body.seconds)
 
 

@@ -85,11 +85,12 @@ async def _accept(
 ) -> None:
     receipt = evidence.get("receipt_number")
     receipt = receipt if isinstance(receipt, str) and receipt else None
-    if receipt is not None and payment.checkout_request_id is not None:
+    if receipt is not None:
         owners = await payments.other_owners(
             payment_id=payment.id,
             receipt_number=receipt,
-            checkout_request_id=payment.checkout_request_id,
+            # Only the receipt matters here; a push id no payment has.
+            checkout_request_id=payment.checkout_request_id or "",
         )
         if owners.receipt is not None:
             raise ReceiptTaken(

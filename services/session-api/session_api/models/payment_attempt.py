@@ -34,6 +34,8 @@ class AttemptStatus(StrEnum):
     failed = "failed"
     cancelled = "cancelled"
     timeout = "timeout"
+    # Paid, then given back through M-Pesa Reversal by staff.
+    refunded = "refunded"
 
     @property
     def is_final(self) -> bool:
@@ -53,6 +55,7 @@ class PayableStatus(StrEnum):
     failed = "failed"
     cancelled = "cancelled"
     timeout = "timeout"
+    refunded = "refunded"
 
 
 class PaymentAttempt(IdMixin, TimestampMixin, Base):

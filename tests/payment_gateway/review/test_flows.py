@@ -55,6 +55,7 @@ async def test_accepted_completes_and_subscribers_hear_it(
         t for t in await stack.events(created["id"]) if t["reason"] == "review_accepted"
     )
     assert (decision["source"], decision["actor"]) == ("admin", "lead@example.com")
+    assert decision["note"] == "customer sent the statement"
 
 
 async def test_rejected_fails_and_deciding_again_names_the_state(

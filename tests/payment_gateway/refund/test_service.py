@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import secrets
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -310,3 +311,32 @@ async def test_a_late_callback_for_a_refunded_payment_changes_nothing(
     )
     assert await settle(db_session, payment, settings, "1032") == "contradiction"
     assert payment.status == S.refunded
+
+
+async def test_the_sweep_sends_again_a_refund_whose_job_or_result_was_lost(
+    db_session: AsyncSession, settings: Settings
+) -> None:
+    lost_job, _ = await requested(db_session, settings)
+    lost_result, _, _ = await asked(db_session, settings)
+    long_ago = datetime(2000, 1, 1, tzinfo=UTC)
+    lost_job.next_attempt_at = lost_result.next_attempt_at = long_ago
+    await db_session.flush()
+    jobs.discard(db_session)
+
+    await service.resume_overdue(db_session, settings=settings)
+
+    queued = {j.args for j in jobs.pending(db_session) if j.name == service.REVERSE_TASK}
+    assert {(str(lost_job.id), 1), (str(lost_result.id), 2)} <= queued
+
+
+async def test_a_refund_sent_as_often_as_allowed_without_a_result_fails(
+    db_session: AsyncSession, settings: Settings
+) -> None:
+    settings = settings.model_copy(update={"REVERSAL_MAX_ATTEMPTS": 1})
+    refund, payment, _ = await asked(db_session, settings)
+
+    order = await service.prepare(db_session, refund_id=refund.id, attempt=2, settings=settings)
+
+    assert order is None
+    assert (refund.state, refund.failure_reason) == (R.failed, "no_result")
+    assert payment.status == S.refund_failed

@@ -1,5 +1,6 @@
 """refunds: a paid attempt may end refunded (M-Pesa Reversal), so may the payable it paid (an
-order becomes refunded); a refunded wallet credit is taken back by a `refund` ledger entry
+order becomes refunded); a refunded wallet credit is taken back by a `refund` ledger entry; an
+attempt knows when the gateway holds its payment for review
 
 Revision ID: 0005_refunds
 Revises: 0004_staff_role
@@ -38,6 +39,9 @@ def _check(table: str, name: str, condition: str) -> None:
 
 
 def upgrade() -> None:
+    op.add_column(
+        "payment_attempt", sa.Column("review_reason", sa.String(length=64)), schema=SCHEMA
+    )
     for table, name, column, values in CHECKS:
         _check(table, name, f"{column} IN ({values}, 'refunded')")
     _check("wallet_ledger_entry", KIND_CHECK, f"kind IN ({KINDS}, 'refund')")
@@ -56,3 +60,4 @@ def downgrade() -> None:
         op.execute(rows.update().where(rows.c[column] == "refunded").values({column: "paid"}))
         _check(table, name, f"{column} IN ({values})")
     _check("wallet_ledger_entry", KIND_CHECK, f"kind IN ({KINDS})")
+    op.drop_column("payment_attempt", "review_reason", schema=SCHEMA)

@@ -276,6 +276,7 @@ def apply_payment(
     if attempt.status.is_final and new_status is AttemptStatus.processing:
         return False
     attempt.gateway_status = payment.status.value
+    attempt.review_reason = payment.review_reason
     attempt.checkout_request_id = payment.checkout_request_id or attempt.checkout_request_id
     attempt.result_code = payment.result_code or attempt.result_code
     attempt.result_desc = payment.result_desc or attempt.result_desc

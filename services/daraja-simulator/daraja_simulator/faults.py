@@ -1,5 +1,6 @@
-"""Faults on the Daraja paths: outages, spike arrest, quota, "system busy", extra latency, and
-Transaction Status results sent to QueueTimeOutURL.
+"""Faults on the Daraja paths: outages, spike arrest, quota, "system busy", extra latency,
+Transaction Status and Reversal results sent to QueueTimeOutURL, and Reversal results with a
+chosen result code.
 
 A fault lasts for its next ``count`` matching requests, for ``seconds`` of real time, or until
 it is cleared. Fault durations and latency are real seconds, never scaled by ``TIME_SCALE``:
@@ -25,7 +26,11 @@ class FaultKind(StrEnum):
     quota = "quota"  # 500.003.03 Quota Violation
     system_busy = "system_busy"  # 500.003.02 System is busy
     latency = "latency"  # answers `latency_s` later
-    result_timeout = "result_timeout"  # Transaction Status result goes to QueueTimeOutURL
+    result_timeout = (
+        "result_timeout"  # a Transaction Status or Reversal result goes to QueueTimeOutURL
+    )
+    # A Reversal result carries `result_code` (2001, R000002, ...) whatever the ledger says.
+    result_code = "result_code"
     # Pull answers 1001 "No records found or Organization Name not available" whatever the
     # ledger holds: what Safaricom says for a shortcode not provisioned for Pull.
     pull_not_provisioned = "pull_not_provisioned"
@@ -47,6 +52,7 @@ class Fault:
     path: str | None = None
     latency_s: float | None = None
     rps: int | None = None
+    result_code: str | None = None
 
     def applies_to(self, path: str) -> bool:
         return self.path is None or self.path == path
@@ -115,6 +121,7 @@ class FaultBoard:
         path: str | None = None,
         latency_s: float | None = None,
         rps: int | None = None,
+        result_code: str | None = None,
     ) -> Fault:
         fault = Fault(
             id=self._next_id,
@@ -125,6 +132,7 @@ class FaultBoard:
             path=path,
             latency_s=latency_s,
             rps=rps,
+            result_code=result_code,
         )
         self._next_id += 1
         self.faults.append(fault)
@@ -196,6 +204,10 @@ class FaultBoard:
 
     def take_result_timeout(self, path: str) -> bool:
         return self._take(FaultKind.result_timeout, path) is not None
+
+    def take_result_code(self, path: str) -> str | None:
+        fault = self._take(FaultKind.result_code, path)
+        return fault.result_code if fault is not None else None
 
     def take_pull_not_provisioned(self, path: str) -> bool:
         return self._take(FaultKind.pull_not_provisioned, path) is not None

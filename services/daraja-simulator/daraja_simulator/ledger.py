@@ -48,12 +48,15 @@ class Ledger:
         self._entries: list[LedgerEntry] = []
         self._by_receipt: dict[str, LedgerEntry] = {}
         self._by_checkout: dict[str, LedgerEntry] = {}
+        # Reversed receipts and the id of the reversal that undid each.
+        self._reversals: dict[str, str] = {}
 
     def reset(self) -> None:
         self._balances = dict(self._opening)
         self._entries.clear()
         self._by_receipt.clear()
         self._by_checkout.clear()
+        self._reversals.clear()
 
     def record(
         self,
@@ -93,6 +96,16 @@ class Ledger:
         self._by_receipt[receipt] = entry
         self._by_checkout[checkout_request_id] = entry
         return entry
+
+    def reverse(self, entry: LedgerEntry, *, reversal_id: str) -> int:
+        """Give an entry's money back to its payer: the shortcode's balance after it."""
+        self._reversals[entry.receipt] = reversal_id
+        balance = self._balances.get(entry.shortcode, 0) - entry.amount
+        self._balances[entry.shortcode] = balance
+        return balance
+
+    def reversal_of(self, receipt: str) -> str | None:
+        return self._reversals.get(receipt)
 
     def balance(self, shortcode: str) -> int:
         return self._balances.get(shortcode, 0)

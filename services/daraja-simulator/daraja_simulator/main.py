@@ -23,6 +23,7 @@ from daraja_simulator.messaging import endpoints as messaging
 from daraja_simulator.messaging.smtp import bound_port, start_smtp_server
 from daraja_simulator.messaging.store import Mailbox, SmsCenter
 from daraja_simulator.oauth.endpoints import router as oauth_router
+from daraja_simulator.reversal.endpoints import router as reversal_router
 from daraja_simulator.safaricom_edge import SafaricomEdgeMiddleware
 from daraja_simulator.state import SimulatorState
 from daraja_simulator.stk.endpoints import router as stk_router
@@ -66,6 +67,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(oauth_router)
     app.include_router(stk_router)
     app.include_router(transactions_router)
+    app.include_router(reversal_router)
     app.include_router(c2b_router)
     app.include_router(c2b_control_router)
     app.include_router(control_router)

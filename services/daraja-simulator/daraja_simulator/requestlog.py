@@ -13,6 +13,7 @@ APIS: dict[str, str] = {
     "/mpesa/stkpush/v1/processrequest": "stk_push",
     "/mpesa/stkpushquery/v1/query": "stk_query",
     "/mpesa/transactionstatus/v1/query": "transaction_status",
+    "/mpesa/reversal/v1/request": "reversal",
     "/pulltransactions/v1/register": "pull_register",
     "/pulltransactions/v1/query": "pull_query",
     "/mpesa/c2b/v1/registerurl": "c2b_register",

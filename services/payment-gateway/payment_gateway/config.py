@@ -169,6 +169,19 @@ class Settings(BaseServiceSettings):
     )
     RECONCILIATION_PULL_WINDOW_H: int = Field(default=2, ge=1, le=48)
 
+    # Refunds through M-Pesa Reversal: the API initiator with the "Org Reversals Initiator"
+    # role and its SecurityCredential (made like RECONCILIATION_SECURITY_CREDENTIAL); how many
+    # times a Reversal is sent when Daraja is unreachable or its result times out in Daraja's
+    # queue, and the jittered exponential backoff between those attempts.
+    REVERSAL_INITIATOR: str = "testapiuser"
+    REVERSAL_SECURITY_CREDENTIAL: SecretStr = SecretStr("dev-security-credential")
+    REVERSAL_MAX_ATTEMPTS: int = Field(default=5, ge=1, le=20)
+    REVERSAL_RETRY_BASE_S: float = Field(default=5.0, gt=0)
+    REVERSAL_RETRY_CAP_S: float = Field(default=300.0, gt=0)
+    # How long a Reversal Daraja accepted may go without a result (at either URL) before the
+    # sweep sends it again.
+    REVERSAL_RESULT_WAIT_S: float = Field(default=900.0, gt=0)
+
     WEBHOOK_ENDPOINTS: list[WebhookEndpoint] = Field(
         default_factory=lambda: [
             WebhookEndpoint(url=DEV_WEBHOOK_URL, secret=SecretStr(DEV_WEBHOOK_SECRET))

@@ -17,6 +17,9 @@ from payment_gateway.config import settings as default_settings
 from payment_gateway.payment.endpoints import router as payment_router
 from payment_gateway.reconciliation.endpoints import results_router
 from payment_gateway.reconciliation.endpoints import router as reconciliation_router
+from payment_gateway.refund.endpoints import results_router as reversal_results_router
+from payment_gateway.refund.endpoints import router as refund_router
+from payment_gateway.review.endpoints import router as review_router
 from shared import background
 from shared.app import create_base_app, infrastructure
 from shared.logging import configure_logging
@@ -56,6 +59,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(callback_router)
     app.include_router(reconciliation_router)
     app.include_router(results_router)
+    app.include_router(review_router)
+    app.include_router(refund_router)
+    app.include_router(reversal_results_router)
     return app
 
 

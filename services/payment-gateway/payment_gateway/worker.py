@@ -19,6 +19,7 @@ from payment_gateway.integrations.daraja import NAIROBI
 from payment_gateway.outbox import tasks as outbox_tasks
 from payment_gateway.payment import tasks as payment_tasks
 from payment_gateway.reconciliation import tasks as reconciliation_tasks
+from payment_gateway.refund import tasks as refund_tasks
 from payment_gateway.tasks import registry
 from shared.logging import configure_logging
 from shared.worker import build_worker_settings, run_worker
@@ -35,6 +36,7 @@ async def sweep(ctx: dict[str, Any]) -> dict[str, int]:
         "events": await outbox_tasks.sweep(ctx),
         "idempotency_keys": await idempotency_tasks.prune(ctx),
         "reconciliation_runs": await reconciliation_tasks.resume(ctx),
+        "refunds": await refund_tasks.sweep(ctx),
     }
     if any(counts.values()):
         log.info("sweep", **counts)

@@ -21,6 +21,8 @@ from session_api.notification.endpoints import router as notification_router
 from session_api.order.endpoints import router as order_router
 from session_api.payment.endpoints import router as payment_router
 from session_api.product.endpoints import router as product_router
+from session_api.refund.endpoints import router as refund_router
+from session_api.review.endpoints import router as review_router
 from session_api.therapist.endpoints import router as therapist_router
 from session_api.wallet.endpoints import router as wallet_router
 from session_api.web import spa
@@ -85,6 +87,8 @@ def create_app(
         wallet_router,
         payment_router,
         notification_router,
+        review_router,
+        refund_router,
         event_router,
         web_router,
     ):

@@ -22,6 +22,9 @@ ALLOWED = {
     (S.failed, S.completed),
     (S.cancelled, S.completed),
     (S.timeout, S.completed),
+    (S.completed, S.refund_pending),
+    (S.refund_pending, S.refunded),
+    (S.refund_pending, S.refund_failed),
 }
 
 
@@ -36,11 +39,14 @@ def test_exactly_the_documented_transitions_are_allowed(current: S, target: S) -
 
 
 @given(path=st.lists(st.sampled_from(list(S)), max_size=12))
-def test_completed_is_never_left(path: list[S]) -> None:
+def test_money_received_stays_received_until_refunded(path: list[S]) -> None:
     current = S.pending
     for target in path:
         if state.can_transition(current, target):
-            assert current != S.completed
+            if current in state.PAID:
+                assert target in state.PAID
+            if current == S.completed:
+                assert target == S.refund_pending
             current = target
 
 

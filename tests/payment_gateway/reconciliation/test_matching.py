@@ -20,6 +20,7 @@ from payment_gateway.models import (
     RunStatus,
 )
 from payment_gateway.models import Verdict as V
+from payment_gateway.payment import lifecycle
 from payment_gateway.reconciliation import runs
 from shared.webhook_signing import DEV_WEBHOOK_SECRET
 from tests.payment_gateway.reconciliation.ledger import Ledger, Window, receipt
@@ -364,3 +365,23 @@ async def test_a_pull_receipt_for_a_push_stk_query_proved_settles_it_late_with_t
     item = await ledger.verdict_for_receipt(run, number)
     assert (item.verdict, item.payment_id) == (V.settled_late, payment.id)
     assert (payment.status, payment.receipt_number) == (S.completed, number)
+
+
+async def test_a_refunded_payment_whose_receipt_m_pesa_lists_is_matched(ledger: Ledger) -> None:
+    number = receipt()
+    payment = await ledger.payment(S.completed, amount=1500, paid_with=number)
+    for to in (S.refund_pending, S.refunded):
+        await lifecycle.transition(
+            ledger.session,
+            payment=payment,
+            to=to,
+            actor=lifecycle.SYSTEM,
+            customer_message="refund",
+            settings=ledger.settings,
+        )
+    await ledger.record(R.statement, receipt=number, amount=1500)
+
+    run = await ledger.reconcile(R.statement)
+
+    assert (await ledger.verdict_for_receipt(run, number)).verdict == V.matched
+    assert payment.status == S.refunded  # never moved back to completed

@@ -34,19 +34,22 @@ def payment(status: GatewayPaymentStatus, **fields: object) -> GatewayPayment:
 
 class TestApplyPayment:
     @given(st.lists(st.sampled_from(list(GatewayPaymentStatus)), min_size=1, max_size=10))
-    def test_paid_is_never_left_and_the_version_counts_changes(
+    def test_paid_is_left_only_for_refunded_and_the_version_counts_changes(
         self, reports: list[GatewayPaymentStatus]
     ) -> None:
         subject = attempt()
         changes = 0
-        was_paid = False
+        was_paid = was_refunded = False
         for status in reports:
             changed = payment_service.apply_payment(
                 subject, payment(status, receipt_number="SGH0000001")
             )
             changes += changed
+            was_refunded = was_refunded or subject.status is AttemptStatus.refunded
             was_paid = was_paid or subject.status is AttemptStatus.paid
-            if was_paid:
+            if was_refunded:
+                assert subject.status is AttemptStatus.refunded
+            elif was_paid:
                 assert subject.status is AttemptStatus.paid
         assert subject.version == 1 + changes
 

@@ -104,6 +104,46 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/admin/payments/{attempt_id}/refund": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Refund Payment
+         * @description Refund a paid payment to the payer's M-Pesa; M-Pesa's answer arrives later.
+         */
+        post: operations["refund_payment_v1_admin_payments__attempt_id__refund_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/payments/{attempt_id}/review": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Review Payment
+         * @description Accept (the payable is paid) or reject (it can be paid again) a payment held for review.
+         */
+        post: operations["review_payment_v1_admin_payments__attempt_id__review_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/admin/therapists": {
         parameters: {
             query?: never;
@@ -953,7 +993,7 @@ export interface components {
          * AttemptStatus
          * @enum {string}
          */
-        AttemptStatus: "processing" | "paid" | "failed" | "cancelled" | "timeout";
+        AttemptStatus: "processing" | "paid" | "failed" | "cancelled" | "timeout" | "refunded";
         /** BookingCreate */
         BookingCreate: {
             /**
@@ -1064,6 +1104,11 @@ export interface components {
              */
             phone: string;
         };
+        /**
+         * Decision
+         * @enum {string}
+         */
+        Decision: "accept" | "reject";
         /** Delivery */
         Delivery: {
             /** Address */
@@ -1214,7 +1259,7 @@ export interface components {
          * LedgerEntryKind
          * @enum {string}
          */
-        LedgerEntryKind: "deposit" | "unapplied_payment";
+        LedgerEntryKind: "deposit" | "unapplied_payment" | "refund";
         /** LedgerEntryOut */
         LedgerEntryOut: {
             /** Amount */
@@ -1369,7 +1414,7 @@ export interface components {
          * OrderStatus
          * @enum {string}
          */
-        OrderStatus: "pending" | "paid" | "processing" | "shipped" | "delivered" | "cancelled";
+        OrderStatus: "pending" | "paid" | "processing" | "shipped" | "delivered" | "cancelled" | "refunded";
         /** OrderStatusUpdate */
         OrderStatusUpdate: {
             /**
@@ -1480,7 +1525,7 @@ export interface components {
          * @description A payable's payment as its latest attempt tells it (``unpaid`` before any attempt).
          * @enum {string}
          */
-        PayableStatus: "unpaid" | "processing" | "paid" | "failed" | "cancelled" | "timeout";
+        PayableStatus: "unpaid" | "processing" | "paid" | "failed" | "cancelled" | "timeout" | "refunded";
         /**
          * PayableType
          * @enum {string}
@@ -1558,6 +1603,64 @@ export interface components {
             /** Status */
             status: string;
         };
+        /**
+         * RefundIn
+         * @description Why staff refund this payment (paid twice, order cancelled, ...).
+         */
+        RefundIn: {
+            /**
+             * Reason
+             * @description Kept on the refund and the payment's timeline.
+             */
+            reason: string;
+        };
+        /**
+         * RefundOut
+         * @description The payment's refund (asking again returns the same one) and the attempt it refunds.
+         */
+        RefundOut: {
+            /** Amount */
+            amount: number;
+            attempt: components["schemas"]["AttemptOut"];
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /**
+             * Failure Reason
+             * @description Why M-Pesa did not refund it, when it failed.
+             */
+            failure_reason: string | null;
+            /** Finished At */
+            finished_at: string | null;
+            /**
+             * Gateway Status
+             * @description refund_pending, refunded or refund_failed
+             */
+            gateway_status: string;
+            /** Id */
+            id: string;
+            /** Reason */
+            reason: string;
+            /**
+             * Receipt Number
+             * @description The M-Pesa receipt being reversed.
+             */
+            receipt_number: string;
+            /** Requested By */
+            requested_by: string;
+            /**
+             * Reversal Transaction Id
+             * @description M-Pesa's id of the reversal.
+             */
+            reversal_transaction_id: string | null;
+            /**
+             * State
+             * @description requested (to be sent to M-Pesa), asked (waiting for M-Pesa's answer), refunded or failed.
+             */
+            state: string;
+        };
         /** RegisterRequest */
         RegisterRequest: {
             /** Email */
@@ -1568,6 +1671,32 @@ export interface components {
             password: string;
             /** Phone */
             phone?: string | null;
+        };
+        /**
+         * ReviewIn
+         * @description What staff decided about a payment held for review, and why.
+         */
+        ReviewIn: {
+            /** @description accept: credit the payment (its booking, order or deposit is paid); reject: fail it (the client can pay again). */
+            decision: components["schemas"]["Decision"];
+            /**
+             * Note
+             * @description Why; kept on the payment's timeline.
+             */
+            note: string;
+        };
+        /**
+         * ReviewOut
+         * @description The attempt after the decision, and what the gateway now says about its payment.
+         */
+        ReviewOut: {
+            attempt: components["schemas"]["AttemptOut"];
+            decision: components["schemas"]["Decision"];
+            /**
+             * Gateway Status
+             * @description The gateway payment's status (completed, failed).
+             */
+            gateway_status: string;
         };
         /**
          * SessionType
@@ -1977,6 +2106,199 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ValidationErrorBody"];
+                };
+            };
+        };
+    };
+    refund_payment_v1_admin_payments__attempt_id__refund_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                attempt_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RefundIn"];
+            };
+        };
+        responses: {
+            /** @description The payment's refund was asked for before. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RefundOut"];
+                };
+            };
+            /** @description Successful Response */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RefundOut"];
+                };
+            };
+            /** @description `MalformedJSON`: the request body is not JSON. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No valid access token: missing, malformed, expired, or for an account that is gone. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Your account's role may not do this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such payment attempt among yours. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description Only a paid payment can be refunded (and a deposit only while the wallet still holds it);
+             *         the detail names the payment's state.
+             */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The request does not have the documented shape; `fields` names each problem. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValidationErrorBody"];
+                };
+            };
+            /** @description The payment gateway cannot take payments right now; retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    review_payment_v1_admin_payments__attempt_id__review_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                attempt_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ReviewIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReviewOut"];
+                };
+            };
+            /** @description `MalformedJSON`: the request body is not JSON. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No valid access token: missing, malformed, expired, or for an account that is gone. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Your account's role may not do this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such payment attempt among yours. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description The payment cannot take this decision now (not held for review, decided already, or its
+             *         receipt belongs to another payment); the detail names its state.
+             */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The request does not have the documented shape; `fields` names each problem. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValidationErrorBody"];
+                };
+            };
+            /** @description The payment gateway cannot take payments right now; retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };

@@ -14,6 +14,7 @@ const LABELS: Record<OrderStatus, string> = {
   shipped: "On the way",
   delivered: "Delivered",
   cancelled: "Cancelled",
+  refunded: "Refunded",
 };
 const STEP_LABELS: Record<OrderStatus, string> = { ...LABELS, pending: "Ordered" };
 const TONES: Record<OrderStatus, Tone> = {
@@ -23,6 +24,7 @@ const TONES: Record<OrderStatus, Tone> = {
   shipped: "info",
   delivered: "ok",
   cancelled: "muted",
+  refunded: "muted",
 };
 
 export function OrderBadge({ status }: { status: OrderStatus }) {

@@ -14,6 +14,7 @@ const STATUS: Record<Attempt["status"], { label: string; tone: Tone }> = {
   failed: { label: "Not paid", tone: "bad" },
   cancelled: { label: "Cancelled", tone: "muted" },
   timeout: { label: "No answer from M-Pesa", tone: "warn" },
+  refunded: { label: "Refunded", tone: "muted" },
 };
 
 /** Every payment attempt, newest first, with its receipt. */

@@ -17,6 +17,7 @@ const STATUS: Record<Status, { label: string; tone: Tone }> = {
   failed: { label: "Not paid", tone: "bad" },
   cancelled: { label: "Cancelled", tone: "muted" },
   timeout: { label: "No answer from M-Pesa", tone: "warn" },
+  refunded: { label: "Refunded", tone: "muted" },
 };
 
 export function Wallet({ user }: { user: User }) {

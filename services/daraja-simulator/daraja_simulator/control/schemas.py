@@ -40,7 +40,7 @@ class CheckoutView(BaseModel):
 
 class DeliveryAttemptView(BaseModel):
     id: int
-    kind: str = Field(description="stk, transaction_status or queue_timeout")
+    kind: str = Field(description="stk, transaction_status, reversal or queue_timeout")
     reference: str = Field(description="CheckoutRequestID, or the ConversationID of a status query")
     url: str
     delivery: int = Field(description="1, or 2 and 3 for a duplicated callback")
@@ -85,11 +85,20 @@ class FaultIn(BaseModel):
     path: str | None = Field(default=None, description="only this Daraja path; default all")
     latency_s: float | None = Field(default=None, gt=0, description="for kind latency")
     rps: int | None = Field(default=None, ge=1, description="spike_arrest as a rate limit")
+    result_code: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=16,
+        pattern=r"^[A-Za-z0-9.]+$",
+        description="for kind result_code: the code a Reversal result carries (2001, R000002)",
+    )
 
     @model_validator(mode="after")
     def _coherent(self) -> Self:
         if self.kind is FaultKind.latency and self.latency_s is None:
             raise ValueError("a latency fault needs latency_s")
+        if (self.kind is FaultKind.result_code) != (self.result_code is not None):
+            raise ValueError("result_code goes with kind result_code, and it needs one")
         if self.rps is not None and self.kind is not FaultKind.spike_arrest:
             raise ValueError("rps applies to spike_arrest only")
         if self.rps is not None and self.count is not None:
@@ -107,6 +116,7 @@ class FaultView(BaseModel):
     path: str | None
     latency_s: float | None
     rps: int | None
+    result_code: str | None
     created_at: datetime
 
 

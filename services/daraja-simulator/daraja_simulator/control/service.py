@@ -90,6 +90,7 @@ def _fault_view(fault: Fault, *, now: float) -> FaultView:
         path=fault.path,
         latency_s=fault.latency_s,
         rps=fault.rps,
+        result_code=fault.result_code,
         created_at=fault.created_at,
     )
 
@@ -229,6 +230,7 @@ def add_fault(*, state: SimulatorState, fault: FaultIn) -> FaultView:
         path=fault.path,
         latency_s=fault.latency_s,
         rps=fault.rps,
+        result_code=fault.result_code,
     )
     state.notify()
     return _fault_view(added, now=state.faults.monotonic())

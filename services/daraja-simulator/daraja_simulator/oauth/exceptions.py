@@ -36,3 +36,10 @@ class PullInvalidAccessToken(DarajaError):
 
     error_code = "401.001"
     default_message = "Invalid Access Token"
+
+
+class ReversalInvalidAccessToken(DarajaError):
+    """Reversal with an unknown, invalidated or expired token (M-Pesa Express's code)."""
+
+    error_code = "404.001.03"
+    default_message = "Invalid Access Token"

@@ -20,7 +20,7 @@ from payment_gateway.models import (
     Payment,
     PaymentStatus,
 )
-from payment_gateway.payment import lifecycle
+from payment_gateway.payment import lifecycle, state
 
 log = structlog.get_logger(__name__)
 
@@ -148,7 +148,7 @@ async def _vouched(
     """A success from the allow-list (or with confirmation off) that carries everything needed
     to check it: credited if it matches what was asked, else the payment is held."""
     mismatch = _mismatch(payment, callback)
-    if mismatch is not None and payment.status != S.completed:
+    if mismatch is not None and payment.status not in state.PAID:
         review_reason, note = mismatch
         await lifecycle.hold(
             session,

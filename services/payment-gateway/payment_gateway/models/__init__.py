@@ -17,6 +17,7 @@ from payment_gateway.models.reconciliation_exception import (
 )
 from payment_gateway.models.reconciliation_item import SELF_SETTLING, ReconciliationItem, Verdict
 from payment_gateway.models.reconciliation_run import ReconciliationRun, RecordSource, RunStatus
+from payment_gateway.models.refund import Refund, RefundState
 from payment_gateway.models.result_inbox import ResultInbox
 from payment_gateway.models.statement_import import StatementImport
 from payment_gateway.models.status_query import StatusQuery, StatusQueryState
@@ -44,6 +45,8 @@ __all__ = [
     "ReconciliationItem",
     "ReconciliationRun",
     "RecordSource",
+    "Refund",
+    "RefundState",
     "ResolveAction",
     "ResultInbox",
     "RunStatus",

@@ -20,6 +20,10 @@ class PaymentStatus(StrEnum):
     failed = "failed"
     cancelled = "cancelled"
     timeout = "timeout"
+    # A completed payment staff refund through M-Pesa Reversal: asked, then Daraja's result.
+    refund_pending = "refund_pending"
+    refunded = "refunded"
+    refund_failed = "refund_failed"
 
 
 OPEN_STATUSES = (PaymentStatus.pending, PaymentStatus.sent)

@@ -34,6 +34,9 @@ EVENT_TYPES: dict[str, str] = {
     PaymentStatus.failed: "payment.failed",
     PaymentStatus.cancelled: "payment.cancelled",
     PaymentStatus.timeout: "payment.timeout",
+    PaymentStatus.refund_pending: "payment.refund_pending",
+    PaymentStatus.refunded: "payment.refunded",
+    PaymentStatus.refund_failed: "payment.refund_failed",
 }
 
 

@@ -34,10 +34,19 @@ Settlement = Literal["applied", "duplicate", "contradiction", "ignored"]
 
 @dataclass(frozen=True)
 class Actor:
-    """Who causes a change: recorded on the timeline."""
+    """Who causes a change: recorded on the timeline. A person acting through a service (staff
+    in the console) also has their user id and the service they came through."""
 
     source: EventSource
     name: str
+    user_id: str | None = None
+    via: str | None = None
+
+    def detail(self) -> dict[str, Any]:
+        """What the timeline keeps about a person acting, beside the actor name."""
+        if self.user_id is None:
+            return {}
+        return {"acting_user_id": self.user_id, "via": self.via}
 
 
 SYSTEM = Actor(EventSource.system, "gateway-worker")
@@ -144,7 +153,7 @@ async def _settled_before(
     failed and now proven paid (a late success, applied as a transition)."""
     current = PaymentStatus(payment.status)
     contradiction = {**detail, "says": outcome.result_code, "receipt_number": receipt}
-    if current == S.completed:
+    if current in state.PAID:
         if target != S.completed or (
             receipt and payment.receipt_number and receipt != payment.receipt_number
         ):
@@ -209,6 +218,7 @@ async def transition(
     result_desc: str | None = None,
     receipt: str | None = None,
     detail: dict[str, Any] | None = None,
+    note: str | None = None,
 ) -> None:
     """The one place a payment's status changes: checked against the lifecycle, appended to the
     timeline, published to subscribers, counted."""
@@ -232,7 +242,7 @@ async def transition(
         payment.result_desc = result_desc
     if receipt is not None:
         payment.receipt_number = receipt
-    if to not in (S.pending, S.sent):
+    if to not in (S.pending, S.sent) and to not in state.PAID - {S.completed}:
         payment.settled_at = now
         payment.next_check_at = None
     await PaymentEventRepository.from_session(session).create(
@@ -244,6 +254,7 @@ async def transition(
             source=actor.source,
             actor=actor.name,
             detail={**(detail or {}), **({"result_code": result_code} if result_code else {})},
+            note=note,
             at=now,
         )
     )
@@ -274,8 +285,9 @@ async def note(
     reason: str,
     actor: Actor,
     detail: dict[str, Any],
+    text: str | None = None,
 ) -> None:
-    """A timeline entry that is not a status change."""
+    """A timeline entry that is not a status change (`text`: a person's note)."""
     await PaymentEventRepository.from_session(session).create(
         PaymentEvent(
             payment_id=payment.id,
@@ -285,6 +297,7 @@ async def note(
             source=actor.source,
             actor=actor.name,
             detail=detail,
+            note=text,
             at=utcnow(),
         )
     )

@@ -58,6 +58,20 @@ BY_REASON: dict[str, str] = {
 }
 
 
+REFUND_PENDING = "Your payment is being refunded to your M-Pesa account."
+REFUND_FAILED = (
+    "We could not refund this payment automatically. Our team will contact you about your refund."
+)
+REJECTED_IN_REVIEW = (
+    "This payment could not be accepted. If money left your M-Pesa account, our team will refund "
+    "it. You can pay again."
+)
+
+
+def refunded(amount: int) -> str:
+    return f"KES {amount:,} was refunded to your M-Pesa account."
+
+
 def for_reason(reason: str) -> str:
     """The sentence for a reason code; an unknown reason reads as a failure to try again."""
     return BY_REASON.get(reason, BY_REASON["unknown_result"])

@@ -112,6 +112,7 @@ class PaymentEventOut(BaseModel):
     source: str = Field(description="api, callback, query, reconciliation, admin or system")
     actor: str
     detail: dict[str, Any]
+    note: str | None = Field(default=None, description="What the person acting wrote (staff).")
     at: datetime
 
     @classmethod
@@ -123,5 +124,6 @@ class PaymentEventOut(BaseModel):
             source=event.source,
             actor=event.actor,
             detail=event.detail,
+            note=event.note,
             at=event.at,
         )

@@ -12,6 +12,8 @@ from payment_gateway.payment.exceptions import IllegalTransition
 S = PaymentStatus
 
 FINAL_FAILURES = frozenset({S.failed, S.cancelled, S.timeout})
+# Money was received: completed, and every step of refunding it.
+PAID = frozenset({S.completed, S.refund_pending, S.refunded, S.refund_failed})
 
 # A callback can prove a push Daraja accepted although its answer never reached us, so a
 # pending payment may settle directly (the service then records `sent` on the way).
@@ -22,7 +24,11 @@ ALLOWED: dict[PaymentStatus, frozenset[PaymentStatus]] = {
     S.failed: frozenset({S.completed}),
     S.cancelled: frozenset({S.completed}),
     S.timeout: frozenset({S.completed}),
-    S.completed: frozenset(),
+    # Only staff leave `completed`, by refunding it through M-Pesa Reversal.
+    S.completed: frozenset({S.refund_pending}),
+    S.refund_pending: frozenset({S.refunded, S.refund_failed}),
+    S.refunded: frozenset(),
+    S.refund_failed: frozenset(),
 }
 
 

@@ -15,6 +15,7 @@ from datetime import datetime
 from typing import Any
 
 from payment_gateway.models import MpesaRecord, Payment, PaymentStatus, RecordSource, Verdict
+from payment_gateway.payment import state
 
 S = PaymentStatus
 V = Verdict
@@ -120,7 +121,8 @@ def _judge_linked(evidence: Evidence, payment: Payment) -> Decision:
             payment=payment,
             note=f"we asked KES {payment.amount}; M-Pesa shows {shown}",
         )
-    if payment.status != S.completed:
+    # A refunded payment was paid too: M-Pesa still lists its receipt (the reversal is its own).
+    if payment.status not in state.PAID:
         return Decision(
             V.settled_late,
             payment=payment,
@@ -186,7 +188,7 @@ def judge_payment(
     earlier_paid: Payment | None,
 ) -> Decision:
     """A payment no receipt of the window spoke for."""
-    if payment.status == S.completed:
+    if payment.status in state.PAID:
         if earlier_paid is not None:
             return Decision(
                 V.paid_twice,

@@ -31,6 +31,7 @@ from payment_gateway.models import (
     RunStatus,
 )
 from payment_gateway.outbox import service as outbox_service
+from payment_gateway.payment import state
 from payment_gateway.reconciliation import collect, links, matching, status, verdicts
 from payment_gateway.reconciliation.ledger_repository import LedgerPaymentRepository
 from payment_gateway.reconciliation.matching import Decision, Evidence
@@ -181,7 +182,7 @@ async def _payments_batch(
     cursor = (datetime.fromisoformat(after[0]), uuid.UUID(after[1])) if after else None
     sources = receipt_sources(run)
     # Without a source that lists receipts, a completed payment cannot be checked at all.
-    statuses = list(S) if sources else [s for s in S if s != S.completed]
+    statuses = list(S) if sources else [s for s in S if s not in state.PAID]
     payments = await LedgerPaymentRepository.from_session(session).in_window(
         start=run.window_start,
         end=run.window_end,

@@ -21,7 +21,6 @@ from payment_gateway.models import (
     EventSource,
     ExceptionStatus,
     Payment,
-    PaymentStatus,
     ReconciliationException,
     ReconciliationItem,
     ReconciliationRun,
@@ -29,7 +28,7 @@ from payment_gateway.models import (
     ResolveAction,
     RunStatus,
 )
-from payment_gateway.payment import lifecycle
+from payment_gateway.payment import lifecycle, state
 from payment_gateway.payment.repository import PaymentRepository
 from payment_gateway.reconciliation.exceptions import (
     ExceptionAlreadyResolved,
@@ -126,7 +125,7 @@ async def _attach(
 ) -> None:
     """Money staff attach to an unpaid payment completes it with the receipt (the proof)."""
     receipt = exception.receipt
-    if receipt is None or payment.status == PaymentStatus.completed:
+    if receipt is None or payment.status in state.PAID:
         return
     owner = await PaymentRepository.from_session(session).other_owners(
         payment_id=payment.id, receipt_number=receipt, checkout_request_id=""

@@ -270,8 +270,29 @@ class BookingFlow(BilledFlow[Booking]):
             message=messages.paid(payable, attempt, note=note),
         )
 
+    async def refunded(
+        self, session: AsyncSession, payable: Booking, attempt: PaymentAttempt
+    ) -> None:
+        # A refunded session is not held for the client any more; the therapist hears why.
+        if payable.status is BookingStatus.confirmed:
+            payable.status = BookingStatus.cancelled
+            payable.cancelled_at = datetime.now(UTC)
+            await notification_service.notify(
+                session,
+                user_id=payable.therapist_id,
+                kind="booking.refunded",
+                title="Session cancelled and refunded",
+                body=f"The session on {messages.when(payable)} was refunded to the client and "
+                "is cancelled.",
+                data={"booking_id": str(payable.id)},
+            )
+        await super().refunded(session, payable, attempt)
 
-flow = BookingFlow(keep_unapplied=wallet_service.keep_unapplied_payment)
+
+flow = BookingFlow(
+    keep_unapplied=wallet_service.keep_unapplied_payment,
+    take_back_unapplied=wallet_service.take_back_refunded,
+)
 
 
 async def send_reminders(session: AsyncSession, *, lead_hours: list[int], now: datetime) -> int:

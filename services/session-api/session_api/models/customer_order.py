@@ -22,6 +22,8 @@ class OrderStatus(StrEnum):
     shipped = "shipped"
     delivered = "delivered"
     cancelled = "cancelled"
+    # Paid, then refunded by staff (paid twice, cancelled after payment, ...).
+    refunded = "refunded"
 
 
 class Order(IdMixin, TimestampMixin, Base):

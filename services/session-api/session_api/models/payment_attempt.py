@@ -34,6 +34,8 @@ class AttemptStatus(StrEnum):
     failed = "failed"
     cancelled = "cancelled"
     timeout = "timeout"
+    # Paid, then given back through M-Pesa Reversal by staff.
+    refunded = "refunded"
 
     @property
     def is_final(self) -> bool:
@@ -53,6 +55,7 @@ class PayableStatus(StrEnum):
     failed = "failed"
     cancelled = "cancelled"
     timeout = "timeout"
+    refunded = "refunded"
 
 
 class PaymentAttempt(IdMixin, TimestampMixin, Base):
@@ -85,6 +88,9 @@ class PaymentAttempt(IdMixin, TimestampMixin, Base):
     result_desc: Mapped[str | None] = mapped_column(sa.Text)
     receipt_number: Mapped[str | None] = mapped_column(sa.String(32))
     checkout_request_id: Mapped[str | None] = mapped_column(sa.String(64))
+    # Set while the gateway holds the payment for review (amount_mismatch, phone_mismatch): the
+    # attempt waits for a staff decision, not for M-Pesa, so the read-back job skips it.
+    review_reason: Mapped[str | None] = mapped_column(sa.String(64))
     # The highest gateway event sequence applied; older events are stale.
     last_event_sequence: Mapped[int] = mapped_column(sa.BigInteger, default=0, server_default="0")
     # Bumped on every status change so stream subscribers can drop out-of-order messages.

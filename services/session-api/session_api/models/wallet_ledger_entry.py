@@ -15,6 +15,8 @@ class LedgerEntryKind(StrEnum):
     # Money received for something that no longer needed it (paid twice, cancelled meanwhile):
     # kept for the customer instead of lost.
     unapplied_payment = "unapplied_payment"
+    # A debit: money this wallet was credited with went back to the payer's M-Pesa (Reversal).
+    refund = "refund"
 
 
 class WalletLedgerEntry(IdMixin, CreatedAtMixin, Base):

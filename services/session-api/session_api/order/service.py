@@ -244,12 +244,21 @@ class OrderFlow(BilledFlow[Order]):
                 ),
             )
 
+    async def refunded(
+        self, session: AsyncSession, payable: Order, attempt: PaymentAttempt
+    ) -> None:
+        payable.status = OrderStatus.refunded
+        await super().refunded(session, payable, attempt)
+
 
 def _reference(order: Order) -> str:
     return PayableType.order.account_reference(order.id)
 
 
-flow = OrderFlow(keep_unapplied=wallet_service.keep_unapplied_payment)
+flow = OrderFlow(
+    keep_unapplied=wallet_service.keep_unapplied_payment,
+    take_back_unapplied=wallet_service.take_back_refunded,
+)
 
 
 async def owned(

@@ -35,6 +35,7 @@ from shared.phone import mask_phone
 
 P = TypeVar("P")
 KeepUnapplied = Callable[..., Awaitable[None]]
+TakeBackUnapplied = Callable[..., Awaitable[bool]]
 B = TypeVar("B", bound=Booking | Order)
 
 
@@ -95,14 +96,19 @@ async def pay(
 class BilledFlow(PayableFlow[B]):
     """A payable with a price and its own life (a booking, an order): paid once, by its latest
     attempt; money for one that no longer needs it goes to the payer's wallet (`keep_unapplied`,
-    given by the domain: the wallet domain depends on this one, not the reverse)."""
+    given by the domain: the wallet domain depends on this one, not the reverse). A refunded
+    payment undoes what it did: the payable it paid is refunded (`refunded`), money it left in
+    the wallet is debited (`take_back_unapplied`)."""
 
     repository: ClassVar[type[Repository[Any]]]
     # The M-Pesa account reference is `PayableType.account_reference`; the description is fixed.
     description: ClassVar[str]
 
-    def __init__(self, *, keep_unapplied: KeepUnapplied) -> None:
+    def __init__(
+        self, *, keep_unapplied: KeepUnapplied, take_back_unapplied: TakeBackUnapplied
+    ) -> None:
         self.keep_unapplied = keep_unapplied
+        self.take_back_unapplied = take_back_unapplied
 
     @abstractmethod
     def price(self, payable: B) -> tuple[uuid.UUID, int]:
@@ -138,10 +144,34 @@ class BilledFlow(PayableFlow[B]):
     def still_payable(self, payable: B) -> str:
         """The sentence after a failed attempt's message: the payable can be paid again."""
 
+    async def refunded(self, session: AsyncSession, payable: B, attempt: PaymentAttempt) -> None:
+        """The payment that paid the payable went back to the payer: the payable is refunded
+        (each domain also moves its own status on) and the payer is told."""
+        payable.payment_status = PayableStatus.refunded
+        payable.payment_reason = AttemptStatus.refunded.value
+        await notification_service.notify(
+            session,
+            user_id=attempt.user_id,
+            kind="payment.refunded",
+            title="Payment refunded",
+            body=f"KES {attempt.amount:,}{payment_service.receipt_note(attempt)} was refunded to "
+            "your M-Pesa account.",
+            data={f"{self.type.value}_id": str(payable.id), "attempt_id": str(attempt.id)},
+        )
+
     def attach(self, payable: B, attempt: PaymentAttempt) -> None:
         payable.last_attempt_id = attempt.id
 
     async def record(self, session: AsyncSession, payable: B, attempt: PaymentAttempt) -> None:
+        if attempt.status is AttemptStatus.refunded:
+            if (
+                payable.last_attempt_id == attempt.id
+                and payable.payment_status is PayableStatus.paid
+            ):
+                await self.refunded(session, payable, attempt)
+            else:
+                await self.take_back_unapplied(session, attempt=attempt)
+            return
         if attempt.status is AttemptStatus.paid:
             if self.awaits_payment(payable):
                 await self.settle(session, payable, attempt)

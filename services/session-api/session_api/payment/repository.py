@@ -96,7 +96,8 @@ class PaymentAttemptRepository(Repository[PaymentAttempt]):
     async def needing_refresh(
         self, *, processing_before: datetime, receiptless_before: datetime, limit: int
     ) -> list[PaymentAttempt]:
-        """Attempts whose events look overdue: still processing, or paid without a receipt."""
+        """Attempts whose events look overdue: still processing (and not held for review), or
+        paid without a receipt."""
         rows = await self.session.scalars(
             select(PaymentAttempt)
             .where(
@@ -104,6 +105,9 @@ class PaymentAttemptRepository(Repository[PaymentAttempt]):
                     and_(
                         PaymentAttempt.status == AttemptStatus.processing,
                         PaymentAttempt.updated_at < processing_before,
+                        # Held for review: only a staff decision moves it, and its event
+                        # comes; read back, it would fill every batch and stall the others.
+                        PaymentAttempt.review_reason.is_(None),
                     ),
                     and_(
                         PaymentAttempt.status == AttemptStatus.paid,

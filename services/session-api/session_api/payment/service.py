@@ -54,6 +54,10 @@ STATUS_FROM_GATEWAY = {
     GatewayPaymentStatus.failed: AttemptStatus.failed,
     GatewayPaymentStatus.cancelled: AttemptStatus.cancelled,
     GatewayPaymentStatus.timeout: AttemptStatus.timeout,
+    # Until M-Pesa confirms the Reversal, the money is still with us: the attempt stays paid.
+    GatewayPaymentStatus.refund_pending: AttemptStatus.paid,
+    GatewayPaymentStatus.refund_failed: AttemptStatus.paid,
+    GatewayPaymentStatus.refunded: AttemptStatus.refunded,
 }
 
 
@@ -249,7 +253,8 @@ def apply_payment(
     attempt: PaymentAttempt, payment: GatewayPayment, *, now: datetime | None = None
 ) -> bool:
     """Bring the attempt in line with the gateway's view of its payment; True if its status
-    changed. A paid attempt is never downgraded and a finished one never reopens."""
+    changed. A paid attempt is never downgraded (only refunded) and a finished one never
+    reopens."""
     new_status = STATUS_FROM_GATEWAY[payment.status]
     if fills_receipt(attempt, payment):
         # Paid on the word of a status query, which carries no receipt; the callback with the
@@ -258,7 +263,12 @@ def apply_payment(
         attempt.customer_message = payment.customer_message or attempt.customer_message
         attempt.version += 1
         return True
-    if attempt.status is AttemptStatus.paid and new_status is not AttemptStatus.paid:
+    if attempt.status is AttemptStatus.refunded:
+        return False
+    if attempt.status is AttemptStatus.paid and new_status not in (
+        AttemptStatus.paid,
+        AttemptStatus.refunded,
+    ):
         log.warning(
             "payment_downgrade_ignored", attempt_id=str(attempt.id), reported=payment.status.value
         )
@@ -266,6 +276,7 @@ def apply_payment(
     if attempt.status.is_final and new_status is AttemptStatus.processing:
         return False
     attempt.gateway_status = payment.status.value
+    attempt.review_reason = payment.review_reason
     attempt.checkout_request_id = payment.checkout_request_id or attempt.checkout_request_id
     attempt.result_code = payment.result_code or attempt.result_code
     attempt.result_desc = payment.result_desc or attempt.result_desc
@@ -281,6 +292,8 @@ def apply_payment(
         attempt.receipt_number = payment.receipt_number
         attempt.paid_at = moment
         attempt.reason = None
+    elif new_status is AttemptStatus.refunded:
+        attempt.reason = AttemptStatus.refunded.value
     elif new_status.is_final:
         attempt.reason = payment.reason or new_status.value
     return True

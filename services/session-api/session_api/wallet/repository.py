@@ -61,6 +61,12 @@ class WalletLedgerEntryRepository(Repository[WalletLedgerEntry]):
         )
         return result.scalar_one_or_none()
 
+    async def exists(self, entry_key: str) -> bool:
+        result = await self.session.execute(
+            select(WalletLedgerEntry.id).where(WalletLedgerEntry.entry_key == entry_key).limit(1)
+        )
+        return result.scalar_one_or_none() is not None
+
     async def entries(
         self,
         wallet_id: uuid.UUID,

@@ -136,6 +136,61 @@ async def keep_unapplied_payment(
         )
 
 
+def refund_entry_key(gateway_payment_id: str) -> str:
+    """One debit per refunded gateway payment."""
+    return f"refund:{gateway_payment_id}"
+
+
+async def take_back_refunded(session: AsyncSession, *, attempt: PaymentAttempt) -> bool:
+    """A payment that credited the wallet (a deposit, or money kept for a payable that no longer
+    needed it) was refunded to the payer's M-Pesa: debit the wallet by a new ledger entry, once.
+    Entries are never edited, so the balance stays the sum of the entries. False when the payment
+    never credited this wallet or its debit is recorded already."""
+    ledger = WalletLedgerEntryRepository.from_session(session)
+    wallet = await get_wallet(session, user_id=attempt.user_id, for_update=True)
+    if not await ledger.exists(payment_entry_key(attempt.gateway_payment_id)):
+        return False
+    amount = min(attempt.amount, wallet.balance)
+    if amount < attempt.amount:
+        # Spent since it arrived: M-Pesa gave back more than the wallet still holds.
+        log.error(
+            "wallet_refund_exceeds_balance",
+            wallet_id=str(wallet.id),
+            attempt_id=str(attempt.id),
+            refunded=attempt.amount,
+            balance=wallet.balance,
+        )
+    if amount == 0:
+        return False
+    entry_id = await ledger.insert_entry(
+        {
+            "wallet_id": wallet.id,
+            "kind": LedgerEntryKind.refund,
+            "amount": -amount,
+            "balance_after": wallet.balance - amount,
+            "entry_key": refund_entry_key(attempt.gateway_payment_id),
+            "description": f"Refund to M-Pesa{payment_service.receipt_note(attempt)}",
+            "reference_type": attempt.payable_type.value,
+            "reference_id": attempt.payable_id,
+            "receipt_number": attempt.receipt_number,
+        }
+    )
+    if entry_id is None:
+        return False
+    wallet.balance -= amount
+    await session.flush()
+    await notification_service.notify(
+        session,
+        user_id=attempt.user_id,
+        kind="wallet.refunded",
+        title="Wallet money refunded",
+        body=f"KES {amount:,}{payment_service.receipt_note(attempt)} was refunded from your "
+        "wallet to your M-Pesa account.",
+        data={"attempt_id": str(attempt.id), "receipt_number": attempt.receipt_number},
+    )
+    return True
+
+
 class DepositFlow(PayableFlow[WalletDeposit]):
     """A deposit exists only to be paid: it is made with its payment, and an event for a payment
     whose deposit was never recorded (the request died after the gateway answered) makes it."""
@@ -174,6 +229,8 @@ class DepositFlow(PayableFlow[WalletDeposit]):
         payable.reason = attempt.reason
         if attempt.status is AttemptStatus.paid:
             await _credit_deposit(session, deposit=payable, attempt=attempt)
+        elif attempt.status is AttemptStatus.refunded:
+            await take_back_refunded(session, attempt=attempt)
         elif attempt.status.is_final:
             await notification_service.notify(
                 session,

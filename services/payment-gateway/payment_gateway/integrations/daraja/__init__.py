@@ -33,6 +33,11 @@ from payment_gateway.integrations.daraja.results import (
     TransactionResult,
     parse_result,
 )
+from payment_gateway.integrations.daraja.reversal import (
+    ALREADY_REVERSED,
+    ReversalOutcome,
+    reversal_outcome,
+)
 from payment_gateway.integrations.daraja.schemas import (
     PullRegistration,
     PullTransaction,
@@ -49,6 +54,7 @@ from payment_gateway.integrations.daraja.timestamps import (
 )
 
 __all__ = [
+    "ALREADY_REVERSED",
     "NAIROBI",
     "CallbackParseError",
     "DarajaAuthError",
@@ -67,6 +73,7 @@ __all__ = [
     "PullTransactionsPage",
     "ResultAck",
     "ResultParseError",
+    "ReversalOutcome",
     "StkCallback",
     "StkPushAccepted",
     "StkQueryResult",
@@ -81,5 +88,6 @@ __all__ = [
     "parse_daraja_timestamp",
     "parse_result",
     "parse_stk_callback",
+    "reversal_outcome",
     "stk_password",
 ]

@@ -55,6 +55,7 @@ OAUTH_PATH = "/oauth/v1/generate"
 STK_PUSH_PATH = "/mpesa/stkpush/v1/processrequest"
 STK_QUERY_PATH = "/mpesa/stkpushquery/v1/query"
 TRANSACTION_STATUS_PATH = "/mpesa/transactionstatus/v1/query"
+REVERSAL_PATH = "/mpesa/reversal/v1/request"
 PULL_TRANSACTIONS_PATH = "/pulltransactions/v1/query"
 PULL_REGISTER_PATH = "/pulltransactions/v1/register"
 PULL_REGISTERED = frozenset({"1000", "1001"})
@@ -234,6 +235,40 @@ class DarajaClient:
         if originator_conversation_id:
             body["OriginalConversationID"] = originator_conversation_id
         payload = await self._authorized("transaction_status", TRANSACTION_STATUS_PATH, body)
+        return responses.result_ack(payload)
+
+    async def reversal(
+        self,
+        *,
+        transaction_id: str,
+        amount: int,
+        result_url: str,
+        timeout_url: str,
+        initiator: str,
+        security_credential: str,
+        remarks: str = "Payment reversal",
+        occasion: str = "",
+    ) -> ResultAck:
+        """Ask M-Pesa to reverse the transaction ``transaction_id`` (a receipt) of ``amount``
+        whole KES to the shortcode's payer; the result is POSTed to ``result_url`` later. Sent
+        once: a Reversal moves money, so its retries belong to a job that owns the refund."""
+        if isinstance(amount, bool) or not isinstance(amount, int) or amount < 1:
+            raise ValueError(f"amount must be a whole number of KES, at least 1: {amount!r}")
+        body: dict[str, Any] = {
+            "Initiator": initiator,
+            "SecurityCredential": security_credential,
+            "CommandID": "TransactionReversal",
+            "TransactionID": transaction_id,
+            "Amount": str(amount),
+            "ReceiverParty": self.config.shortcode,
+            # Misspelled in Daraja's API itself; 11 is the organisation's identifier type here.
+            "RecieverIdentifierType": "11",
+            "ResultURL": result_url,
+            "QueueTimeOutURL": timeout_url,
+            "Remarks": remarks,
+            "Occasion": occasion,
+        }
+        payload = await self._authorized("reversal", REVERSAL_PATH, body)
         return responses.result_ack(payload)
 
     async def pull_transactions(

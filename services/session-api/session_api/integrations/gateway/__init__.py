@@ -14,6 +14,7 @@ from session_api.integrations.gateway.schemas import (
     GatewayEventBody,
     GatewayPayment,
     GatewayPaymentStatus,
+    GatewayRefund,
 )
 
 __all__ = [
@@ -25,6 +26,7 @@ __all__ = [
     "GatewayIdempotencyConflict",
     "GatewayPayment",
     "GatewayPaymentStatus",
+    "GatewayRefund",
     "GatewayRejected",
     "GatewayUnavailable",
 ]

@@ -1,4 +1,5 @@
-"""The payment gateway's REST API: create a payment (with an idempotency key) and read one back."""
+"""The payment gateway's REST API: create a payment (with an idempotency key), read one back, and
+the staff actions on one (review a held payment, refund a completed one)."""
 
 from __future__ import annotations
 
@@ -14,7 +15,11 @@ from session_api.integrations.gateway.exceptions import (
     GatewayRejected,
     GatewayUnavailable,
 )
-from session_api.integrations.gateway.schemas import CreatePaymentRequest, GatewayPayment
+from session_api.integrations.gateway.schemas import (
+    CreatePaymentRequest,
+    GatewayPayment,
+    GatewayRefund,
+)
 from shared.http import KEEPALIVE_EXPIRY_S
 
 log = structlog.get_logger(__name__)
@@ -65,6 +70,35 @@ class GatewayClient:
     async def get_payment(self, payment_id: str) -> GatewayPayment:
         response = await self._send("GET", f"/v1/payments/{payment_id}")
         return self._payment(response)
+
+    async def review_payment(
+        self, payment_id: str, *, decision: str, note: str, acting_user: str
+    ) -> GatewayPayment:
+        """Accept or reject a payment held for review, as `acting_user` (`<id> <email>`)."""
+        response = await self._send(
+            "POST",
+            f"/v1/payments/{payment_id}/review",
+            json={"decision": decision, "note": note},
+            headers={"X-Acting-User": acting_user},
+        )
+        return self._payment(response)
+
+    async def refund_payment(
+        self, payment_id: str, *, reason: str, acting_user: str
+    ) -> tuple[GatewayRefund, bool]:
+        """Refund a completed payment through M-Pesa Reversal; True if this call asked for it
+        (asking again returns the refund there is; nothing is sent to M-Pesa twice)."""
+        response = await self._send(
+            "POST",
+            f"/v1/payments/{payment_id}/refund",
+            json={"reason": reason},
+            headers={"X-Acting-User": acting_user},
+        )
+        try:
+            return GatewayRefund.model_validate_json(response.content), response.status_code == 202
+        except ValidationError as e:
+            log.error("gateway_unreadable_refund", status=response.status_code, error=str(e))
+            raise GatewayUnavailable("the payment gateway answered with an unreadable body") from e
 
     async def _send(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
         try:

@@ -16,6 +16,9 @@ class GatewayPaymentStatus(StrEnum):
     failed = "failed"
     cancelled = "cancelled"
     timeout = "timeout"
+    refund_pending = "refund_pending"
+    refunded = "refunded"
+    refund_failed = "refund_failed"
 
 
 class CreatePaymentRequest(BaseModel):
@@ -62,6 +65,33 @@ class GatewayPayment(BaseModel):
     def _result_code_as_text(cls, value: Any) -> Any:
         # Daraja's result codes arrive as numbers or strings depending on the path.
         return str(value) if value is not None else None
+
+
+class GatewayRefund(BaseModel):
+    """The refund of a completed payment through M-Pesa Reversal, as the gateway reports it."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    id: str
+    state: str = Field(description="requested, asked, refunded or failed")
+    amount: int
+    receipt_number: str
+    reason: str
+    requested_by: str
+    attempts: int = 0
+    result_code: str | None = None
+    result_desc: str | None = None
+    failure_reason: str | None = None
+    reversal_transaction_id: str | None = None
+    created_at: datetime
+    updated_at: datetime
+    finished_at: datetime | None = None
+    payment: GatewayPayment
+
+    @field_validator("id", mode="before")
+    @classmethod
+    def _id_as_text(cls, value: Any) -> Any:
+        return str(value) if value is not None else value
 
 
 class GatewayEventBody(BaseModel):

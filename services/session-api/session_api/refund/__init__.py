@@ -1,0 +1,1 @@
+"""Staff refunds of paid payments through M-Pesa Reversal."""

@@ -1,0 +1,1 @@
+"""Staff review of payments the gateway held for review."""

@@ -11,6 +11,7 @@ from typing import Any
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from session_api.audit import service as audit
 from session_api.config import Settings
 from session_api.integrations.gateway import (
     CreatePaymentRequest,
@@ -349,14 +350,34 @@ async def history(
     created_to: datetime | None,
     page: PageParams,
 ) -> tuple[list[PaymentAttempt], int]:
-    return await PaymentAttemptRepository.from_session(session).history(
-        user_id=None if user.role is UserRole.admin else user.id,
+    everyone = user.role is UserRole.admin
+    result = await PaymentAttemptRepository.from_session(session).history(
+        user_id=None if everyone else user.id,
         statuses=statuses,
         payable_type=payable_type,
         created_from=created_from,
         created_to=created_to,
         page=page,
     )
+    if everyone:
+        await audit.record(
+            session,
+            action="payment.listed",
+            actor=audit.actor_of(user),
+            details={
+                "role": user.role,
+                "filters": {
+                    "status": statuses,
+                    "payable_type": payable_type,
+                    "created_from": created_from,
+                    "created_to": created_to,
+                },
+                "page": page.page,
+                "page_size": page.page_size,
+                "shown": len(result[0]),
+            },
+        )
+    return result
 
 
 async def receipt_pdf(

@@ -15,6 +15,7 @@ from session_api.integrations.gateway.exceptions import (
     GatewayUnavailable,
 )
 from session_api.integrations.gateway.schemas import CreatePaymentRequest, GatewayPayment
+from shared.audit.schemas import VerifyReport
 from shared.http import KEEPALIVE_EXPIRY_S
 
 log = structlog.get_logger(__name__)
@@ -65,6 +66,14 @@ class GatewayClient:
     async def get_payment(self, payment_id: str) -> GatewayPayment:
         response = await self._send("GET", f"/v1/payments/{payment_id}")
         return self._payment(response)
+
+    async def verify_audit(self) -> VerifyReport:
+        """The gateway's audit chain recomputed and its checkpoints checked, by the gateway."""
+        response = await self._send("GET", "/v1/audit/verify")
+        try:
+            return VerifyReport.model_validate_json(response.content)
+        except ValidationError as e:
+            raise GatewayUnavailable("the payment gateway answered with an unreadable body") from e
 
     async def _send(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
         try:

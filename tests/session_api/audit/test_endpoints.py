@@ -120,6 +120,25 @@ class TestWhatIsRecorded:
         assert payments.details["page_size"] == 5
         assert orders.details["filters"]["status"] == ["pending"]
 
+    async def test_an_admin_opening_someone_elses_payment_is_recorded(
+        self, api: httpx.AsyncClient, account: MakeAccount, db_session: AsyncSession
+    ) -> None:
+        admin = await account(role=UserRole.admin)
+        client = await account()
+        deposit = await api.post(
+            "/v1/wallet/deposits", json={"amount": 700, "phone": PHONE}, headers=client.headers
+        )
+        attempt_id = deposit.json()["attempt"]["id"]
+
+        by_owner = await api.get(f"/v1/payments/{attempt_id}", headers=client.headers)
+        by_admin = await api.get(f"/v1/payments/{attempt_id}", headers=admin.headers)
+
+        assert (by_owner.status_code, by_admin.status_code) == (200, 200)
+        [viewed] = await entries(db_session, "payment.viewed")
+        assert viewed.actor == f"user:{admin.id}"
+        assert viewed.subject == f"payment_attempt:{attempt_id}"
+        assert viewed.details["owner"] == client.id
+
     async def test_admin_actions_are_recorded(
         self,
         api: httpx.AsyncClient,

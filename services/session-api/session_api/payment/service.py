@@ -340,6 +340,24 @@ def visible_to(
     )
 
 
+async def note_access(session: AsyncSession, *, user: User, attempt: PaymentAttempt) -> None:
+    """An admin opening someone else's payment (its status, stream or receipt) is audited."""
+    if user.role is not UserRole.admin or attempt.user_id == user.id:
+        return
+    await audit.record(
+        session,
+        action="payment.viewed",
+        actor=audit.actor_of(user),
+        subject=f"payment_attempt:{attempt.id}",
+        details={
+            "role": user.role,
+            "owner": attempt.user_id,
+            "payable_type": attempt.payable_type,
+            "payable_id": attempt.payable_id,
+        },
+    )
+
+
 async def history(
     session: AsyncSession,
     *,

@@ -162,7 +162,7 @@ async def checkpoint(
             signature=signed.signature,
         )
     )
-    log.info("audit_checkpoint", **signed.to_json())
+    log.info("audit_checkpoint", checkpoint=signed.to_json())
     await asyncio.to_thread(_append_line, settings.audit_checkpoint_path, signed.to_json())
     return signed
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import secrets
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 
@@ -293,3 +294,17 @@ async def test_an_archive_file_edited_afterwards_fails_its_check(
     problems = archive_file.check(written.path, sha256=written.sha256)
     assert any("SHA-256" in p for p in problems)
     assert any("content was changed" in p for p in problems)
+
+
+async def test_a_checkpoint_also_goes_to_the_log_stream(
+    db_session: AsyncSession, settings: Settings, log_lines: Callable[[], list[str]]
+) -> None:
+    await record_some(db_session, settings, 2)
+    log_lines()
+
+    signed = await audit.checkpoint(db_session, settings=settings)
+
+    logged = [json.loads(line) for line in log_lines() if "audit_checkpoint" in line]
+    assert signed is not None
+    assert [entry["checkpoint"]["signature"] for entry in logged] == [signed.signature]
+    assert logged[0]["checkpoint"]["head_hash"] == signed.head_hash

@@ -308,3 +308,20 @@ async def test_a_checkpoint_also_goes_to_the_log_stream(
     assert signed is not None
     assert [entry["checkpoint"]["signature"] for entry in logged] == [signed.signature]
     assert logged[0]["checkpoint"]["head_hash"] == signed.head_hash
+
+
+async def test_health_shows_entries_waiting_for_the_chainer_and_for_a_checkpoint(
+    db_session: AsyncSession, settings: Settings
+) -> None:
+    await record_some(db_session, settings, 2)
+    await audit.checkpoint(db_session, settings=settings)
+    assert await audit.health(db_session) == (0, 0.0)
+
+    await audit.record(db_session, action="test.late", actor="tester")
+    await db_session.flush()
+    unchained, _ = await audit.health(db_session)
+    await audit.chain(db_session, settings=settings)
+    chained, waited = await audit.health(db_session)
+
+    assert (unchained, chained) == (1, 0)
+    assert waited > 0

@@ -22,6 +22,7 @@ from shared.audit.archive import ArchiveFile
 from shared.audit.repository import AuditFilters
 from shared.audit.schemas import VerifyReport
 from shared.audit.signing import Checkpoint
+from shared.db import utcnow
 
 TRAIL = trail.Trail(service="payment_gateway", repository=AuditEntryRepository)
 
@@ -68,6 +69,21 @@ async def archive(
     session: AsyncSession, *, settings: Settings, actor: str, now: datetime | None = None
 ) -> ArchiveFile | None:
     return await trail.archive(TRAIL, session, settings=settings, actor=actor, now=now)
+
+
+async def health(session: AsyncSession) -> tuple[int, float]:
+    """Entries waiting for the chainer, and how long the oldest chained entry no checkpoint
+    covers has waited (0 when all are covered): an alert on either catches a chainer or a
+    signer that stopped running, without firing on a quiet system."""
+    repository = AuditEntryRepository.from_session(session)
+    last = await repository.last_checkpoint()
+    unsigned = (
+        await repository.by_seq(last.seq + 1)
+        if last is not None
+        else await repository.first_chained()
+    )
+    age = (utcnow() - unsigned.at).total_seconds() if unsigned is not None else 0.0
+    return await repository.count_unchained(), max(age, 0.0)
 
 
 async def search(

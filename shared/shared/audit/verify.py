@@ -111,11 +111,9 @@ def check_checkpoints(
     problems: list[str] = []
     stored_list = [c for c in stored if c.seq >= from_seq]
     signatures = {c.signature for c in stored_list}
-    extra = [
-        c
-        for c in external
-        if c.seq >= from_seq and c.chain_id == chain_id and c.signature not in signatures
-    ]
+    # Not filtered by chain: a chain rewritten from its first row has a new identity, and the
+    # copies outside the database still name the old one.
+    extra = [c for c in external if c.seq >= from_seq and c.signature not in signatures]
     for checkpoint in extra:
         problems.append(
             f"the checkpoint of seq {checkpoint.seq} signed at {_when(checkpoint)} is in the "

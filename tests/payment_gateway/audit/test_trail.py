@@ -22,7 +22,7 @@ from payment_gateway.payment import lifecycle, messages, service
 from payment_gateway.payment.schemas import PaymentCreate
 from shared.audit import archive as archive_file
 from shared.audit import signing
-from shared.audit.chain import Content, entry_hash
+from shared.audit.chain import GENESIS, Content, entry_hash
 from shared.db import utcnow
 
 TABLE = "gateway.audit_entry"
@@ -325,3 +325,55 @@ async def test_health_shows_entries_waiting_for_the_chainer_and_for_a_checkpoint
 
     assert (unchained, chained) == (1, 0)
     assert waited > 0
+
+
+async def test_a_chain_rewritten_from_its_first_row_is_caught_by_the_copy_outside_the_database(
+    db_session: AsyncSession, settings: Settings
+) -> None:
+    await audit.chain(db_session, settings=settings)  # whatever other tests committed
+    await record_some(db_session, settings, 3)
+    await audit.checkpoint(db_session, settings=settings)
+    rows = await entries(db_session)
+
+    # The attacker rewrites the first row, recomputes every hash after it, and removes the
+    # checkpoints the database holds: the chain is consistent again, but not the signed one.
+    prev = GENESIS
+    forged: dict[int, str] = {}
+    for row in rows:
+        actor = "someone-else" if row.seq == rows[0].seq else row.actor
+        content = Content(
+            id=row.id,
+            at=row.at,
+            action=row.action,
+            actor=actor,
+            subject=row.subject,
+            ip=row.ip,
+            details=row.details,
+        )
+        assert row.seq is not None
+        prev = forged[row.id] = entry_hash(content, seq=row.seq, prev_hash=prev)
+    await db_session.execute(
+        text("ALTER TABLE gateway.audit_entry DISABLE TRIGGER audit_entry_append_only")
+    )
+    await db_session.execute(
+        text("UPDATE gateway.audit_entry SET actor = 'someone-else' WHERE id = :id"),
+        {"id": rows[0].id},
+    )
+    previous = GENESIS
+    for row in rows:
+        await db_session.execute(
+            text("UPDATE gateway.audit_entry SET prev_hash = :prev, hash = :hash WHERE id = :id"),
+            {"prev": previous, "hash": forged[row.id], "id": row.id},
+        )
+        previous = forged[row.id]
+    await db_session.execute(
+        text("ALTER TABLE gateway.audit_checkpoint DISABLE TRIGGER audit_checkpoint_append_only")
+    )
+    await db_session.execute(text("DELETE FROM gateway.audit_checkpoint"))
+    db_session.expunge_all()
+
+    report = await audit.verify(db_session, settings=settings)
+
+    assert report.first_broken is None  # internally consistent...
+    assert not report.ok  # ...but not what was signed
+    assert any("it belongs to another chain" in p for p in report.problems), report.problems

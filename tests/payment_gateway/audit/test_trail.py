@@ -377,3 +377,18 @@ async def test_a_chain_rewritten_from_its_first_row_is_caught_by_the_copy_outsid
     assert report.first_broken is None  # internally consistent...
     assert not report.ok  # ...but not what was signed
     assert any("it belongs to another chain" in p for p in report.problems), report.problems
+
+
+async def test_verify_can_start_at_a_seq_or_a_time(
+    db_session: AsyncSession, settings: Settings
+) -> None:
+    await audit.chain(db_session, settings=settings)  # whatever other tests committed
+    await record_some(db_session, settings, 3)
+    mine = (await entries(db_session))[-3:]
+
+    by_seq = await audit.verify(db_session, settings=settings, from_seq=mine[1].seq)
+    by_time = await audit.verify(db_session, settings=settings, from_time=mine[1].at)
+
+    assert by_seq.ok and by_time.ok
+    assert (by_seq.first_seq, by_seq.rows_checked) == (mine[1].seq, 2)
+    assert by_time.first_seq == min(row.seq or 0 for row in mine if row.at >= mine[1].at)

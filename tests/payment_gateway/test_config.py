@@ -18,6 +18,7 @@ PRODUCTION_READY: dict[str, Any] = {
     "DARAJA_PASSKEY": "b" * 64,
     "DARAJA_ENVIRONMENT": "production",
     "PUBLIC_BASE_URL": "https://pay.example.co.ke",
+    "AUDIT_SIGNING_KEY": "AQIDBAUGBwgJCgsMDQ4PEBESExQVFhcYGRobHB0eHyA=",
     "WEBHOOK_ENDPOINTS": [
         {
             "url": "https://api.internal/internal/payment-events",
@@ -109,3 +110,14 @@ def test_turning_confirmation_off_needs_an_allow_list_in_production(
         Settings(**settings)
     allowed = Settings(**settings, CALLBACK_ALLOWED_CIDRS=["196.201.214.0/24"])
     assert allowed.CALLBACK_CONFIRM_BY_QUERY is False
+
+
+def test_production_refuses_the_development_audit_signing_key() -> None:
+    given = {k: v for k, v in PRODUCTION_READY.items() if k != "AUDIT_SIGNING_KEY"}
+    with pytest.raises(ValidationError, match="GATEWAY_AUDIT_SIGNING_KEY"):
+        Settings(**given)
+
+
+def test_an_audit_signing_key_must_be_32_bytes_of_base64() -> None:
+    with pytest.raises(ValidationError, match="32 bytes"):
+        Settings(AUDIT_SIGNING_KEY="c2hvcnQ=")

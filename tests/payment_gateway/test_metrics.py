@@ -35,6 +35,8 @@ async def test_gauges_and_counters_are_exported(stack: Any) -> None:
     assert sample(metrics, "gateway_payments", status="timeout") >= 0
     assert sample(metrics, "gateway_undelivered_events") >= 0
     assert sample(metrics, "gateway_queue_depth") >= 0
+    assert sample(metrics, "gateway_audit_unchained_entries") >= 0
+    assert sample(metrics, "gateway_audit_unsigned_age_seconds") >= 0
     assert (
         sample(
             metrics, "gateway_payment_transitions_total", source="callback", to_status="completed"

@@ -68,6 +68,9 @@ class TestSeed:
         monkeypatch.setenv("SESSION_API_WEBHOOK_SECRET", "whsec_cmVhbCBzZWNyZXQ=")
         monkeypatch.setenv("SESSION_API_SMS_API_KEY", "atsk_from_the_vault_0123456789")
         monkeypatch.setenv("SESSION_API_SMS_REPORT_TOKEN", "r4nd0m-report-path-token")
+        monkeypatch.setenv(
+            "SESSION_API_AUDIT_SIGNING_KEY", "AQIDBAUGBwgJCgsMDQ4PEBESExQVFhcYGRobHB0eHyA="
+        )
 
         assert cli.main(["seed"]) == 1
         assert "development only" in capsys.readouterr().err

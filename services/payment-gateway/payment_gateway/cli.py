@@ -4,6 +4,9 @@ reconcile --from T --to T [--sources S ...] [--statement FILE]
     import the statement (if given), then run reconciliation over [from, to) in this process,
     with a progress line, and print the count of each verdict; exit 1 if the run failed.
     A window asked for before answers with its run (a finished one is only reported).
+
+audit verify [--from SEQ|TIME] | audit chain | audit checkpoint | audit archive
+    the tamper-evident audit trail (see `shared.audit.cli`); verify exits 1 when broken.
 """
 
 from __future__ import annotations
@@ -21,12 +24,14 @@ from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from payment_gateway import clients
+from payment_gateway.audit import service as audit_service
 from payment_gateway.config import Settings
 from payment_gateway.integrations.daraja import DarajaClient
 from payment_gateway.models import ReconciliationRun, RecordSource, RunStatus, Verdict
 from payment_gateway.reconciliation import runs, service, statement
 from payment_gateway.reconciliation.exceptions import ResultsPending, SourceUnavailable
 from shared import db
+from shared.audit import cli as audit_cli
 from shared.errors import DomainError
 
 CHUNK_BYTES = 1 << 20
@@ -156,7 +161,14 @@ def main(argv: list[str] | None = None) -> int:
         "--sources", nargs="*", choices=[s.value for s in RecordSource], default=None
     )
     command.add_argument("--statement", type=Path, default=None)
+    audit_cli.add_commands(commands)
     args = parser.parse_args(argv)
+    if args.command == "audit":
+        return asyncio.run(
+            audit_cli.run(
+                args, audit_trail=audit_service.TRAIL, settings=Settings(), out=sys.stdout
+            )
+        )
     sources = args.sources
     if sources is None:
         sources = [RecordSource.statement] if args.statement else []

@@ -11,7 +11,8 @@ from typing import Annotated, Any, ClassVar, Literal, Self
 from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import NoDecode, SettingsConfigDict
 
-from shared.settings import BaseServiceSettings, Environment
+from shared.audit.settings import AuditSettings
+from shared.settings import Environment
 from shared.webhook_signing import DEV_WEBHOOK_SECRET
 
 # Safaricom's public sandbox passkey for shortcode 174379 (see the Daraja reference, §7).
@@ -69,8 +70,10 @@ def _comma_list(value: Any) -> Any:
     return value
 
 
-class Settings(BaseServiceSettings):
+class Settings(AuditSettings):
     model_config = SettingsConfigDict(env_prefix="GATEWAY_")
+
+    audit_service: ClassVar[str] = "payment_gateway"
 
     secret_fields: ClassVar[tuple[str, ...]] = (
         "API_KEYS",

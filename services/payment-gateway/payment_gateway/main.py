@@ -10,6 +10,7 @@ from fastapi import FastAPI
 
 from payment_gateway import __doc__ as description
 from payment_gateway import clients, stats
+from payment_gateway.audit.endpoints import router as audit_router
 from payment_gateway.callback import service as callback_service
 from payment_gateway.callback.endpoints import router as callback_router
 from payment_gateway.config import Settings
@@ -62,6 +63,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(review_router)
     app.include_router(refund_router)
     app.include_router(reversal_results_router)
+    app.include_router(audit_router)
     return app
 
 

@@ -20,6 +20,14 @@ OLDEST_UNDELIVERED_AGE = Gauge(
     "gateway_oldest_undelivered_event_age_seconds", "Age of the oldest undelivered event."
 )
 QUEUE_DEPTH = Gauge("gateway_queue_depth", "Jobs waiting in the gateway's arq queue.")
+AUDIT_UNCHAINED = Gauge(
+    "gateway_audit_unchained_entries", "Audit entries recorded but not yet linked into the chain."
+)
+AUDIT_UNSIGNED_AGE = Gauge(
+    "gateway_audit_unsigned_age_seconds",
+    "How long the oldest chained audit entry no signed checkpoint covers yet has waited (0: all"
+    " covered).",
+)
 TRANSITIONS = Counter(
     "gateway_payment_transitions_total",
     "Payment status changes by new status and source.",

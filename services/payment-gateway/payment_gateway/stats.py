@@ -6,6 +6,7 @@ from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from payment_gateway import metrics
+from payment_gateway.audit import service as audit_service
 from payment_gateway.outbox.repository import OutboxRepository
 from payment_gateway.payment.repository import PaymentRepository
 from shared import background
@@ -19,12 +20,15 @@ async def refresh_gauges(
         by_status = await payments.count_by_status()
         held = await payments.count_held()
         undelivered, oldest_age = await OutboxRepository.from_session(session).undelivered_stats()
+        unchained, unsigned_age = await audit_service.health(session)
     for status, count in by_status.items():
         metrics.PAYMENTS.labels(status).set(count)
     metrics.PAYMENTS_HELD.set(held)
     metrics.UNDELIVERED_EVENTS.set(undelivered)
     metrics.OLDEST_UNDELIVERED_AGE.set(oldest_age)
     metrics.QUEUE_DEPTH.set(await redis.zcard(queue_name))
+    metrics.AUDIT_UNCHAINED.set(unchained)
+    metrics.AUDIT_UNSIGNED_AGE.set(unsigned_age)
 
 
 async def refresh_forever(

@@ -10,6 +10,7 @@ from arq.cron import CronJob, cron
 from prometheus_client import start_http_server
 
 from payment_gateway import clients
+from payment_gateway.audit import tasks as audit_tasks
 from payment_gateway.callback import service as callback_service
 from payment_gateway.callback import tasks as callback_tasks
 from payment_gateway.callback.listener import CallbackListener
@@ -91,6 +92,21 @@ def reconciliation_crons(settings: Settings) -> list[CronJob]:
     ]
 
 
+def audit_crons(settings: Settings) -> list[CronJob]:
+    """The signed checkpoint every few minutes and the daily archive of rows past retention."""
+    every = settings.AUDIT_CHECKPOINT_INTERVAL_MIN
+    return [
+        cron(
+            audit_tasks.checkpoint,
+            name="audit.checkpoint",
+            minute=set(range(0, 60, every)),
+            second={30},
+            unique=True,
+        ),
+        cron(audit_tasks.archive, name="audit.archive", hour={2}, minute={17}, unique=True),
+    ]
+
+
 def worker_settings(settings: Settings) -> type:
     """The arq `WorkerSettings` for `settings`; tests build their own with scaled schedules."""
 
@@ -118,7 +134,11 @@ def worker_settings(settings: Settings) -> type:
         settings,
         registry=registry,
         queue_name=settings.queue_name,
-        cron_jobs=[sweep_cron(settings), *reconciliation_crons(settings)],
+        cron_jobs=[
+            sweep_cron(settings),
+            *reconciliation_crons(settings),
+            *audit_crons(settings),
+        ],
         on_startup=startup,
         on_shutdown=shutdown,
         max_jobs=settings.WORKER_MAX_JOBS,

@@ -5,6 +5,8 @@ create-admin --email E [--name N]   create an admin (password from --password, t
 seed                                demo users and products (development only; idempotent)
 check-wallets                       every wallet's balance against its ledger; exit 1 on a
                                     mismatch
+audit verify [--from SEQ|TIME]      recompute the audit chain and check every signed checkpoint;
+                                    exit 1 when broken (also: audit chain | checkpoint | archive)
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import sys
 
 from pydantic import ValidationError
 
+from session_api.audit import service as audit_service
 from session_api.auth import service as auth_service
 from session_api.auth.schemas import RegisterRequest
 from session_api.config import Settings
@@ -26,6 +29,7 @@ from session_api.user import service as user_service
 from session_api.user.exceptions import EmailTaken
 from session_api.wallet import service as wallet_service
 from shared import db
+from shared.audit import cli as audit_cli
 
 
 def _sessionmaker(settings: Settings):  # type: ignore[no-untyped-def]
@@ -101,8 +105,13 @@ def main(argv: list[str] | None = None) -> int:
     admin.add_argument("--password", help="prefer SESSION_API_ADMIN_PASSWORD or the prompt")
     commands.add_parser("seed", help="demo users and products (development only)")
     commands.add_parser("check-wallets", help="compare each wallet's balance with its ledger")
+    audit_cli.add_commands(commands)
     args = parser.parse_args(argv)
     settings = Settings()
+    if args.command == "audit":
+        return asyncio.run(
+            audit_cli.run(args, audit_trail=audit_service.TRAIL, settings=settings, out=sys.stdout)
+        )
     if args.command == "create-admin":
         password = (
             args.password

@@ -9,7 +9,7 @@ from typing import ClassVar, Literal, Self
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import SettingsConfigDict
 
-from shared.settings import BaseServiceSettings
+from shared.audit.settings import AuditSettings
 from shared.webhook_signing import DEV_WEBHOOK_SECRET
 
 QUEUE_NAME = "arq:session"
@@ -17,8 +17,10 @@ QUEUE_NAME = "arq:session"
 DEFAULT_WEB_DIR = Path(__file__).resolve().parents[3] / "web" / "dist"
 
 
-class Settings(BaseServiceSettings):
+class Settings(AuditSettings):
     model_config = SettingsConfigDict(env_prefix="SESSION_API_")
+
+    audit_service: ClassVar[str] = "session_api"
 
     secret_fields: ClassVar[tuple[str, ...]] = (
         "JWT_SECRET",

@@ -11,6 +11,7 @@ from fastapi.middleware.cors import CORSMiddleware
 
 from session_api import __doc__ as description
 from session_api import pubsub, seed
+from session_api.audit.endpoints import router as audit_router
 from session_api.auth.endpoints import router as auth_router
 from session_api.booking.endpoints import router as booking_router
 from session_api.config import QUEUE_NAME, Settings
@@ -90,6 +91,7 @@ def create_app(
         review_router,
         refund_router,
         event_router,
+        audit_router,
         web_router,
     ):
         app.include_router(router)

@@ -9,6 +9,7 @@ from typing import Any
 from arq.cron import cron
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from session_api.audit import tasks as audit_tasks
 from session_api.booking import tasks as booking_tasks
 from session_api.config import QUEUE_NAME, Settings, settings
 from session_api.event import tasks as event_tasks
@@ -71,6 +72,14 @@ def worker_settings(settings: Settings) -> type:
             name="cron:notification.sweep",
             minute=settings.NOTIFY_SWEEP_CRON_MINUTES,
         ),
+        cron(
+            audit_tasks.checkpoint,
+            name="cron:audit.checkpoint",
+            minute=set(range(0, 60, settings.AUDIT_CHECKPOINT_INTERVAL_MIN)),
+            second={30},
+            unique=True,
+        ),
+        cron(audit_tasks.archive, name="cron:audit.archive", hour={2}, minute={23}, unique=True),
     ]
     return build_worker_settings(
         settings,

@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import contextlib
 import itertools
+import os
+import tempfile
 import uuid
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
@@ -41,6 +43,10 @@ SERVICE_KEY = "test-service-key"
 EVENT_SECRET = "whsec_dGVzdC1yZWNlaXZlci1zZWNyZXQta2V5LTMyYnl0ZXMh"  # noqa: S105 (tests only)
 EVENTS_PATH = "/events"
 
+# Audit checkpoints and archives of test runs stay out of the checkout's var/ (whose files belong
+# to the development database's chains).
+_AUDIT_FILES = os.path.join(tempfile.gettempdir(), f"mpesa-test-audit-{os.getpid()}")
+
 SIMULATOR_DEFAULTS: Overrides = {
     # At this scale a customer answers in 0.15 s.
     "TIME_SCALE": 0.01,
@@ -59,6 +65,8 @@ GATEWAY_DEFAULTS: Overrides = {
     "POLL_SCHEDULE_S": [50, 30, 60, 120, 300, 600],
     "STATS_REFRESH_S": 3600,
     "DARAJA_QUERY_RATE_PER_SECOND": 200,
+    "AUDIT_CHECKPOINT_FILE": os.path.join(_AUDIT_FILES, "payment_gateway-checkpoints.jsonl"),
+    "AUDIT_ARCHIVE_DIR": os.path.join(_AUDIT_FILES, "archive"),
 }
 SESSION_API_DEFAULTS: Overrides = {
     "ENVIRONMENT": "testing",
@@ -72,6 +80,8 @@ SESSION_API_DEFAULTS: Overrides = {
     # Outbox retries at the harness's time scale.
     "NOTIFY_RETRY_BASE_S": 0.05,
     "NOTIFY_RETRY_CAP_S": 0.5,
+    "AUDIT_CHECKPOINT_FILE": os.path.join(_AUDIT_FILES, "session_api-checkpoints.jsonl"),
+    "AUDIT_ARCHIVE_DIR": os.path.join(_AUDIT_FILES, "archive"),
 }
 
 _phones = itertools.count(1)

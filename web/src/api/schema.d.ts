@@ -84,6 +84,48 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/admin/audit": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Entries
+         * @description Audit entries, newest first, filtered by actor, action (`payment.*` for a prefix),
+         *     subject and time (`from` inclusive, `to` exclusive).
+         */
+        get: operations["list_entries_v1_admin_audit_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/audit/verify": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Verify
+         * @description Recompute both services' audit chains and check every signed checkpoint; names the first
+         *     broken row of each.
+         */
+        get: operations["verify_v1_admin_audit_verify_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/admin/orders/{order_id}/status": {
         parameters: {
             query?: never;
@@ -885,6 +927,22 @@ export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
         /**
+         * AdminVerifyReport
+         * @description Both services' trails verified: session-api's here, the gateway's by the gateway.
+         */
+        AdminVerifyReport: {
+            /** @description Null when the gateway could not be asked. */
+            gateway: components["schemas"]["VerifyReport"] | null;
+            /** Gateway Error */
+            gateway_error: string | null;
+            /**
+             * Ok
+             * @description True only when both chains and all their checkpoints verify.
+             */
+            ok: boolean;
+            session_api: components["schemas"]["VerifyReport"];
+        };
+        /**
          * AppConfig
          * @description What the web app needs to know about this deployment before anyone signs in.
          */
@@ -994,6 +1052,47 @@ export interface components {
          * @enum {string}
          */
         AttemptStatus: "processing" | "paid" | "failed" | "cancelled" | "timeout" | "refunded";
+        /**
+         * AuditEntryOut
+         * @description One audited event and its place in the chain (`seq` and `hash` are null until chained,
+         *     within seconds).
+         */
+        AuditEntryOut: {
+            /**
+             * Action
+             * @description What happened, e.g. `auth.login_failed`.
+             */
+            action: string;
+            /**
+             * Actor
+             * @description Who did it: `user:<id>`, a service key's name, a worker.
+             */
+            actor: string;
+            /**
+             * At
+             * Format: date-time
+             */
+            at: string;
+            /** Details */
+            details: {
+                [key: string]: unknown;
+            };
+            /** Hash */
+            hash: string | null;
+            /** Id */
+            id: number;
+            /** Ip */
+            ip: string | null;
+            /** Prev Hash */
+            prev_hash: string | null;
+            /** Seq */
+            seq: number | null;
+            /**
+             * Subject
+             * @description What it was done to: `payment:<id>`, `order:<id>`.
+             */
+            subject: string | null;
+        };
         /** BookingCreate */
         BookingCreate: {
             /**
@@ -1091,6 +1190,29 @@ export interface components {
          * @enum {string}
          */
         BookingStatus: "pending_approval" | "approved" | "confirmed" | "declined" | "cancelled";
+        /** BrokenRowOut */
+        BrokenRowOut: {
+            /** Id */
+            id: number;
+            /** Reason */
+            reason: string;
+            /** Seq */
+            seq: number;
+        };
+        /** CheckpointOut */
+        CheckpointOut: {
+            /** Head Hash */
+            head_hash: string;
+            /** Key Id */
+            key_id: string;
+            /** Seq */
+            seq: number;
+            /**
+             * Signed At
+             * Format: date-time
+             */
+            signed_at: string;
+        };
         /** Customer */
         Customer: {
             /** Email */
@@ -1427,6 +1549,17 @@ export interface components {
         Page_AttemptOut_: {
             /** Items */
             items: components["schemas"]["AttemptOut"][];
+            /** Page */
+            page: number;
+            /** Page Size */
+            page_size: number;
+            /** Total */
+            total: number;
+        };
+        /** Page[AuditEntryOut] */
+        Page_AuditEntryOut_: {
+            /** Items */
+            items: components["schemas"]["AuditEntryOut"][];
             /** Page */
             page: number;
             /** Page Size */
@@ -1895,6 +2028,42 @@ export interface components {
              */
             fields: components["schemas"]["FieldError"][];
         };
+        /**
+         * VerifyReport
+         * @description The chain recomputed and every signed checkpoint checked. `ok` is true only when no row
+         *     is broken and no checkpoint disagrees.
+         */
+        VerifyReport: {
+            /** Broken Rows */
+            broken_rows: number;
+            /** Checkpoints Checked */
+            checkpoints_checked: number;
+            /** @description The first row that fails, named. */
+            first_broken: components["schemas"]["BrokenRowOut"] | null;
+            /** First Seq */
+            first_seq: number | null;
+            /** Head Hash */
+            head_hash: string | null;
+            last_checkpoint: components["schemas"]["CheckpointOut"] | null;
+            /** Last Seq */
+            last_seq: number | null;
+            /** Ok */
+            ok: boolean;
+            /**
+             * Problems
+             * @description Everything found wrong, first broken row first.
+             */
+            problems: string[];
+            /** Rows Checked */
+            rows_checked: number;
+            /** Service */
+            service: string;
+            /**
+             * Unchained
+             * @description Rows recorded but not yet linked (the chainer is due).
+             */
+            unchained: number;
+        };
         /** WalletOut */
         WalletOut: {
             /** Balance */
@@ -2026,6 +2195,113 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Readiness"];
+                };
+            };
+        };
+    };
+    list_entries_v1_admin_audit_get: {
+        parameters: {
+            query?: {
+                /** @description Page number, from 1. */
+                page?: number;
+                /** @description Items per page. */
+                page_size?: number;
+                actor?: string | null;
+                /** @description Exact, or a prefix as `payment.*`. */
+                action?: string | null;
+                subject?: string | null;
+                /** @description Inclusive, with a UTC offset. */
+                from?: string | null;
+                /** @description Exclusive, with a UTC offset. */
+                to?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page_AuditEntryOut_"];
+                };
+            };
+            /** @description A filter of the audit list is not usable. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No valid access token: missing, malformed, expired, or for an account that is gone. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Your account's role may not do this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The request does not have the documented shape; `fields` names each problem. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValidationErrorBody"];
+                };
+            };
+        };
+    };
+    verify_v1_admin_audit_verify_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AdminVerifyReport"];
+                };
+            };
+            /** @description No valid access token: missing, malformed, expired, or for an account that is gone. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Your account's role may not do this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };

@@ -1,5 +1,7 @@
 """ORM models of payment-gateway, one file per table, all in the `gateway` schema."""
 
+from payment_gateway.models.audit_checkpoint import AuditCheckpoint
+from payment_gateway.models.audit_entry import AuditEntry
 from payment_gateway.models.base import Base
 from payment_gateway.models.callback_inbox import CallbackInbox, CallbackOutcome, CallbackVerdict
 from payment_gateway.models.callback_token import CallbackToken
@@ -25,6 +27,8 @@ from payment_gateway.models.status_query import StatusQuery, StatusQueryState
 __all__ = [
     "OPEN_STATUSES",
     "SELF_SETTLING",
+    "AuditCheckpoint",
+    "AuditEntry",
     "Base",
     "CallbackInbox",
     "CallbackOutcome",

@@ -15,6 +15,7 @@ import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from payment_gateway import metrics
+from payment_gateway.audit import service as audit
 from payment_gateway.config import Settings
 from payment_gateway.integrations.daraja import Outcome
 from payment_gateway.models import EventSource, Payment, PaymentEvent, PaymentStatus
@@ -257,6 +258,19 @@ async def transition(
             note=note,
             at=now,
         )
+    )
+    await audit.record(
+        session,
+        action="payment.status_changed",
+        actor=actor.name,
+        subject=f"payment:{payment.id}",
+        details={
+            "from": from_status,
+            "to": to,
+            "reason": reason,
+            "source": actor.source,
+            "result_code": result_code,
+        },
     )
     await outbox_service.publish(session, payment=payment, settings=settings)
     metrics.TRANSITIONS.labels(to, actor.source).inc()

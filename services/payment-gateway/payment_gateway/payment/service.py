@@ -19,6 +19,7 @@ from redis.asyncio import Redis
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from payment_gateway.audit import service as audit
 from payment_gateway.config import Settings
 from payment_gateway.idempotency import service as idempotency_service
 from payment_gateway.integrations.daraja import DarajaClient, DarajaError, outcome_for
@@ -132,6 +133,20 @@ async def create(
             detail={"amount": payment.amount},
             at=now,
         )
+    )
+    await audit.record(
+        session,
+        action="payment.created",
+        actor=actor.name,
+        subject=f"payment:{payment.id}",
+        details={
+            "to": S.pending,
+            "source": actor.source,
+            "amount": payment.amount,
+            "phone": mask_phone(payment.phone),
+            "account_reference": payment.account_reference,
+            "environment": payment.environment,
+        },
     )
     return payment, token
 

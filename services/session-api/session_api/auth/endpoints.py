@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, status
 
+from session_api.audit.dependencies import ClientIpDep
 from session_api.auth import service as auth_service
 from session_api.auth.dependencies import CurrentUser
 from session_api.auth.exceptions import InvalidCredentials, NotAuthenticated
@@ -27,10 +28,12 @@ async def register(body: RegisterRequest, session: SessionDep, settings: Setting
 
 
 @router.post("/v1/auth/login", response_model=Token, responses=responses(InvalidCredentials))
-async def login(body: LoginRequest, session: SessionDep, settings: SettingsDep) -> Token:
+async def login(
+    body: LoginRequest, session: SessionDep, settings: SettingsDep, ip: ClientIpDep
+) -> Token:
     """Exchange an e-mail address and password for an access token."""
     return await auth_service.login(
-        session, settings=settings, email=body.email, password=body.password
+        session, settings=settings, email=body.email, password=body.password, ip=ip
     )
 
 

@@ -7,18 +7,21 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
+from typing import NoReturn
 
 import jwt
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from session_api.audit import service as audit
 from session_api.auth.exceptions import InvalidCredentials, NotAuthenticated
 from session_api.auth.schemas import ProfileUpdate, RegisterRequest, Token
 from session_api.config import Settings
 from session_api.models import User, UserRole
 from session_api.user import service as user_service
 from session_api.validation import normalize_email
+from shared import db
 
 
 @lru_cache(maxsize=4)
@@ -105,7 +108,10 @@ async def register_client(
     )
 
 
-async def login(session: AsyncSession, *, settings: Settings, email: str, password: str) -> Token:
+async def login(
+    session: AsyncSession, *, settings: Settings, email: str, password: str, ip: str | None
+) -> Token:
+    """A token for the right e-mail and password; every attempt, either way, is audited."""
     try:
         normalized = normalize_email(email)
     except ValueError:
@@ -121,12 +127,36 @@ async def login(session: AsyncSession, *, settings: Settings, email: str, passwo
             ),
             password,
         )
-        raise InvalidCredentials("wrong e-mail address or password")
+        await _login_failed(session, user=None, email=normalized or email, ip=ip)
     if not await verify_password(settings, user.password_hash, password) or not user.is_active:
-        raise InvalidCredentials("wrong e-mail address or password")
+        await _login_failed(session, user=user, email=user.email, ip=ip)
     if password_hasher(settings).check_needs_rehash(user.password_hash):
         user.password_hash = await hash_password(settings, password)
+    await audit.record(
+        session,
+        action="auth.login_succeeded",
+        actor=audit.actor_of(user),
+        subject=f"user:{user.id}",
+        ip=ip,
+    )
     return issue_token(settings, user)
+
+
+async def _login_failed(
+    session: AsyncSession, *, user: User | None, email: str, ip: str | None
+) -> NoReturn:
+    """Record the failure and commit it before answering: the unit of work rolls back whatever
+    a request that raises leaves, and a failed login must stay on record."""
+    await audit.record(
+        session,
+        action="auth.login_failed",
+        actor=audit.actor_of(user) if user is not None else "anonymous",
+        subject=f"user:{user.id}" if user is not None else None,
+        details={"email": audit.mask_email(email), "known_account": user is not None},
+        ip=ip,
+    )
+    await db.commit(session)
+    raise InvalidCredentials("wrong e-mail address or password")
 
 
 async def authenticate(session: AsyncSession, *, settings: Settings, token: str) -> User:

@@ -1,5 +1,7 @@
 """ORM models of session-api, one file per table, all in the `sessions` schema."""
 
+from session_api.models.audit_checkpoint import AuditCheckpoint
+from session_api.models.audit_entry import AuditEntry
 from session_api.models.base import Base
 from session_api.models.booking import Booking, BookingStatus, SessionType
 from session_api.models.customer_order import Order, OrderStatus
@@ -23,6 +25,8 @@ from session_api.models.wallet_ledger_entry import LedgerEntryKind, WalletLedger
 
 __all__ = [
     "AttemptStatus",
+    "AuditCheckpoint",
+    "AuditEntry",
     "Base",
     "Booking",
     "BookingStatus",

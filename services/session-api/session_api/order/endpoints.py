@@ -141,4 +141,4 @@ async def advance_order(
     body: OrderStatusUpdate, order: LockedOrderDep, admin: CurrentAdmin, session: SessionDep
 ) -> Order:
     """Move a paid order to its next fulfilment step (admins only)."""
-    return await order_service.advance(session, order=order, to=body.status)
+    return await order_service.advance(session, order=order, to=body.status, actor=admin)

@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from session_api.audit import service as audit
 from session_api.config import Settings
 from session_api.integrations.gateway import GatewayClient
 from session_api.models import (
@@ -157,8 +158,8 @@ async def cancel(session: AsyncSession, *, order: Order, user: User) -> Order:
     return order
 
 
-async def advance(session: AsyncSession, *, order: Order, to: OrderStatus) -> Order:
-    """Staff move a paid order along fulfilment, one step at a time."""
+async def advance(session: AsyncSession, *, order: Order, to: OrderStatus, actor: User) -> Order:
+    """Staff move a paid order along fulfilment, one step at a time (audited)."""
     if FULFILMENT_STEPS.get(order.status) is not to:
         raise OrderStateConflict(
             f"an order that is {order.status.value} cannot become {to.value}"
@@ -168,6 +169,13 @@ async def advance(session: AsyncSession, *, order: Order, to: OrderStatus) -> Or
                 else ""
             )
         )
+    await audit.record(
+        session,
+        action="order.status_changed",
+        actor=audit.actor_of(actor),
+        subject=f"order:{order.id}",
+        details={"from": order.status, "to": to, "role": actor.role},
+    )
     order.status = to
     await notification_service.announce(
         session,
@@ -271,11 +279,31 @@ async def owned(
     created_to: datetime | None,
     page: PageParams,
 ) -> tuple[list[Order], int]:
-    return await OrderRepository.from_session(session).owned(
-        user_id=None if user.role is UserRole.admin else user.id,
+    everyone = user.role is UserRole.admin
+    result = await OrderRepository.from_session(session).owned(
+        user_id=None if everyone else user.id,
         statuses=statuses,
         payment_statuses=payment_statuses,
         created_from=created_from,
         created_to=created_to,
         page=page,
     )
+    if everyone:
+        await audit.record(
+            session,
+            action="order.listed",
+            actor=audit.actor_of(user),
+            details={
+                "role": user.role,
+                "filters": {
+                    "status": statuses,
+                    "payment_status": payment_statuses,
+                    "created_from": created_from,
+                    "created_to": created_to,
+                },
+                "page": page.page,
+                "page_size": page.page_size,
+                "shown": len(result[0]),
+            },
+        )
+    return result

@@ -23,6 +23,7 @@ async def _visible_attempt(
         )
     if not payment_service.visible_to(user, attempt, booking_therapist_id=therapist_id):
         raise AttemptNotFound(f"no payment attempt {attempt_id}")
+    await payment_service.note_access(session, user=user, attempt=attempt)
     return attempt
 
 

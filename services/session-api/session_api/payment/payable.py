@@ -16,6 +16,7 @@ from typing import Any, ClassVar, Generic, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from session_api.audit import service as audit
 from session_api.config import Settings
 from session_api.integrations.gateway import GatewayClient, GatewayPayment
 from session_api.models import (
@@ -90,6 +91,21 @@ async def pay(
     if is_new:
         flow.attach(payable, attempt)
         await flow.record(session, payable, attempt)
+        await audit.record(
+            session,
+            action="payment.initiated",
+            actor=audit.user_actor(charge.user_id),
+            subject=f"payment_attempt:{attempt.id}",
+            details={
+                "client": str(charge.user_id),
+                "payable_type": charge.type,
+                "payable_id": charge.id,
+                "attempt_number": ref.attempt_number,
+                "amount": charge.amount,
+                "phone": phone_masked,
+                "gateway_payment_id": payment.id,
+            },
+        )
     return payable, attempt
 
 

@@ -11,6 +11,7 @@ from typing import Any
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from session_api.audit import service as audit
 from session_api.config import Settings
 from session_api.integrations.gateway import (
     CreatePaymentRequest,
@@ -352,6 +353,24 @@ def visible_to(
     )
 
 
+async def note_access(session: AsyncSession, *, user: User, attempt: PaymentAttempt) -> None:
+    """An admin opening someone else's payment (its status, stream or receipt) is audited."""
+    if user.role is not UserRole.admin or attempt.user_id == user.id:
+        return
+    await audit.record(
+        session,
+        action="payment.viewed",
+        actor=audit.actor_of(user),
+        subject=f"payment_attempt:{attempt.id}",
+        details={
+            "role": user.role,
+            "owner": attempt.user_id,
+            "payable_type": attempt.payable_type,
+            "payable_id": attempt.payable_id,
+        },
+    )
+
+
 async def history(
     session: AsyncSession,
     *,
@@ -362,14 +381,34 @@ async def history(
     created_to: datetime | None,
     page: PageParams,
 ) -> tuple[list[PaymentAttempt], int]:
-    return await PaymentAttemptRepository.from_session(session).history(
-        user_id=None if user.role is UserRole.admin else user.id,
+    everyone = user.role is UserRole.admin
+    result = await PaymentAttemptRepository.from_session(session).history(
+        user_id=None if everyone else user.id,
         statuses=statuses,
         payable_type=payable_type,
         created_from=created_from,
         created_to=created_to,
         page=page,
     )
+    if everyone:
+        await audit.record(
+            session,
+            action="payment.listed",
+            actor=audit.actor_of(user),
+            details={
+                "role": user.role,
+                "filters": {
+                    "status": statuses,
+                    "payable_type": payable_type,
+                    "created_from": created_from,
+                    "created_to": created_to,
+                },
+                "page": page.page,
+                "page_size": page.page_size,
+                "shown": len(result[0]),
+            },
+        )
+    return result
 
 
 async def receipt_pdf(

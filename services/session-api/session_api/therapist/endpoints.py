@@ -5,6 +5,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, status
 
+from session_api.audit import service as audit
 from session_api.auth.dependencies import CurrentAdmin, CurrentTherapist
 from session_api.auth.exceptions import NotAuthenticated, RoleRequired
 from session_api.dependencies import SessionDep, SettingsDep
@@ -80,4 +81,6 @@ async def create_therapist(
     body: TherapistCreate, admin: CurrentAdmin, session: SessionDep, settings: SettingsDep
 ) -> tuple[User, TherapistProfile]:
     """Create a therapist account with a session rate (admins only)."""
-    return await therapist_service.create_therapist(session, settings=settings, request=body)
+    return await therapist_service.create_therapist(
+        session, settings=settings, request=body, actor=audit.actor_of(admin)
+    )

@@ -4,6 +4,7 @@ import uuid
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from session_api.audit import service as audit
 from session_api.auth import service as auth_service
 from session_api.config import Settings
 from session_api.models import TherapistProfile, User, UserRole
@@ -15,8 +16,9 @@ from session_api.user import service as user_service
 
 
 async def create_therapist(
-    session: AsyncSession, *, settings: Settings, request: TherapistCreate
+    session: AsyncSession, *, settings: Settings, request: TherapistCreate, actor: str = "system"
 ) -> tuple[User, TherapistProfile]:
+    """A therapist account and profile; `actor` (the admin, or the seed) is audited."""
     _check_rate(settings, request.session_rate)
     user = await user_service.create_user(
         session,
@@ -35,6 +37,13 @@ async def create_therapist(
             is_accepting_clients=True,
         ),
         flush=True,
+    )
+    await audit.record(
+        session,
+        action="therapist.created",
+        actor=actor,
+        subject=f"user:{user.id}",
+        details={"session_rate": request.session_rate},
     )
     return user, profile
 

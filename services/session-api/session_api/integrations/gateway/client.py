@@ -20,6 +20,7 @@ from session_api.integrations.gateway.schemas import (
     GatewayPayment,
     GatewayRefund,
 )
+from shared.audit.schemas import VerifyReport
 from shared.http import KEEPALIVE_EXPIRY_S
 
 log = structlog.get_logger(__name__)
@@ -98,6 +99,14 @@ class GatewayClient:
             return GatewayRefund.model_validate_json(response.content), response.status_code == 202
         except ValidationError as e:
             log.error("gateway_unreadable_refund", status=response.status_code, error=str(e))
+            raise GatewayUnavailable("the payment gateway answered with an unreadable body") from e
+
+    async def verify_audit(self) -> VerifyReport:
+        """The gateway's audit chain recomputed and its checkpoints checked, by the gateway."""
+        response = await self._send("GET", "/v1/audit/verify")
+        try:
+            return VerifyReport.model_validate_json(response.content)
+        except ValidationError as e:
             raise GatewayUnavailable("the payment gateway answered with an unreadable body") from e
 
     async def _send(self, method: str, path: str, **kwargs: Any) -> httpx.Response:

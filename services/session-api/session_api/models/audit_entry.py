@@ -1,0 +1,11 @@
+from __future__ import annotations
+
+from session_api.models.base import Base
+from shared.audit.models import AuditEntryColumns
+
+
+class AuditEntry(AuditEntryColumns, Base):
+    """One audited event of session-api; append-only (a trigger refuses UPDATE and DELETE) and
+    hash-chained (`shared.audit`)."""
+
+    __tablename__ = "audit_entry"

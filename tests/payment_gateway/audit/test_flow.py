@@ -1,0 +1,35 @@
+"""A payment paid through the simulator leaves its whole life on the gateway's audit trail:
+created over the API, sent, completed on Daraja's callback; the chain verifies."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tests.payment_gateway.stack import AUTH, GatewayStack
+
+
+async def test_a_paid_payment_is_on_the_audit_trail_from_creation_to_completion(
+    stack: GatewayStack,
+) -> None:
+    phone = stack.phone("100")
+    created = (await stack.pay(phone, 250)).json()
+    await stack.wait_status(created["id"], "completed")
+
+    async def recorded() -> list[dict[str, Any]] | None:
+        response = await stack.client.get(
+            "/v1/audit", params={"subject": f"payment:{created['id']}"}, headers=AUTH
+        )
+        items: list[dict[str, Any]] = response.json()["items"]
+        return items if len(items) == 3 else None
+
+    items = await stack.until(recorded, what="three audit entries for the payment")
+    oldest_first = list(reversed(items))
+    assert [(e["action"], e["details"]["to"]) for e in oldest_first] == [
+        ("payment.created", "pending"),
+        ("payment.status_changed", "sent"),
+        ("payment.status_changed", "completed"),
+    ]
+    assert oldest_first[0]["details"]["phone"] == f"254*****{phone[-4:]}"
+    assert oldest_first[0]["details"]["amount"] == 250
+    assert oldest_first[2]["details"]["source"] == "callback"
+    assert oldest_first[2]["details"]["from"] == "sent"

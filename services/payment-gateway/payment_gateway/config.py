@@ -146,6 +146,9 @@ class Settings(BaseServiceSettings):
     RECONCILIATION_PULL_NOMINATED_NUMBER: str | None = None
     RECONCILIATION_PULL_MAX_PAGES: int = Field(default=500, ge=1)
     RECONCILIATION_RETRY_S: float = Field(default=30.0, gt=0)
+    # A run whose source stays unavailable (Daraja down) through this many tries of its job
+    # ends `failed` with the reason; asking for the same window again resumes it.
+    RECONCILIATION_RUN_MAX_TRIES: int = Field(default=20, ge=1, le=100)
     # Transaction Status: the API initiator and its SecurityCredential (the initiator's password
     # RSA-encrypted with Safaricom's certificate, PKCS#1 v1.5, base64: made once with the
     # certificate of the environment); how long a run waits for the results, how often it

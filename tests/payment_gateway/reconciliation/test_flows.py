@@ -93,6 +93,30 @@ async def test_pull_answering_1001_for_money_it_holds_fails_the_run(
         assert listed["source_results"]["pull"]["rows"] == 1
 
 
+async def test_a_run_whose_source_stays_down_fails_with_the_reason_and_can_be_asked_again(
+    make_stack: StackFactory,
+) -> None:
+    gives_up = {**QUICK_POLLS, "RECONCILIATION_RUN_MAX_TRIES": 2, "RECONCILIATION_RETRY_S": 1}
+    async with make_stack(gateway=gives_up) as stack:
+        created = (await stack.pay(stack.phone(), 350)).json()
+        await stack.wait_status(created["id"], "completed")
+        await stack.fault(kind="outage", path="/pulltransactions/v1/query")  # down for good
+        body = {**window(), "sources": ["pull"]}
+
+        failed = await run_to_end(stack, body)
+        await stack.clear_faults()
+        again = await run_to_end(stack, body)
+
+        assert failed["status"] == "failed", failed
+        assert "Pull Transactions" in failed["error"]
+        assert "after 2 tries" in failed["error"]
+        assert failed["finished_at"] is not None
+        assert again["id"] == failed["id"]
+        assert again["status"] == "completed", again
+        assert again["error"] is None
+        assert again["summary"]["matched"] == 1
+
+
 async def test_two_concurrent_requests_for_one_window_make_one_run(stack: GatewayStack) -> None:
     body = {
         "from": "2001-03-01T00:00:00+03:00",

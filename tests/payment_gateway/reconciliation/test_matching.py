@@ -4,6 +4,8 @@ payment lifecycle doing every settlement."""
 
 from __future__ import annotations
 
+import secrets
+
 import pytest
 from pydantic import SecretStr
 from sqlalchemy import select
@@ -18,7 +20,9 @@ from payment_gateway.models import (
     ReconciliationException,
     RecordSource,
     RunStatus,
+    StatusQuery,
 )
+from payment_gateway.models import StatusQueryState as Q
 from payment_gateway.models import Verdict as V
 from payment_gateway.reconciliation import runs
 from shared.webhook_signing import DEV_WEBHOOK_SECRET
@@ -176,6 +180,37 @@ async def test_a_completed_payment_no_source_lists_is_missing_in_mpesa(ledger: L
         payment.id,
         "open",
     )
+
+
+async def test_a_completed_payment_transaction_status_never_answered_is_not_missing(
+    ledger: Ledger,
+) -> None:
+    unanswered = await ledger.payment(S.completed, paid_with=receipt())
+    not_found = await ledger.payment(S.completed, paid_with=receipt(), minute=20)
+    run = await ledger.request(R.transaction_status)
+    for payment, state in ((unanswered, Q.timed_out), (not_found, Q.answered)):
+        ledger.session.add(
+            StatusQuery(
+                run_id=run.id,
+                payment_id=payment.id,
+                token_hash=secrets.token_hex(32),
+                receipt=payment.receipt_number,
+                state=state,
+                attempts=3,
+                result_code="1" if state == Q.answered else None,
+            )
+        )
+    await ledger.session.flush()
+
+    run = await ledger.run(run)
+
+    assert run.status == RunStatus.completed
+    # A queue timeout is no answer: no verdict, pending verification, no exception.
+    assert [i for i in await ledger.items(run) if i.payment_id == unanswered.id] == []
+    assert await ledger.verdict_of(run, not_found) == V.missing_in_mpesa
+    assert (run.summary["pending_verification"], run.summary[V.missing_in_mpesa]) == (1, 1)
+    assert run.source_results["transaction_status"]["pending_verification"] == 1
+    assert [e.payment_id for e in await open_exceptions(ledger.session, run.id)] == [not_found.id]
 
 
 async def test_money_nothing_here_matches_is_unmatched(ledger: Ledger) -> None:

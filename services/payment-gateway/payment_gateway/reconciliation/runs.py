@@ -32,6 +32,7 @@ from payment_gateway.models import (
 )
 from payment_gateway.outbox import service as outbox_service
 from payment_gateway.reconciliation import collect, links, matching, status, verdicts
+from payment_gateway.reconciliation.inbox_repository import StatusQueryRepository
 from payment_gateway.reconciliation.ledger_repository import LedgerPaymentRepository
 from payment_gateway.reconciliation.matching import Decision, Evidence
 from payment_gateway.reconciliation.repository import (
@@ -47,6 +48,9 @@ S = PaymentStatus
 V = matching.V
 COMPLETED_EVENT = "reconciliation.completed"
 STATUS_WAIT = "transaction_status_wait"
+# Completed payments Transaction Status was asked about and never answered: no verdict (their
+# absence from M-Pesa's answers proves nothing), counted in the summary under this key.
+PENDING = "pending_verification"
 # Sources asked during the run, in order, before the judging phases.
 ASKING: dict[str, tuple[str, ...]] = {
     RecordSource.stk_query: (RecordSource.stk_query,),
@@ -246,16 +250,30 @@ async def _payments_batch(
     checkouts = [p.checkout_request_id for p in payments if p.checkout_request_id]
     for record in await records.by_checkouts(checkouts, sources=sources):
         by_receipt[record.checkout_request_id].append(record)
+    unanswered: set[uuid.UUID] = set()
+    if RecordSource.transaction_status in run.sources:
+        unanswered = await StatusQueryRepository.from_session(session).unanswered(
+            run_id=run.id, payment_ids=[p.id for p in payments]
+        )
+    unverified = 0
     for payment in payments:
         if payment.id in judged:
             continue
-        await _judge_one_payment(
+        unverified += not await _judge_one_payment(
             session,
             run=run,
             payment_id=payment.id,
             stk=stk,
             by_receipt=by_receipt,
+            unanswered=unanswered,
             settings=settings,
+        )
+    if unverified:
+        results = run.source_results.get(RecordSource.transaction_status, {})
+        collect.note(
+            run,
+            RecordSource.transaction_status,
+            **{PENDING: results.get(PENDING, 0) + unverified},
         )
     if len(payments) < settings.RECONCILIATION_BATCH_SIZE:
         _move(run, phase="finish", after=None)
@@ -271,12 +289,14 @@ async def _judge_one_payment(
     payment_id: uuid.UUID,
     stk: dict[str | None, Any],
     by_receipt: dict[str | None, list[Any]],
+    unanswered: set[uuid.UUID],
     settings: Settings,
-) -> None:
+) -> bool:
+    """Judge one payment; False when it is left pending verification (no verdict)."""
     repository = LedgerPaymentRepository.from_session(session)
     locked = await repository.lock_where(Payment.id == payment_id)
     if not locked:
-        return
+        return True
     payment = locked[0]
     # Its own receipt's records, else a receipt that proves its push (by CheckoutRequestID).
     key = payment.receipt_number or payment.checkout_request_id
@@ -291,12 +311,26 @@ async def _judge_one_payment(
         receipt_record=evidence,
         earlier_paid=earlier,
     )
+    if decision.verdict == V.missing_in_mpesa and payment.id in unanswered:
+        # Transaction Status was asked and never answered (a queue timeout is no answer): the
+        # absence proves nothing. No verdict: it stays pending verification, asked again by
+        # the next run over its window.
+        log.info(
+            "reconciliation_pending_verification", run_id=str(run.id), payment_id=str(payment.id)
+        )
+        return False
     await verdicts.record(session, run=run, decision=decision, evidence=evidence, settings=settings)
+    return True
 
 
 async def _finish(session: AsyncSession, *, run: ReconciliationRun, settings: Settings) -> None:
     counts = await ItemRepository.from_session(session).counts(run.id)
-    run.summary = {verdict.value: counts.get(verdict.value, 0) for verdict in V}
+    verdict_counts = {verdict.value: counts.get(verdict.value, 0) for verdict in V}
+    open_exceptions = sum(
+        count for verdict, count in verdict_counts.items() if verdict not in SELF_SETTLING
+    )
+    pending = run.source_results.get(RecordSource.transaction_status, {}).get(PENDING, 0)
+    run.summary = {**verdict_counts, PENDING: pending}
     run.status = RunStatus.completed
     run.finished_at = utcnow()
     _move(run, phase="done", after=None)
@@ -310,9 +344,7 @@ async def _finish(session: AsyncSession, *, run: ReconciliationRun, settings: Se
             "to": run.window_end.isoformat(),
             "sources": run.sources,
             "summary": run.summary,
-            "open_exceptions": sum(
-                count for verdict, count in run.summary.items() if verdict not in SELF_SETTLING
-            ),
+            "open_exceptions": open_exceptions,
         },
         settings=settings,
     )

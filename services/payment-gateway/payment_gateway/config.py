@@ -18,6 +18,9 @@ from shared.webhook_signing import DEV_WEBHOOK_SECRET
 SANDBOX_PASSKEY = "bfb279f9aa9bdbcf158e97dd71a467cd2e0c893059b10f78e6b72ada1ed2c919"
 # Where `make run` delivers events: session-api on its default port.
 DEV_WEBHOOK_URL = "http://127.0.0.1:8000/internal/payment-events"
+# What session-api takes: every payment event, and a finished reconciliation run (it emails
+# staff and admins when the run left exceptions open).
+SESSION_API_EVENT_TYPES = ("payment.*", "reconciliation.completed")
 
 
 class WebhookEndpoint(BaseModel):
@@ -174,7 +177,11 @@ class Settings(BaseServiceSettings):
 
     WEBHOOK_ENDPOINTS: list[WebhookEndpoint] = Field(
         default_factory=lambda: [
-            WebhookEndpoint(url=DEV_WEBHOOK_URL, secret=SecretStr(DEV_WEBHOOK_SECRET))
+            WebhookEndpoint(
+                url=DEV_WEBHOOK_URL,
+                secret=SecretStr(DEV_WEBHOOK_SECRET),
+                types=list(SESSION_API_EVENT_TYPES),
+            )
         ]
     )
     WEBHOOK_TIMEOUT_S: float = 10.0

@@ -11,13 +11,17 @@ from session_api.integrations.gateway.exceptions import (
 )
 from session_api.integrations.gateway.schemas import (
     CreatePaymentRequest,
+    EventEnvelope,
     GatewayEventBody,
     GatewayPayment,
     GatewayPaymentStatus,
+    ReconciliationEventBody,
+    ReconciliationRunSummary,
 )
 
 __all__ = [
     "CreatePaymentRequest",
+    "EventEnvelope",
     "GatewayAuthError",
     "GatewayClient",
     "GatewayError",
@@ -27,4 +31,6 @@ __all__ = [
     "GatewayPaymentStatus",
     "GatewayRejected",
     "GatewayUnavailable",
+    "ReconciliationEventBody",
+    "ReconciliationRunSummary",
 ]

@@ -9,7 +9,11 @@ import asyncio
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from redis.asyncio import Redis
+from sqlalchemy import text
+
 from tests.payment_gateway.stack import AUTH, GatewayStack, StackFactory
+from tests.payment_gateway.test_recovery import forget_all_jobs
 
 QUERY_PATH = "/mpesa/stkpushquery/v1/query"
 # Polls give up quickly: the test is about what happens after they all failed.
@@ -115,6 +119,98 @@ async def test_a_run_whose_source_stays_down_fails_with_the_reason_and_can_be_as
         assert again["status"] == "completed", again
         assert again["error"] is None
         assert again["summary"]["matched"] == 1
+
+
+async def test_a_run_whose_worker_dies_mid_batch_is_resumed_by_another_and_applies_nothing_twice(
+    make_stack: StackFactory, redis_client: Redis
+) -> None:
+    resumable = {**QUICK_POLLS, "RECONCILIATION_BATCH_SIZE": 2, "SWEEP_GRACE_S": 1}
+    async with make_stack(gateway=resumable) as stack:
+        await stack.fault(kind="outage", path=QUERY_PATH)  # every poll fails
+        created = [(await stack.pay(stack.phone("005"), 460 + i)).json() for i in range(3)]
+        for payment in created:
+            await stack.wait_status(payment["id"], "timeout")
+        await stack.clear_faults()
+        ids = [p["id"] for p in created]
+        async with stack.engine.connect() as holder:
+            # Someone else holds the second payment: the run's first judging batch settles
+            # the first payment, then waits here with that settlement uncommitted.
+            await holder.execute(
+                text("SELECT id FROM gateway.payment WHERE id = :id FOR UPDATE"), {"id": ids[1]}
+            )
+            requested = await stack.client.post(
+                "/v1/reconciliation/runs", json={**window(), "sources": ["stk_query"]}, headers=AUTH
+            )
+            assert requested.status_code == 202, requested.text
+            run_id = requested.json()["id"]
+
+            async def blocked() -> int | None:
+                pid: int | None = await stack.scalar(
+                    "SELECT pid FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+                    "AND query LIKE '%FROM gateway.payment%FOR UPDATE%'"
+                )
+                return pid
+
+            pid = await stack.until(blocked, what="the run's batch to wait for the payment")
+            assert stack.worker is not None
+            await stack.worker.kill()  # mid-batch: the job is cut off, its connection dropped
+            await stack.scalar("SELECT pg_terminate_backend(:pid)", pid=pid)
+            await holder.rollback()
+        assert (
+            await stack.scalar(
+                "SELECT checkpoint->>'phase' FROM gateway.reconciliation_run WHERE id = :id",
+                id=run_id,
+            )
+            == "payments"
+        )
+        assert (await stack.payment(ids[0]))["status"] == "timeout"  # its settlement was lost
+        await forget_all_jobs(redis_client)
+
+        await stack.start_worker()  # its startup sweep finds the stalled run
+        run = await stack.until(
+            lambda: finished(stack, run_id), what=f"run {run_id} to be resumed and end"
+        )
+
+        assert run["status"] == "completed", run
+        assert run["summary"]["settled_late"] == 3
+        for payment_id in ids:
+            assert (await stack.payment(payment_id))["status"] == "completed"
+            late = [e for e in await stack.events(payment_id) if e["reason"] == "late_success"]
+            assert len(late) == 1
+            await stack.receiver.wait_for(payment_id, "payment.completed")
+            assert stack.receiver.types(payment_id).count("payment.completed") == 1
+            assert (
+                await stack.scalar(
+                    "SELECT count(*) FROM gateway.outbox_event WHERE payment_id = :id "
+                    "AND type = 'payment.completed'",
+                    id=payment_id,
+                )
+                == 1
+            )
+            assert (
+                await stack.scalar(
+                    "SELECT count(*) FROM gateway.reconciliation_item "
+                    "WHERE run_id = :run AND payment_id = :id",
+                    run=run_id,
+                    id=payment_id,
+                )
+                == 1
+            )
+        assert (
+            await stack.scalar(
+                "SELECT count(*) FROM gateway.outbox_event WHERE type = 'reconciliation.completed' "
+                "AND payload->'data'->>'id' = :id",
+                id=run_id,
+            )
+            == 1
+        )
+
+
+async def finished(stack: GatewayStack, run_id: str) -> dict[str, Any] | None:
+    run: dict[str, Any] = (
+        await stack.client.get(f"/v1/reconciliation/runs/{run_id}", headers=AUTH)
+    ).json()
+    return run if run["status"] in ("completed", "failed") else None
 
 
 async def test_two_concurrent_requests_for_one_window_make_one_run(stack: GatewayStack) -> None:

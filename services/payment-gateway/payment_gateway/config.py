@@ -164,6 +164,9 @@ class Settings(BaseServiceSettings):
     # The secret in the C2B ConfirmationURL/ValidationURL registered for the paybill; unset,
     # C2B confirmations are refused (404) and the register call says so.
     RECONCILIATION_C2B_TOKEN: SecretStr | None = None
+    # C2B validation: refuse money whose account reference matches no open payment (created in
+    # the last RECONCILIATION_REFERENCE_LOOKBACK_H hours, unpaid); off, every payment is taken.
+    RECONCILIATION_C2B_REJECT_UNKNOWN_REFERENCE: bool = False
     # The daily run: at this Nairobi time, over the hours before it, with these sources; and
     # the hourly Pull run over the last hours (both off with RECONCILIATION_SCHEDULE=false).
     RECONCILIATION_SCHEDULE: bool = True

@@ -359,3 +359,31 @@ async def test_a_hand_payment_whose_confirmation_was_lost_completes_at_the_next_
         assert run["summary"]["matched_by_reference"] == 1
         payment = await stack.payment(created["id"])
         assert (payment["status"], payment["receipt_number"]) == ("completed", paid["receipt"])
+
+
+async def test_c2b_validation_set_to_refuse_turns_away_money_for_an_account_nothing_open_has(
+    make_stack: StackFactory,
+) -> None:
+    async with make_stack(
+        gateway={**C2B, "RECONCILIATION_C2B_REJECT_UNKNOWN_REFERENCE": True}
+    ) as stack:
+        await stack.client.post("/v1/reconciliation/c2b/register", headers=AUTH)
+        phone = stack.phone("010")  # the prompt is never answered
+        created = (await stack.pay(phone, 779, reference="HAND-3")).json()
+
+        refused = await pay_by_hand(stack, stack.phone(), 500, "NOBODY-9")
+        taken = await pay_by_hand(stack, phone, 779, "hand-3")
+
+        assert (refused["accepted"], refused["result_code"], refused["receipt"]) == (
+            False,
+            "C2B00012",
+            None,
+        )
+        ledger = (await stack.simulator.get("/simulator/ledger")).json()["entries"]
+        assert [e["account_reference"] for e in ledger if e["receipt"] == taken["receipt"]] == [
+            "hand-3"
+        ]
+        assert [e for e in ledger if e["account_reference"] == "NOBODY-9"] == []
+        assert (taken["accepted"], taken["result_code"]) == (True, "0")
+        payment = await stack.wait_status(created["id"], "completed")
+        assert payment["receipt_number"] == taken["receipt"]

@@ -99,6 +99,20 @@ class LedgerPaymentRepository(RepositoryBase[Payment]):
             .limit(1)
         )
 
+    async def open_with_reference(self, account_reference: str, *, since: datetime) -> bool:
+        """Whether an unpaid payment created since `since` carries this account reference."""
+        result = await self.session.execute(
+            select(Payment.id)
+            .where(
+                func.upper(Payment.account_reference) == account_reference.strip().upper(),
+                Payment.receipt_number.is_(None),
+                Payment.status != PaymentStatus.completed,
+                Payment.created_at >= since,
+            )
+            .limit(1)
+        )
+        return result.first() is not None
+
     async def by_receipts(self, receipts: Sequence[str]) -> list[Payment]:
         if not receipts:
             return []

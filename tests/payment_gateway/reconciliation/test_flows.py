@@ -296,6 +296,44 @@ async def test_transaction_status_results_come_through_the_inbox_and_a_queue_tim
         assert kinds == ["timeout", "result"]
 
 
+async def test_a_completed_payment_m_pesa_never_answered_about_is_pending_and_asked_next_run(
+    make_stack: StackFactory,
+) -> None:
+    async with make_stack(
+        gateway={**QUICK_POLLS, "RECONCILIATION_STATUS_MAX_ATTEMPTS": 1}
+    ) as stack:
+        created = (await stack.pay(stack.phone(), 655)).json()
+        paid = await stack.wait_status(created["id"], "completed")
+        await stack.fault(kind="result_timeout", count=1)  # its one question times out
+        first_window = window()
+        later = datetime.fromisoformat(first_window["to"])
+        next_window = {"from": later.isoformat(), "to": (later + timedelta(hours=1)).isoformat()}
+
+        first = await run_to_end(stack, {**first_window, "sources": ["transaction_status"]})
+        second = await run_to_end(stack, {**next_window, "sources": ["transaction_status"]})
+
+        assert first["status"] == "completed", first
+        assert (first["summary"]["pending_verification"], first["summary"]["missing_in_mpesa"]) == (
+            1,
+            0,
+        )
+        assert second["status"] == "completed", second
+        assert (second["summary"]["pending_verification"], second["summary"]["matched"]) == (0, 1)
+        items = await stack.client.get(
+            f"/v1/reconciliation/runs/{second['id']}/items", headers=AUTH
+        )
+        [item] = items.json()["items"]
+        assert (item["verdict"], item["payment_id"], item["receipt"]) == (
+            "matched",
+            created["id"],
+            paid["receipt_number"],
+        )
+        opened = await stack.client.get(
+            "/v1/reconciliation/exceptions", params={"status": "open"}, headers=AUTH
+        )
+        assert opened.json()["items"] == []
+
+
 async def test_a_result_for_an_address_nobody_asked_about_is_refused(stack: GatewayStack) -> None:
     response = await stack.client.post(
         "/v1/callbacks/result/" + "ab" * 20, json={"Result": {"ResultCode": 0}}

@@ -57,7 +57,7 @@ ASKING: dict[str, tuple[str, ...]] = {
     RecordSource.transaction_status: (RecordSource.transaction_status, STATUS_WAIT),
     RecordSource.pull: (RecordSource.pull,),
 }
-JUDGING = ("plain_receipts", "receipts", "payments", "finish")
+JUDGING = ("plain_receipts", "receipts", "payments", "carried", "finish")
 
 
 def phases(run: ReconciliationRun) -> list[str]:
@@ -113,6 +113,8 @@ async def advance(
         await _receipts_batch(session, run=run, settings=settings)
     elif phase == "payments":
         await _payments_batch(session, run=run, settings=settings)
+    elif phase == "carried":
+        await _carried_batch(session, run=run, settings=settings)
     else:
         await _finish(session, run=run, settings=settings)
     run.updated_at = utcnow()
@@ -231,6 +233,19 @@ async def _payments_batch(
         after=cursor,
         limit=settings.RECONCILIATION_BATCH_SIZE,
     )
+    await _judge_payments(session, run=run, payments=payments, settings=settings)
+    if len(payments) < settings.RECONCILIATION_BATCH_SIZE:
+        _move(run, phase="carried", after=None)
+    else:
+        last = payments[-1]
+        _move(run, phase="payments", after=[last.created_at.isoformat(), str(last.id)])
+
+
+async def _judge_payments(
+    session: AsyncSession, *, run: ReconciliationRun, payments: list[Payment], settings: Settings
+) -> None:
+    """Judge a batch of payments no receipt of the run spoke for (each once per run)."""
+    sources = receipt_sources(run)
     records = RecordRepository.from_session(session)
     judged = await ItemRepository.from_session(session).judged_payments(
         run_id=run.id, payment_ids=[p.id for p in payments]
@@ -275,11 +290,30 @@ async def _payments_batch(
             RecordSource.transaction_status,
             **{PENDING: results.get(PENDING, 0) + unverified},
         )
+
+
+async def _carried_batch(
+    session: AsyncSession, *, run: ReconciliationRun, settings: Settings
+) -> None:
+    """The payments of earlier windows this run asked Transaction Status about again (left
+    pending verification before), judged as the window's own are."""
+    after = run.checkpoint.get("after")
+    payments: list[Payment] = []
+    if RecordSource.transaction_status in run.sources:
+        payments = await LedgerPaymentRepository.from_session(session).asked_outside(
+            run_id=run.id,
+            start=run.window_start,
+            end=run.window_end,
+            after=(datetime.fromisoformat(after[0]), uuid.UUID(after[1])) if after else None,
+            limit=settings.RECONCILIATION_BATCH_SIZE,
+        )
+    if payments:
+        await _judge_payments(session, run=run, payments=payments, settings=settings)
     if len(payments) < settings.RECONCILIATION_BATCH_SIZE:
         _move(run, phase="finish", after=None)
     else:
         last = payments[-1]
-        _move(run, phase="payments", after=[last.created_at.isoformat(), str(last.id)])
+        _move(run, phase="carried", after=[last.created_at.isoformat(), str(last.id)])
 
 
 async def _judge_one_payment(
@@ -314,7 +348,7 @@ async def _judge_one_payment(
     if decision.verdict == V.missing_in_mpesa and payment.id in unanswered:
         # Transaction Status was asked and never answered (a queue timeout is no answer): the
         # absence proves nothing. No verdict: it stays pending verification, asked again by
-        # the next run over its window.
+        # the next run with Transaction Status.
         log.info(
             "reconciliation_pending_verification", run_id=str(run.id), payment_id=str(payment.id)
         )

@@ -48,7 +48,8 @@ class RunOut(BaseModel):
     sources: list[str]
     summary: dict[str, int] = Field(
         description="Verdict → count, once the run completed; `pending_verification`: completed "
-        "payments Transaction Status never answered about (no verdict, asked again next run)."
+        "payments Transaction Status never answered about (no verdict; the next run with "
+        "Transaction Status asks again)."
     )
     source_results: dict[str, Any] = Field(description="What each asked source answered.")
     error: str | None

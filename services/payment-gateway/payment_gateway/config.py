@@ -19,6 +19,9 @@ from shared.webhook_signing import DEV_WEBHOOK_SECRET
 SANDBOX_PASSKEY = "bfb279f9aa9bdbcf158e97dd71a467cd2e0c893059b10f78e6b72ada1ed2c919"
 # Where `make run` delivers events: session-api on its default port.
 DEV_WEBHOOK_URL = "http://127.0.0.1:8000/internal/payment-events"
+# What session-api takes: every payment event, and a finished reconciliation run (it emails
+# staff and admins when the run left exceptions open).
+SESSION_API_EVENT_TYPES = ("payment.*", "reconciliation.completed")
 
 
 class WebhookEndpoint(BaseModel):
@@ -149,6 +152,9 @@ class Settings(AuditSettings):
     RECONCILIATION_PULL_NOMINATED_NUMBER: str | None = None
     RECONCILIATION_PULL_MAX_PAGES: int = Field(default=500, ge=1)
     RECONCILIATION_RETRY_S: float = Field(default=30.0, gt=0)
+    # A run whose source stays unavailable (Daraja down) through this many tries of its job
+    # ends `failed` with the reason; asking for the same window again resumes it.
+    RECONCILIATION_RUN_MAX_TRIES: int = Field(default=20, ge=1, le=100)
     # Transaction Status: the API initiator and its SecurityCredential (the initiator's password
     # RSA-encrypted with Safaricom's certificate, PKCS#1 v1.5, base64: made once with the
     # certificate of the environment); how long a run waits for the results, how often it
@@ -161,6 +167,9 @@ class Settings(AuditSettings):
     # The secret in the C2B ConfirmationURL/ValidationURL registered for the paybill; unset,
     # C2B confirmations are refused (404) and the register call says so.
     RECONCILIATION_C2B_TOKEN: SecretStr | None = None
+    # C2B validation: refuse money whose account reference matches no open payment (created in
+    # the last RECONCILIATION_REFERENCE_LOOKBACK_H hours, unpaid); off, every payment is taken.
+    RECONCILIATION_C2B_REJECT_UNKNOWN_REFERENCE: bool = False
     # The daily run: at this Nairobi time, over the hours before it, with these sources; and
     # the hourly Pull run over the last hours (both off with RECONCILIATION_SCHEDULE=false).
     RECONCILIATION_SCHEDULE: bool = True
@@ -187,7 +196,11 @@ class Settings(AuditSettings):
 
     WEBHOOK_ENDPOINTS: list[WebhookEndpoint] = Field(
         default_factory=lambda: [
-            WebhookEndpoint(url=DEV_WEBHOOK_URL, secret=SecretStr(DEV_WEBHOOK_SECRET))
+            WebhookEndpoint(
+                url=DEV_WEBHOOK_URL,
+                secret=SecretStr(DEV_WEBHOOK_SECRET),
+                types=list(SESSION_API_EVENT_TYPES),
+            )
         ]
     )
     WEBHOOK_TIMEOUT_S: float = 10.0

@@ -178,7 +178,13 @@ async def run_system(
     async with (
         serve_app(simulator_app) as simulator_url,
         serve_app(subscriber) as subscriber_url,
-        _gateway(simulator_url, f"{subscriber_url}{EVENTS_PATH}", gateway) as (app, settings, url),
+        _gateway(
+            simulator_url,
+            f"{subscriber_url}{EVENTS_PATH}",
+            gateway,
+            # A subscriber standing for session-api takes what session-api takes.
+            session_api=session_api is not None,
+        ) as (app, settings, url),
         httpx.AsyncClient(base_url=url, timeout=30) as gateway_client,
         httpx.AsyncClient(base_url=simulator_url, timeout=30) as simulator_client,
         _session_api(url, simulator_app, simulator_url, session_api) as served_session_api,
@@ -206,9 +212,9 @@ async def run_system(
 
 @contextlib.asynccontextmanager
 async def _gateway(
-    simulator_url: str, events_url: str, overrides: Overrides | None
+    simulator_url: str, events_url: str, overrides: Overrides | None, *, session_api: bool
 ) -> AsyncIterator[tuple[FastAPI, GatewaySettings, str]]:
-    from payment_gateway.config import Settings, WebhookEndpoint
+    from payment_gateway.config import SESSION_API_EVENT_TYPES, Settings, WebhookEndpoint
     from payment_gateway.main import create_app
 
     settings = Settings(
@@ -218,7 +224,13 @@ async def _gateway(
             # never consume each other's jobs.
             "NAMESPACE": f"test_{uuid.uuid4().hex[:8]}",
             "DARAJA_BASE_URL": simulator_url,
-            "WEBHOOK_ENDPOINTS": [WebhookEndpoint(url=events_url, secret=EVENT_SECRET)],
+            "WEBHOOK_ENDPOINTS": [
+                WebhookEndpoint(url=events_url, secret=EVENT_SECRET)
+                if not session_api
+                else WebhookEndpoint(
+                    url=events_url, secret=EVENT_SECRET, types=list(SESSION_API_EVENT_TYPES)
+                )
+            ],
             **(overrides or {}),
         }
     )

@@ -169,7 +169,7 @@ class Ledger:
         """Start a queued run at its judging phases."""
         if run.status == RunStatus.queued:
             run.status = RunStatus.running
-            run.checkpoint = {"phase": "receipts", "after": None}
+            run.checkpoint = {"phase": runs.JUDGING[0], "after": None}
             await self.session.flush()
 
     async def reconcile(self, *sources: RecordSource) -> ReconciliationRun:

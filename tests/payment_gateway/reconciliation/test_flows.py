@@ -9,7 +9,11 @@ import asyncio
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from redis.asyncio import Redis
+from sqlalchemy import text
+
 from tests.payment_gateway.stack import AUTH, GatewayStack, StackFactory
+from tests.payment_gateway.test_recovery import forget_all_jobs
 
 QUERY_PATH = "/mpesa/stkpushquery/v1/query"
 # Polls give up quickly: the test is about what happens after they all failed.
@@ -91,6 +95,122 @@ async def test_pull_answering_1001_for_money_it_holds_fails_the_run(
         assert listed["status"] == "completed", listed
         assert listed["summary"]["matched"] == 1
         assert listed["source_results"]["pull"]["rows"] == 1
+
+
+async def test_a_run_whose_source_stays_down_fails_with_the_reason_and_can_be_asked_again(
+    make_stack: StackFactory,
+) -> None:
+    gives_up = {**QUICK_POLLS, "RECONCILIATION_RUN_MAX_TRIES": 2, "RECONCILIATION_RETRY_S": 1}
+    async with make_stack(gateway=gives_up) as stack:
+        created = (await stack.pay(stack.phone(), 350)).json()
+        await stack.wait_status(created["id"], "completed")
+        await stack.fault(kind="outage", path="/pulltransactions/v1/query")  # down for good
+        body = {**window(), "sources": ["pull"]}
+
+        failed = await run_to_end(stack, body)
+        await stack.clear_faults()
+        again = await run_to_end(stack, body)
+
+        assert failed["status"] == "failed", failed
+        assert "Pull Transactions" in failed["error"]
+        assert "after 2 tries" in failed["error"]
+        assert failed["finished_at"] is not None
+        assert again["id"] == failed["id"]
+        assert again["status"] == "completed", again
+        assert again["error"] is None
+        assert again["summary"]["matched"] == 1
+
+
+async def test_a_run_whose_worker_dies_mid_batch_is_resumed_by_another_and_applies_nothing_twice(
+    make_stack: StackFactory, redis_client: Redis
+) -> None:
+    resumable = {**QUICK_POLLS, "RECONCILIATION_BATCH_SIZE": 2, "SWEEP_GRACE_S": 1}
+    async with make_stack(gateway=resumable) as stack:
+        await stack.fault(kind="outage", path=QUERY_PATH)  # every poll fails
+        created = [(await stack.pay(stack.phone("005"), 460 + i)).json() for i in range(3)]
+        for payment in created:
+            await stack.wait_status(payment["id"], "timeout")
+        await stack.clear_faults()
+        ids = [p["id"] for p in created]
+        async with stack.engine.connect() as holder:
+            # Someone else holds the second payment: the run's first judging batch settles
+            # the first payment, then waits here with that settlement uncommitted.
+            await holder.execute(
+                text("SELECT id FROM gateway.payment WHERE id = :id FOR UPDATE"), {"id": ids[1]}
+            )
+            requested = await stack.client.post(
+                "/v1/reconciliation/runs", json={**window(), "sources": ["stk_query"]}, headers=AUTH
+            )
+            assert requested.status_code == 202, requested.text
+            run_id = requested.json()["id"]
+
+            async def blocked() -> int | None:
+                pid: int | None = await stack.scalar(
+                    "SELECT pid FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+                    "AND query LIKE '%FROM gateway.payment%FOR UPDATE%'"
+                )
+                return pid
+
+            pid = await stack.until(blocked, what="the run's batch to wait for the payment")
+            assert stack.worker is not None
+            await stack.worker.kill()  # mid-batch: the job is cut off, its connection dropped
+            await stack.scalar("SELECT pg_terminate_backend(:pid)", pid=pid)
+            await holder.rollback()
+        assert (
+            await stack.scalar(
+                "SELECT checkpoint->>'phase' FROM gateway.reconciliation_run WHERE id = :id",
+                id=run_id,
+            )
+            == "payments"
+        )
+        assert (await stack.payment(ids[0]))["status"] == "timeout"  # its settlement was lost
+        await forget_all_jobs(redis_client)
+
+        await stack.start_worker()  # its startup sweep finds the stalled run
+        run = await stack.until(
+            lambda: finished(stack, run_id), what=f"run {run_id} to be resumed and end"
+        )
+
+        assert run["status"] == "completed", run
+        assert run["summary"]["settled_late"] == 3
+        for payment_id in ids:
+            assert (await stack.payment(payment_id))["status"] == "completed"
+            late = [e for e in await stack.events(payment_id) if e["reason"] == "late_success"]
+            assert len(late) == 1
+            await stack.receiver.wait_for(payment_id, "payment.completed")
+            assert stack.receiver.types(payment_id).count("payment.completed") == 1
+            assert (
+                await stack.scalar(
+                    "SELECT count(*) FROM gateway.outbox_event WHERE payment_id = :id "
+                    "AND type = 'payment.completed'",
+                    id=payment_id,
+                )
+                == 1
+            )
+            assert (
+                await stack.scalar(
+                    "SELECT count(*) FROM gateway.reconciliation_item "
+                    "WHERE run_id = :run AND payment_id = :id",
+                    run=run_id,
+                    id=payment_id,
+                )
+                == 1
+            )
+        assert (
+            await stack.scalar(
+                "SELECT count(*) FROM gateway.outbox_event WHERE type = 'reconciliation.completed' "
+                "AND payload->'data'->>'id' = :id",
+                id=run_id,
+            )
+            == 1
+        )
+
+
+async def finished(stack: GatewayStack, run_id: str) -> dict[str, Any] | None:
+    run: dict[str, Any] = (
+        await stack.client.get(f"/v1/reconciliation/runs/{run_id}", headers=AUTH)
+    ).json()
+    return run if run["status"] in ("completed", "failed") else None
 
 
 async def test_two_concurrent_requests_for_one_window_make_one_run(stack: GatewayStack) -> None:
@@ -176,6 +296,44 @@ async def test_transaction_status_results_come_through_the_inbox_and_a_queue_tim
         assert kinds == ["timeout", "result"]
 
 
+async def test_a_completed_payment_m_pesa_never_answered_about_is_pending_and_asked_next_run(
+    make_stack: StackFactory,
+) -> None:
+    async with make_stack(
+        gateway={**QUICK_POLLS, "RECONCILIATION_STATUS_MAX_ATTEMPTS": 1}
+    ) as stack:
+        created = (await stack.pay(stack.phone(), 655)).json()
+        paid = await stack.wait_status(created["id"], "completed")
+        await stack.fault(kind="result_timeout", count=1)  # its one question times out
+        first_window = window()
+        later = datetime.fromisoformat(first_window["to"])
+        next_window = {"from": later.isoformat(), "to": (later + timedelta(hours=1)).isoformat()}
+
+        first = await run_to_end(stack, {**first_window, "sources": ["transaction_status"]})
+        second = await run_to_end(stack, {**next_window, "sources": ["transaction_status"]})
+
+        assert first["status"] == "completed", first
+        assert (first["summary"]["pending_verification"], first["summary"]["missing_in_mpesa"]) == (
+            1,
+            0,
+        )
+        assert second["status"] == "completed", second
+        assert (second["summary"]["pending_verification"], second["summary"]["matched"]) == (0, 1)
+        items = await stack.client.get(
+            f"/v1/reconciliation/runs/{second['id']}/items", headers=AUTH
+        )
+        [item] = items.json()["items"]
+        assert (item["verdict"], item["payment_id"], item["receipt"]) == (
+            "matched",
+            created["id"],
+            paid["receipt_number"],
+        )
+        opened = await stack.client.get(
+            "/v1/reconciliation/exceptions", params={"status": "open"}, headers=AUTH
+        )
+        assert opened.json()["items"] == []
+
+
 async def test_a_result_for_an_address_nobody_asked_about_is_refused(stack: GatewayStack) -> None:
     response = await stack.client.post(
         "/v1/callbacks/result/" + "ab" * 20, json={"Result": {"ResultCode": 0}}
@@ -239,3 +397,31 @@ async def test_a_hand_payment_whose_confirmation_was_lost_completes_at_the_next_
         assert run["summary"]["matched_by_reference"] == 1
         payment = await stack.payment(created["id"])
         assert (payment["status"], payment["receipt_number"]) == ("completed", paid["receipt"])
+
+
+async def test_c2b_validation_set_to_refuse_turns_away_money_for_an_account_nothing_open_has(
+    make_stack: StackFactory,
+) -> None:
+    async with make_stack(
+        gateway={**C2B, "RECONCILIATION_C2B_REJECT_UNKNOWN_REFERENCE": True}
+    ) as stack:
+        await stack.client.post("/v1/reconciliation/c2b/register", headers=AUTH)
+        phone = stack.phone("010")  # the prompt is never answered
+        created = (await stack.pay(phone, 779, reference="HAND-3")).json()
+
+        refused = await pay_by_hand(stack, stack.phone(), 500, "NOBODY-9")
+        taken = await pay_by_hand(stack, phone, 779, "hand-3")
+
+        assert (refused["accepted"], refused["result_code"], refused["receipt"]) == (
+            False,
+            "C2B00012",
+            None,
+        )
+        ledger = (await stack.simulator.get("/simulator/ledger")).json()["entries"]
+        assert [e["account_reference"] for e in ledger if e["receipt"] == taken["receipt"]] == [
+            "hand-3"
+        ]
+        assert [e for e in ledger if e["account_reference"] == "NOBODY-9"] == []
+        assert (taken["accepted"], taken["result_code"]) == (True, "0")
+        payment = await stack.wait_status(created["id"], "completed")
+        assert payment["receipt_number"] == taken["receipt"]

@@ -4,12 +4,14 @@ payment lifecycle doing every settlement."""
 
 from __future__ import annotations
 
+import secrets
+
 import pytest
 from pydantic import SecretStr
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from payment_gateway.config import Settings, WebhookEndpoint
+from payment_gateway.config import DEV_WEBHOOK_URL, Settings, WebhookEndpoint
 from payment_gateway.models import (
     EventDelivery,
     OutboxEvent,
@@ -18,7 +20,9 @@ from payment_gateway.models import (
     ReconciliationException,
     RecordSource,
     RunStatus,
+    StatusQuery,
 )
+from payment_gateway.models import StatusQueryState as Q
 from payment_gateway.models import Verdict as V
 from payment_gateway.payment import lifecycle
 from payment_gateway.reconciliation import runs
@@ -179,6 +183,37 @@ async def test_a_completed_payment_no_source_lists_is_missing_in_mpesa(ledger: L
     )
 
 
+async def test_a_completed_payment_transaction_status_never_answered_is_not_missing(
+    ledger: Ledger,
+) -> None:
+    unanswered = await ledger.payment(S.completed, paid_with=receipt())
+    not_found = await ledger.payment(S.completed, paid_with=receipt(), minute=20)
+    run = await ledger.request(R.transaction_status)
+    for payment, state in ((unanswered, Q.timed_out), (not_found, Q.answered)):
+        ledger.session.add(
+            StatusQuery(
+                run_id=run.id,
+                payment_id=payment.id,
+                token_hash=secrets.token_hex(32),
+                receipt=payment.receipt_number,
+                state=state,
+                attempts=3,
+                result_code="1" if state == Q.answered else None,
+            )
+        )
+    await ledger.session.flush()
+
+    run = await ledger.run(run)
+
+    assert run.status == RunStatus.completed
+    # A queue timeout is no answer: no verdict, pending verification, no exception.
+    assert [i for i in await ledger.items(run) if i.payment_id == unanswered.id] == []
+    assert await ledger.verdict_of(run, not_found) == V.missing_in_mpesa
+    assert (run.summary["pending_verification"], run.summary[V.missing_in_mpesa]) == (1, 1)
+    assert run.source_results["transaction_status"]["pending_verification"] == 1
+    assert [e.payment_id for e in await open_exceptions(ledger.session, run.id)] == [not_found.id]
+
+
 async def test_money_nothing_here_matches_is_unmatched(ledger: Ledger) -> None:
     number = receipt()
     await ledger.record(R.pull, receipt=number, reference="NOBODY")
@@ -328,7 +363,11 @@ async def test_a_completed_run_tells_the_subscribers_that_take_it(
         secret=SecretStr(DEV_WEBHOOK_SECRET),
         types=["reconciliation.*"],
     )
-    settings.WEBHOOK_ENDPOINTS = [*settings.WEBHOOK_ENDPOINTS, ops]
+    payments_only = WebhookEndpoint(
+        url="http://shop.test/hooks", secret=SecretStr(DEV_WEBHOOK_SECRET)
+    )  # `payment.*` by default
+    # The default endpoint (session-api) takes it too: it emails staff about open exceptions.
+    settings.WEBHOOK_ENDPOINTS = [*settings.WEBHOOK_ENDPOINTS, ops, payments_only]
     await ledger.record(R.pull, receipt=receipt(), reference="NOBODY")
 
     run = await ledger.reconcile(R.pull)
@@ -344,7 +383,7 @@ async def test_a_completed_run_tells_the_subscribers_that_take_it(
     deliveries = await ledger.session.execute(
         select(EventDelivery.endpoint_url).where(EventDelivery.event_id == event.id)
     )
-    assert deliveries.scalars().all() == [ops.url]
+    assert sorted(deliveries.scalars().all()) == sorted([DEV_WEBHOOK_URL, ops.url])
 
 
 async def test_a_pull_receipt_for_a_push_stk_query_proved_settles_it_late_with_the_receipt(

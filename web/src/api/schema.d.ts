@@ -2132,7 +2132,7 @@ export interface operations {
                     "application/json": components["schemas"]["EventReceipt"];
                 };
             };
-            /** @description The event is signed correctly but its body is not a payment event. */
+            /** @description The event is signed correctly but its body is not an event session-api takes. */
             400: {
                 headers: {
                     [name: string]: unknown;

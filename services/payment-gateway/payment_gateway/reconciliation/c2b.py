@@ -91,6 +91,34 @@ async def receive(session: AsyncSession, *, token: str, body: bytes, settings: S
         )
 
 
+# Daraja's validation codes: accepted, and "invalid account number".
+ACCEPTED = "0"
+UNKNOWN_ACCOUNT = "C2B00012"
+
+
+async def validate(session: AsyncSession, *, body: bytes, settings: Settings) -> str:
+    """M-Pesa asks whether to take money: yes, unless RECONCILIATION_C2B_REJECT_UNKNOWN_REFERENCE
+    is on and its account reference matches no open payment (the customer is told at once and
+    keeps the money). A body that cannot be read is taken: money is never lost on our error."""
+    if not settings.RECONCILIATION_C2B_REJECT_UNKNOWN_REFERENCE:
+        return ACCEPTED
+    try:
+        payload = json.loads(body)
+    except ValueError:
+        return ACCEPTED
+    if not isinstance(payload, dict):
+        return ACCEPTED
+    fields = {str(k).lower(): v for k, v in payload.items()}
+    reference = str(fields.get("billrefnumber") or "").strip()
+    since = utcnow() - timedelta(hours=settings.RECONCILIATION_REFERENCE_LOOKBACK_H)
+    if reference and await LedgerPaymentRepository.from_session(session).open_with_reference(
+        reference, since=since
+    ):
+        return ACCEPTED
+    log.info("c2b_validation_rejected", account_reference=reference[:64])
+    return UNKNOWN_ACCOUNT
+
+
 def _record(payload: dict[str, Any], *, shortcode: str) -> dict[str, Any] | None:
     fields = {str(k).lower(): v for k, v in payload.items()}
     receipt = str(fields.get("transid") or "").strip()

@@ -275,9 +275,11 @@ async def c2b_confirmation(
     responses=responses(UnknownResultUrl, CallbackSourceRefused, CallbackTooLarge),
 )
 async def c2b_validation(
-    token: str, _incoming: IncomingCallbackDep, settings: SettingsDep
+    token: str, incoming: IncomingCallbackDep, session: SessionDep, settings: SettingsDep
 ) -> C2BAck:
-    """M-Pesa asks whether to take money: always yes (money is never refused here; what
-    matches nothing goes to a person)."""
+    """M-Pesa asks whether to take money: yes, unless set to refuse an unknown reference."""
     c2b.check_token(token, settings)
+    code = await c2b.validate(session, body=incoming.body, settings=settings)
+    if code != c2b.ACCEPTED:
+        return C2BAck(result_code=code, result_desc="Rejected: no open payment has this account")
     return C2BAck(result_desc="Accepted")

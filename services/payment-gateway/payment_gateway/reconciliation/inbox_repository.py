@@ -4,6 +4,7 @@ inbox of what Daraja posts back (Results, queue timeouts, C2B confirmations)."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 
 from sqlalchemy import func, select, update
 from sqlalchemy.dialects.postgresql import insert
@@ -33,6 +34,22 @@ class StatusQueryRepository(RepositoryBase[StatusQuery]):
             .group_by(StatusQuery.state)
         )
         return {state: count for state, count in result.all()}
+
+    async def unanswered(
+        self, *, run_id: uuid.UUID, payment_ids: Sequence[uuid.UUID]
+    ) -> set[uuid.UUID]:
+        """Of these payments, those this run asked about and got no result for (still waiting,
+        queue timeout, or refused)."""
+        if not payment_ids:
+            return set()
+        result = await self.session.execute(
+            select(StatusQuery.payment_id).where(
+                StatusQuery.run_id == run_id,
+                StatusQuery.payment_id.in_(list(payment_ids)),
+                StatusQuery.state != StatusQueryState.answered,
+            )
+        )
+        return set(result.scalars())
 
     async def to_ask_again(self, *, run_id: uuid.UUID, max_attempts: int) -> list[StatusQuery]:
         return list(

@@ -8,9 +8,15 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select, tuple_
+from sqlalchemy import and_, func, not_, select, tuple_
 
-from payment_gateway.models import Payment, PaymentStatus
+from payment_gateway.models import (
+    Payment,
+    PaymentStatus,
+    ReconciliationItem,
+    StatusQuery,
+    StatusQueryState,
+)
 from shared.repository import RepositoryBase
 
 
@@ -32,6 +38,59 @@ class LedgerPaymentRepository(RepositoryBase[Payment]):
             Payment.created_at >= start,
             Payment.created_at < end,
             Payment.status.in_(list(statuses)),
+        )
+        if after is not None:
+            statement = statement.where(tuple_(Payment.created_at, Payment.id) > tuple_(*after))
+        statement = statement.order_by(Payment.created_at, Payment.id).limit(limit)
+        return list(await self.get_all(statement))
+
+    async def pending_verification(
+        self, *, run_id: uuid.UUID, start: datetime, end: datetime, limit: int
+    ) -> list[Payment]:
+        """Completed payments outside `[start, end)` an earlier run asked Transaction Status
+        about without an answer, never judged since, and not yet asked by this run."""
+
+        def asked(*conditions: Any) -> Any:
+            return (
+                select(StatusQuery.id)
+                .where(StatusQuery.payment_id == Payment.id, *conditions)
+                .exists()
+            )
+
+        judged = select(ReconciliationItem.id).where(ReconciliationItem.payment_id == Payment.id)
+        statement = (
+            self.select()
+            .where(
+                Payment.status == PaymentStatus.completed,
+                not_(and_(Payment.created_at >= start, Payment.created_at < end)),
+                asked(StatusQuery.state != StatusQueryState.answered),
+                ~asked(StatusQuery.state == StatusQueryState.answered),
+                ~asked(StatusQuery.run_id == run_id),
+                ~judged.exists(),
+            )
+            .order_by(Payment.created_at, Payment.id)
+            .limit(limit)
+        )
+        return list(await self.get_all(statement))
+
+    async def asked_outside(
+        self,
+        *,
+        run_id: uuid.UUID,
+        start: datetime,
+        end: datetime,
+        after: tuple[datetime, uuid.UUID] | None,
+        limit: int,
+    ) -> list[Payment]:
+        """Payments outside `[start, end)` this run asked Transaction Status about (those it
+        carried over from earlier runs), in keyset order."""
+        asked = (
+            select(StatusQuery.id)
+            .where(StatusQuery.payment_id == Payment.id, StatusQuery.run_id == run_id)
+            .exists()
+        )
+        statement = self.select().where(
+            asked, not_(and_(Payment.created_at >= start, Payment.created_at < end))
         )
         if after is not None:
             statement = statement.where(tuple_(Payment.created_at, Payment.id) > tuple_(*after))
@@ -98,6 +157,20 @@ class LedgerPaymentRepository(RepositoryBase[Payment]):
             .order_by(Payment.created_at, Payment.id)
             .limit(1)
         )
+
+    async def open_with_reference(self, account_reference: str, *, since: datetime) -> bool:
+        """Whether an unpaid payment created since `since` carries this account reference."""
+        result = await self.session.execute(
+            select(Payment.id)
+            .where(
+                func.upper(Payment.account_reference) == account_reference.strip().upper(),
+                Payment.receipt_number.is_(None),
+                Payment.status != PaymentStatus.completed,
+                Payment.created_at >= since,
+            )
+            .limit(1)
+        )
+        return result.first() is not None
 
     async def by_receipts(self, receipts: Sequence[str]) -> list[Payment]:
         if not receipts:

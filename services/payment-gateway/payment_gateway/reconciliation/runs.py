@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import structlog
@@ -33,6 +33,7 @@ from payment_gateway.models import (
 from payment_gateway.outbox import service as outbox_service
 from payment_gateway.payment import state
 from payment_gateway.reconciliation import collect, links, matching, status, verdicts
+from payment_gateway.reconciliation.inbox_repository import StatusQueryRepository
 from payment_gateway.reconciliation.ledger_repository import LedgerPaymentRepository
 from payment_gateway.reconciliation.matching import Decision, Evidence
 from payment_gateway.reconciliation.repository import (
@@ -48,13 +49,16 @@ S = PaymentStatus
 V = matching.V
 COMPLETED_EVENT = "reconciliation.completed"
 STATUS_WAIT = "transaction_status_wait"
+# Completed payments Transaction Status was asked about and never answered: no verdict (their
+# absence from M-Pesa's answers proves nothing), counted in the summary under this key.
+PENDING = "pending_verification"
 # Sources asked during the run, in order, before the judging phases.
 ASKING: dict[str, tuple[str, ...]] = {
     RecordSource.stk_query: (RecordSource.stk_query,),
     RecordSource.transaction_status: (RecordSource.transaction_status, STATUS_WAIT),
     RecordSource.pull: (RecordSource.pull,),
 }
-JUDGING = ("receipts", "payments", "finish")
+JUDGING = ("plain_receipts", "receipts", "payments", "carried", "finish")
 
 
 def phases(run: ReconciliationRun) -> list[str]:
@@ -104,14 +108,31 @@ async def advance(
         if run.checkpoint.get("phase") == "next":
             order = phases(run)
             _move(run, phase=order[order.index(phase) + 1], after=None)
+    elif phase == "plain_receipts":
+        await _plain_receipts(session, run=run, settings=settings)
     elif phase == "receipts":
         await _receipts_batch(session, run=run, settings=settings)
     elif phase == "payments":
         await _payments_batch(session, run=run, settings=settings)
+    elif phase == "carried":
+        await _carried_batch(session, run=run, settings=settings)
     else:
         await _finish(session, run=run, settings=settings)
     run.updated_at = utcnow()
     await session.flush()
+    return run.status
+
+
+async def give_up(session: AsyncSession, *, run_id: uuid.UUID, error: str) -> str:
+    """End an unfinished run `failed` with the reason (its source stayed unavailable); its
+    checkpoint stays, so asking for its window again resumes it where it stopped."""
+    run = await RunRepository.from_session(session).lock(run_id)
+    if run is None:
+        return RunStatus.failed
+    if run.status in (RunStatus.queued, RunStatus.running):
+        collect.fail(run, error)
+        run.updated_at = utcnow()
+        await session.flush()
     return run.status
 
 
@@ -120,12 +141,35 @@ def _move(run: ReconciliationRun, *, phase: str, after: Any) -> None:
     run.checkpoint = {"phase": phase, "after": after}
 
 
+async def _plain_receipts(
+    session: AsyncSession, *, run: ReconciliationRun, settings: Settings
+) -> None:
+    """Judge the window's receipts whose verdict is a lookup in one statement (set-based: a
+    million statement lines take seconds, not a batch loop); the rest go through the rules
+    batch by batch next. One transaction with its checkpoint: done once or not at all."""
+    sources = receipt_sources(run)
+    if sources:
+        judged, opened = await ItemRepository.from_session(session).judge_plain_receipts(
+            run_id=run.id,
+            sources=sources,
+            priority=[str(s) for s in matching.SOURCE_PRIORITY],
+            shortcode=run.shortcode,
+            start=run.window_start,
+            end=run.window_end,
+            slack=links.CLOCK_SLACK,
+            lookback=timedelta(hours=settings.RECONCILIATION_REFERENCE_LOOKBACK_H),
+        )
+        log.info("reconciliation_plain_receipts", run_id=str(run.id), judged=judged, opened=opened)
+    _move(run, phase="receipts", after=None)
+
+
 async def _receipts_batch(
     session: AsyncSession, *, run: ReconciliationRun, settings: Settings
 ) -> None:
     records = RecordRepository.from_session(session)
     sources = receipt_sources(run)
     receipts = await records.receipts_in_window(
+        run_id=run.id,
         sources=sources,
         shortcode=run.shortcode,
         start=run.window_start,
@@ -190,6 +234,19 @@ async def _payments_batch(
         after=cursor,
         limit=settings.RECONCILIATION_BATCH_SIZE,
     )
+    await _judge_payments(session, run=run, payments=payments, settings=settings)
+    if len(payments) < settings.RECONCILIATION_BATCH_SIZE:
+        _move(run, phase="carried", after=None)
+    else:
+        last = payments[-1]
+        _move(run, phase="payments", after=[last.created_at.isoformat(), str(last.id)])
+
+
+async def _judge_payments(
+    session: AsyncSession, *, run: ReconciliationRun, payments: list[Payment], settings: Settings
+) -> None:
+    """Judge a batch of payments no receipt of the run spoke for (each once per run)."""
+    sources = receipt_sources(run)
     records = RecordRepository.from_session(session)
     judged = await ItemRepository.from_session(session).judged_payments(
         run_id=run.id, payment_ids=[p.id for p in payments]
@@ -209,22 +266,55 @@ async def _payments_batch(
     checkouts = [p.checkout_request_id for p in payments if p.checkout_request_id]
     for record in await records.by_checkouts(checkouts, sources=sources):
         by_receipt[record.checkout_request_id].append(record)
+    unanswered: set[uuid.UUID] = set()
+    if RecordSource.transaction_status in run.sources:
+        unanswered = await StatusQueryRepository.from_session(session).unanswered(
+            run_id=run.id, payment_ids=[p.id for p in payments]
+        )
+    unverified = 0
     for payment in payments:
         if payment.id in judged:
             continue
-        await _judge_one_payment(
+        unverified += not await _judge_one_payment(
             session,
             run=run,
             payment_id=payment.id,
             stk=stk,
             by_receipt=by_receipt,
+            unanswered=unanswered,
             settings=settings,
         )
+    if unverified:
+        results = run.source_results.get(RecordSource.transaction_status, {})
+        collect.note(
+            run,
+            RecordSource.transaction_status,
+            **{PENDING: results.get(PENDING, 0) + unverified},
+        )
+
+
+async def _carried_batch(
+    session: AsyncSession, *, run: ReconciliationRun, settings: Settings
+) -> None:
+    """The payments of earlier windows this run asked Transaction Status about again (left
+    pending verification before), judged as the window's own are."""
+    after = run.checkpoint.get("after")
+    payments: list[Payment] = []
+    if RecordSource.transaction_status in run.sources:
+        payments = await LedgerPaymentRepository.from_session(session).asked_outside(
+            run_id=run.id,
+            start=run.window_start,
+            end=run.window_end,
+            after=(datetime.fromisoformat(after[0]), uuid.UUID(after[1])) if after else None,
+            limit=settings.RECONCILIATION_BATCH_SIZE,
+        )
+    if payments:
+        await _judge_payments(session, run=run, payments=payments, settings=settings)
     if len(payments) < settings.RECONCILIATION_BATCH_SIZE:
         _move(run, phase="finish", after=None)
     else:
         last = payments[-1]
-        _move(run, phase="payments", after=[last.created_at.isoformat(), str(last.id)])
+        _move(run, phase="carried", after=[last.created_at.isoformat(), str(last.id)])
 
 
 async def _judge_one_payment(
@@ -234,12 +324,14 @@ async def _judge_one_payment(
     payment_id: uuid.UUID,
     stk: dict[str | None, Any],
     by_receipt: dict[str | None, list[Any]],
+    unanswered: set[uuid.UUID],
     settings: Settings,
-) -> None:
+) -> bool:
+    """Judge one payment; False when it is left pending verification (no verdict)."""
     repository = LedgerPaymentRepository.from_session(session)
     locked = await repository.lock_where(Payment.id == payment_id)
     if not locked:
-        return
+        return True
     payment = locked[0]
     # Its own receipt's records, else a receipt that proves its push (by CheckoutRequestID).
     key = payment.receipt_number or payment.checkout_request_id
@@ -254,12 +346,26 @@ async def _judge_one_payment(
         receipt_record=evidence,
         earlier_paid=earlier,
     )
+    if decision.verdict == V.missing_in_mpesa and payment.id in unanswered:
+        # Transaction Status was asked and never answered (a queue timeout is no answer): the
+        # absence proves nothing. No verdict: it stays pending verification, asked again by
+        # the next run with Transaction Status.
+        log.info(
+            "reconciliation_pending_verification", run_id=str(run.id), payment_id=str(payment.id)
+        )
+        return False
     await verdicts.record(session, run=run, decision=decision, evidence=evidence, settings=settings)
+    return True
 
 
 async def _finish(session: AsyncSession, *, run: ReconciliationRun, settings: Settings) -> None:
     counts = await ItemRepository.from_session(session).counts(run.id)
-    run.summary = {verdict.value: counts.get(verdict.value, 0) for verdict in V}
+    verdict_counts = {verdict.value: counts.get(verdict.value, 0) for verdict in V}
+    open_exceptions = sum(
+        count for verdict, count in verdict_counts.items() if verdict not in SELF_SETTLING
+    )
+    pending = run.source_results.get(RecordSource.transaction_status, {}).get(PENDING, 0)
+    run.summary = {**verdict_counts, PENDING: pending}
     run.status = RunStatus.completed
     run.finished_at = utcnow()
     _move(run, phase="done", after=None)
@@ -273,9 +379,7 @@ async def _finish(session: AsyncSession, *, run: ReconciliationRun, settings: Se
             "to": run.window_end.isoformat(),
             "sources": run.sources,
             "summary": run.summary,
-            "open_exceptions": sum(
-                count for verdict, count in run.summary.items() if verdict not in SELF_SETTLING
-            ),
+            "open_exceptions": open_exceptions,
         },
         settings=settings,
     )

@@ -46,7 +46,11 @@ class RunOut(BaseModel):
     to: datetime
     shortcode: str
     sources: list[str]
-    summary: dict[str, int] = Field(description="Verdict → count, once the run completed.")
+    summary: dict[str, int] = Field(
+        description="Verdict → count, once the run completed; `pending_verification`: completed "
+        "payments Transaction Status never answered about (no verdict; the next run with "
+        "Transaction Status asks again)."
+    )
     source_results: dict[str, Any] = Field(description="What each asked source answered.")
     error: str | None
     requested_by: str

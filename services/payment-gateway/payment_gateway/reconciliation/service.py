@@ -110,7 +110,19 @@ async def request_run(
             requested_by=requested_by,
         )
     )
-    if run.status == RunStatus.queued:
+    if run.status == RunStatus.failed:
+        # Asked again after it failed: it resumes from its checkpoint (a run that failed
+        # before starting starts afresh).
+        run = await RunRepository.from_session(session).lock(run.id) or run
+        if run.status == RunStatus.failed:
+            run.status = RunStatus.running if run.checkpoint else RunStatus.queued
+            run.error = None
+            run.finished_at = None
+            run.updated_at = utcnow()
+            await session.flush()
+            # A job id of its own: arq keeps the failed job's result, and with it its id.
+            enqueue_run(session, run_id=run.id, settings=settings, retry=uuid.uuid4().hex[:12])
+    elif run.status == RunStatus.queued:
         enqueue_run(session, run_id=run.id, settings=settings)
     return run
 
@@ -144,9 +156,12 @@ async def _attach(
     )
 
 
-def enqueue_run(session: AsyncSession, *, run_id: uuid.UUID, settings: Settings) -> None:
+def enqueue_run(
+    session: AsyncSession, *, run_id: uuid.UUID, settings: Settings, retry: str | None = None
+) -> None:
+    job_id = f"{settings.NAMESPACE}:reconciliation:{run_id}"
     enqueue_after_commit(
-        session, RUN_TASK, str(run_id), _job_id=f"{settings.NAMESPACE}:reconciliation:{run_id}"
+        session, RUN_TASK, str(run_id), _job_id=f"{job_id}:{retry}" if retry else job_id
     )
 
 

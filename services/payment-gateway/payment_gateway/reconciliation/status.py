@@ -3,7 +3,9 @@ push's CheckoutRequestID as OriginalConversationID), answered later at a ResultU
 token names the request. Results go through an inbox like every callback: stored as received,
 then applied by a job. A result at the QueueTimeOutURL is not a verdict: the request is asked
 again (up to `RECONCILIATION_STATUS_MAX_ATTEMPTS`). The run waits for the results up to
-`RECONCILIATION_STATUS_WAIT_S`, then judges with what it has."""
+`RECONCILIATION_STATUS_WAIT_S`, then judges with what it has. After the window's payments,
+it asks again about the completed payments earlier runs got no answer about (left pending
+verification), whatever their window: `runs.py` judges them in its `carried` phase."""
 
 from __future__ import annotations
 
@@ -53,6 +55,9 @@ log = structlog.get_logger(__name__)
 
 S = StatusQueryState
 RESULT_TASK = "reconciliation.result"
+# The asking phase's second part: completed payments of earlier windows that earlier runs left
+# pending verification (no answer) are asked again (each once per run).
+CARRIED = "carried"
 ASKED_ABOUT = (
     PaymentStatus.pending,
     PaymentStatus.sent,
@@ -85,13 +90,24 @@ async def ask_batch(
     acknowledged. A request Daraja could not take is asked again while the run waits."""
     checkpoint = dict(run.checkpoint)
     after = checkpoint.get("after")
-    payments = await LedgerPaymentRepository.from_session(session).in_window(
-        start=run.window_start,
-        end=run.window_end,
-        statuses=list(ASKED_ABOUT),
-        after=(datetime.fromisoformat(after[0]), uuid.UUID(after[1])) if after else None,
-        limit=settings.RECONCILIATION_BATCH_SIZE,
-    )
+    ledger = LedgerPaymentRepository.from_session(session)
+    carrying = after == CARRIED
+    if carrying:
+        # Then the completed payments earlier runs left pending verification: asked again.
+        payments = await ledger.pending_verification(
+            run_id=run.id,
+            start=run.window_start,
+            end=run.window_end,
+            limit=settings.RECONCILIATION_BATCH_SIZE,
+        )
+    else:
+        payments = await ledger.in_window(
+            start=run.window_start,
+            end=run.window_end,
+            statuses=list(ASKED_ABOUT),
+            after=(datetime.fromisoformat(after[0]), uuid.UUID(after[1])) if after else None,
+            limit=settings.RECONCILIATION_BATCH_SIZE,
+        )
     queries = StatusQueryRepository.from_session(session)
     asks: list[Ask] = []
     for payment in payments:
@@ -113,11 +129,15 @@ async def ask_batch(
             flush=True,
         )
         asks.append(Ask(query.id, token, receipt, checkout))
-    if len(payments) < settings.RECONCILIATION_BATCH_SIZE:
+    if len(payments) < settings.RECONCILIATION_BATCH_SIZE and not carrying:
+        run.checkpoint = {"phase": checkpoint.get("phase"), "after": CARRIED}
+    elif len(payments) < settings.RECONCILIATION_BATCH_SIZE:
         deadline = utcnow() + timedelta(
             seconds=settings.scaled(settings.RECONCILIATION_STATUS_WAIT_S)
         )
         run.checkpoint = {"phase": "transaction_status_wait", "after": deadline.isoformat()}
+    elif carrying:
+        run.checkpoint = {"phase": checkpoint.get("phase"), "after": CARRIED}
     else:
         last = payments[-1]
         run.checkpoint = {

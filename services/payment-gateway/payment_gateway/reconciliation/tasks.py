@@ -23,8 +23,9 @@ from shared.worker import backoff_seconds, task_session
 log = structlog.get_logger(__name__)
 
 SYSTEM = "gateway-worker"
-# arq's ceiling on retries of one run's job while a source is unavailable.
-RUN_MAX_TRIES = 20
+# arq's ceiling on tries of one run's job; `RECONCILIATION_RUN_MAX_TRIES` (at most this) is
+# when a run whose source stays unavailable gives up and ends `failed`.
+RUN_MAX_TRIES = 100
 # A run of a million statement lines takes minutes; a job cut off here is restarted by the
 # sweep from its checkpoint.
 RUN_TIMEOUT_S = 3600
@@ -45,6 +46,12 @@ async def run(ctx: dict[str, Any], run_id: str) -> str:
             await asyncio.sleep(settings.scaled(settings.RECONCILIATION_STATUS_POLL_S))
             continue
         except SourceUnavailable as e:
+            tries = ctx.get("job_try", 1)
+            if tries >= settings.RECONCILIATION_RUN_MAX_TRIES:
+                async with task_session(ctx) as session:
+                    return await runs.give_up(
+                        session, run_id=uuid.UUID(run_id), error=f"{e} (after {tries} tries)"
+                    )
             delay = settings.scaled(
                 backoff_seconds(ctx.get("job_try", 1), base_s=settings.RECONCILIATION_RETRY_S)
             )

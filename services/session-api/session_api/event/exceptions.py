@@ -10,4 +10,4 @@ class InvalidEventSignature(Unauthorized):
 
 
 class MalformedEvent(DomainError):
-    """The event is signed correctly but its body is not a payment event."""
+    """The event is signed correctly but its body is not an event session-api takes."""

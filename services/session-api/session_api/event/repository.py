@@ -6,7 +6,7 @@ from datetime import datetime
 from sqlalchemy import update
 from sqlalchemy.dialects.postgresql import insert
 
-from session_api.integrations.gateway import GatewayEventBody
+from session_api.integrations.gateway import GatewayEventBody, ReconciliationEventBody
 from session_api.models import EventOutcome, GatewayEvent
 from shared.repository import RepositoryBase
 
@@ -14,9 +14,12 @@ from shared.repository import RepositoryBase
 class GatewayEventRepository(RepositoryBase[GatewayEvent]):
     model = GatewayEvent
 
-    async def store(self, *, webhook_id: str, event: GatewayEventBody) -> uuid.UUID | None:
+    async def store(
+        self, *, webhook_id: str, event: GatewayEventBody | ReconciliationEventBody
+    ) -> uuid.UUID | None:
         """The inbox row's id, or None if this `webhook-id` was stored before. A concurrent
-        delivery of the same id waits here for the first one's transaction, then gets None."""
+        delivery of the same id waits here for the first one's transaction, then gets None.
+        A reconciliation event is filed under its run's id."""
         result = await self.session.execute(
             insert(GatewayEvent)
             .values(

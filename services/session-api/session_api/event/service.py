@@ -18,21 +18,31 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from session_api.booking import service as booking_service
 from session_api.config import Settings
+from session_api.event import messages
 from session_api.event.exceptions import InvalidEventSignature, MalformedEvent
 from session_api.event.repository import GatewayEventRepository
 from session_api.event.schemas import EventReceipt
-from session_api.integrations.gateway import GatewayEventBody, GatewayPayment
-from session_api.models import EventOutcome, PayableType
+from session_api.integrations.gateway import (
+    EventEnvelope,
+    GatewayEventBody,
+    GatewayPayment,
+    ReconciliationEventBody,
+)
+from session_api.models import Channel, EventOutcome, PayableType
+from session_api.notification import service as notification_service
 from session_api.order import service as order_service
 from session_api.payment import service as payment_service
 from session_api.payment import stream as payment_stream
 from session_api.payment.payable import PayableFlow
 from session_api.payment.service import PayableRef
+from session_api.user.repository import UserRepository
 from session_api.wallet import service as wallet_service
 from shared import webhook_signing
 from shared.phone import mask_phone
 
 log = structlog.get_logger(__name__)
+
+RECONCILIATION_COMPLETED = "reconciliation.completed"
 
 FLOWS: dict[PayableType, PayableFlow[Any]] = {
     PayableType.booking: booking_service.flow,
@@ -56,11 +66,15 @@ def authenticate(settings: Settings, *, headers: dict[str, str], body: bytes) ->
         raise InvalidEventSignature(str(e)) from e
 
 
-def parse(body: bytes) -> GatewayEventBody:
+def parse(body: bytes) -> GatewayEventBody | ReconciliationEventBody:
     try:
+        if EventEnvelope.model_validate_json(body).type == RECONCILIATION_COMPLETED:
+            return ReconciliationEventBody.model_validate_json(body)
         return GatewayEventBody.model_validate_json(body)
     except ValidationError as e:
-        raise MalformedEvent(f"not a payment event: {e.errors()[0]['msg']}") from e
+        raise MalformedEvent(
+            f"not a payment or {RECONCILIATION_COMPLETED} event: {e.errors()[0]['msg']}"
+        ) from e
 
 
 async def receive(
@@ -68,13 +82,17 @@ async def receive(
     *,
     redis: Redis,
     webhook_id: str,
-    event: GatewayEventBody,
+    event: GatewayEventBody | ReconciliationEventBody,
 ) -> EventReceipt:
     repository = GatewayEventRepository.from_session(session)
     inbox_id = await repository.store(webhook_id=webhook_id, event=event)
     if inbox_id is None:
         log.info("payment_event_duplicate", webhook_id=webhook_id)
         return EventReceipt(webhook_id=webhook_id, duplicate=True, outcome=None)
+    if isinstance(event, ReconciliationEventBody):
+        outcome = await reconciliation_completed(session, event=event)
+        await repository.mark(inbox_id, outcome=outcome, at=datetime.now(UTC))
+        return EventReceipt(webhook_id=webhook_id, duplicate=False, outcome=outcome)
     outcome = await apply(session, redis=redis, payment=event.data, sequence=event.sequence)
     await repository.mark(inbox_id, outcome=outcome, at=datetime.now(UTC))
     log.info(
@@ -86,6 +104,35 @@ async def receive(
         outcome=outcome.value,
     )
     return EventReceipt(webhook_id=webhook_id, duplicate=False, outcome=outcome)
+
+
+async def reconciliation_completed(
+    session: AsyncSession, *, event: ReconciliationEventBody
+) -> EventOutcome:
+    """A run that left exceptions open: every active staff member and admin gets an email with
+    the counts per verdict and a link to the run (once per run and person: the outbox's key).
+    A run with none open tells nobody."""
+    run = event.data
+    if run.open_exceptions == 0:
+        log.info("reconciliation_clean", run_id=run.id)
+        return EventOutcome.unchanged
+    message = messages.open_exceptions(run)
+    staff = await UserRepository.from_session(session).active_staff_ids()
+    for user_id in staff:
+        await notification_service.announce(
+            session,
+            event_key=f"{RECONCILIATION_COMPLETED}:{run.id}",
+            user_id=user_id,
+            message=message,
+            channels={Channel.email},
+        )
+    log.info(
+        "reconciliation_exceptions_announced",
+        run_id=run.id,
+        open_exceptions=run.open_exceptions,
+        recipients=len(staff),
+    )
+    return EventOutcome.applied
 
 
 async def apply(

@@ -21,6 +21,15 @@ class UserRepository(RepositoryBase[User]):
         )
         return list(rows)
 
+    async def active_staff_ids(self) -> list[uuid.UUID]:
+        """Active staff members and admins (who resolve reconciliation exceptions)."""
+        rows = await self.session.scalars(
+            select(User.id)
+            .where(User.role.in_([UserRole.staff, UserRole.admin]), User.is_active.is_(True))
+            .order_by(User.created_at, User.id)
+        )
+        return list(rows)
+
     async def add(self, user: User) -> User | None:
         """Insert the account with its empty wallet, or return None when the e-mail address is
         taken (also by a concurrent insert). The wallet row is written here, not by the wallet

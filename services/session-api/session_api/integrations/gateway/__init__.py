@@ -11,14 +11,18 @@ from session_api.integrations.gateway.exceptions import (
 )
 from session_api.integrations.gateway.schemas import (
     CreatePaymentRequest,
+    EventEnvelope,
     GatewayEventBody,
     GatewayPayment,
     GatewayPaymentStatus,
     GatewayRefund,
+    ReconciliationEventBody,
+    ReconciliationRunSummary,
 )
 
 __all__ = [
     "CreatePaymentRequest",
+    "EventEnvelope",
     "GatewayAuthError",
     "GatewayClient",
     "GatewayError",
@@ -29,4 +33,6 @@ __all__ = [
     "GatewayRefund",
     "GatewayRejected",
     "GatewayUnavailable",
+    "ReconciliationEventBody",
+    "ReconciliationRunSummary",
 ]

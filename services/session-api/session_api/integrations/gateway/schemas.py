@@ -104,3 +104,38 @@ class GatewayEventBody(BaseModel):
     created_at: datetime
     data: GatewayPayment
     sequence: int = Field(ge=0)
+
+
+class ReconciliationRunSummary(BaseModel):
+    """`reconciliation.completed`'s data: the run, its window and its counts per verdict."""
+
+    model_config = ConfigDict(extra="ignore", populate_by_name=True)
+
+    id: str = Field(max_length=64)
+    shortcode: str
+    from_: datetime = Field(alias="from")
+    to: datetime
+    sources: list[str]
+    summary: dict[str, int]
+    open_exceptions: int = Field(ge=0)
+
+
+class ReconciliationEventBody(BaseModel):
+    """A signed `reconciliation.completed` event (no sequence: it is about no one payment)."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    id: str
+    type: str
+    created_at: datetime
+    data: ReconciliationRunSummary
+    sequence: int = Field(default=0, ge=0)
+
+
+class EventEnvelope(BaseModel):
+    """What every event carries, read first to choose the schema of the rest."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    id: str
+    type: str

@@ -11,6 +11,7 @@ from typing import Annotated, Any, ClassVar, Literal, Self
 from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import NoDecode, SettingsConfigDict
 
+from shared.ratelimit import RateLimitSpec
 from shared.settings import BaseServiceSettings, Environment
 from shared.webhook_signing import DEV_WEBHOOK_SECRET
 
@@ -124,6 +125,12 @@ class Settings(BaseServiceSettings):
     CALLBACK_ALLOWED_CIDRS: Annotated[list[str], NoDecode] = Field(default_factory=list)
     TRUSTED_PROXY_HOPS: int = Field(default=0, ge=0)
     CALLBACK_MAX_BYTES: int = 65_536
+    # Rate limits (`shared.ratelimit`: '<count>/<period>', several joined with ';'), shared by
+    # every API process through Redis. Safaricom sends every callback from a handful of
+    # addresses, so the per-address callback limit is generous: it stops a flood, not Daraja.
+    RATE_LIMITS_ENABLED: bool = True
+    CALLBACK_RATE_LIMIT_PER_IP: RateLimitSpec = "300/second"
+    SERVICE_KEY_RATE_LIMIT: RateLimitSpec = "200/second"
     CALLBACK_STORE_POOL_SIZE: int = Field(default=10, ge=1)
     # Daraja signs nothing: a success callback from outside the allow-list is credited only once
     # STK Query confirms it (and one contradicting a final state always is). Turning this off

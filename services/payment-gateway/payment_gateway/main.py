@@ -19,7 +19,9 @@ from payment_gateway.reconciliation.endpoints import results_router
 from payment_gateway.reconciliation.endpoints import router as reconciliation_router
 from shared import background
 from shared.app import create_base_app, infrastructure
+from shared.errors import responses
 from shared.logging import configure_logging
+from shared.ratelimit import RateLimiter, TooManyRequests
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -31,6 +33,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         async with infrastructure(app, settings, queue_name=settings.queue_name) as infra:
             daraja = clients.daraja_client(settings, redis=infra.redis)
             app.state.daraja = daraja
+            app.state.rate_limiter = RateLimiter(
+                infra.redis,
+                prefix=f"{settings.NAMESPACE}:ratelimit",
+                enabled=settings.RATE_LIMITS_ENABLED,
+            )
             app.state.callback_store = await clients.callback_store(settings)
             gauges = asyncio.create_task(
                 stats.refresh_forever(
@@ -52,9 +59,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         title="payment-gateway", version="0.1.0", description=description or "", lifespan=lifespan
     )
     app.state.settings = settings
-    app.include_router(payment_router)
+    # Every service route counts its calls per service key (`auth.dependencies`).
+    app.include_router(payment_router, responses=responses(TooManyRequests))
     app.include_router(callback_router)
-    app.include_router(reconciliation_router)
+    app.include_router(reconciliation_router, responses=responses(TooManyRequests))
     app.include_router(results_router)
     return app
 

@@ -10,7 +10,7 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
 from session_api import __doc__ as description
-from session_api import pubsub, seed
+from session_api import pubsub, ratelimit, seed
 from session_api.auth.endpoints import router as auth_router
 from session_api.booking.endpoints import router as booking_router
 from session_api.config import QUEUE_NAME, Settings
@@ -27,6 +27,7 @@ from session_api.web import spa
 from session_api.web.endpoints import router as web_router
 from shared.app import create_base_app, infrastructure
 from shared.logging import configure_logging
+from shared.ratelimit import RateLimiter
 from shared.settings import Environment
 
 log = structlog.get_logger(__name__)
@@ -51,6 +52,9 @@ def create_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         async with infrastructure(app, settings, queue_name=QUEUE_NAME) as infra:
             client = gateway or gateway_client(settings)
+            app.state.rate_limiter = RateLimiter(
+                infra.redis, prefix=ratelimit.REDIS_PREFIX, enabled=settings.RATE_LIMITS_ENABLED
+            )
             app.state.gateway = client
             if settings.SEED_ON_STARTUP and settings.ENVIRONMENT is Environment.development:
                 try:

@@ -59,6 +59,10 @@ GATEWAY_DEFAULTS: Overrides = {
     "POLL_SCHEDULE_S": [50, 30, 60, 120, 300, 600],
     "STATS_REFRESH_S": 3600,
     "DARAJA_QUERY_RATE_PER_SECOND": 200,
+    # Limits no suite reaches (every test calls from one address with one key); the tests of
+    # the limits set their own.
+    "CALLBACK_RATE_LIMIT_PER_IP": "100000/second",
+    "SERVICE_KEY_RATE_LIMIT": "100000/second",
 }
 SESSION_API_DEFAULTS: Overrides = {
     "ENVIRONMENT": "testing",
@@ -72,6 +76,13 @@ SESSION_API_DEFAULTS: Overrides = {
     # Outbox retries at the harness's time scale.
     "NOTIFY_RETRY_BASE_S": 0.05,
     "NOTIFY_RETRY_CAP_S": 0.5,
+    # Limits no suite reaches (every test calls from one address); the tests of the limits set
+    # their own.
+    "LOGIN_RATE_LIMIT_PER_IP": "100000/minute",
+    "REGISTER_RATE_LIMIT_PER_IP": "100000/minute",
+    "LOGIN_FAILURE_LOCKOUT": "100000/minute",
+    "PAYMENT_RATE_LIMIT_PER_USER": "100000/minute",
+    "PAYMENT_RATE_LIMIT_PER_PHONE": "100000/minute",
 }
 
 _phones = itertools.count(1)

@@ -77,6 +77,7 @@ class Settings(BaseServiceSettings):
         "API_KEYS",
         "DARAJA_CONSUMER_KEY",
         "DARAJA_CONSUMER_SECRET",
+        "ERASURE_HASH_KEY",
     )
 
     PORT: int = 8001
@@ -125,6 +126,9 @@ class Settings(BaseServiceSettings):
     CALLBACK_ALLOWED_CIDRS: Annotated[list[str], NoDecode] = Field(default_factory=list)
     TRUSTED_PROXY_HOPS: int = Field(default=0, ge=0)
     CALLBACK_MAX_BYTES: int = 65_536
+    # Erasure (POST /v1/erasures): an erased payer's phone is kept only as HMAC-SHA256 under
+    # this key, so payments from one phone still match each other and nobody can read it.
+    ERASURE_HASH_KEY: SecretStr = SecretStr("dev-gateway-erasure-hash-key")
     # Rate limits (`shared.ratelimit`: '<count>/<period>', several joined with ';'), shared by
     # every API process through Redis. Safaricom sends every callback from a handful of
     # addresses, so the per-address callback limit is generous: it stops a flood, not Daraja.

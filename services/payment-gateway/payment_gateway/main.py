@@ -15,6 +15,7 @@ from payment_gateway.callback.endpoints import router as callback_router
 from payment_gateway.config import Settings
 from payment_gateway.config import settings as default_settings
 from payment_gateway.payment.endpoints import router as payment_router
+from payment_gateway.privacy.endpoints import router as privacy_router
 from payment_gateway.reconciliation.endpoints import results_router
 from payment_gateway.reconciliation.endpoints import router as reconciliation_router
 from shared import background
@@ -64,6 +65,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(callback_router)
     app.include_router(reconciliation_router, responses=responses(TooManyRequests))
     app.include_router(results_router)
+    app.include_router(privacy_router, responses=responses(TooManyRequests))
     return app
 
 

@@ -20,6 +20,7 @@ from session_api.integrations.gateway import GatewayClient
 from session_api.notification.endpoints import router as notification_router
 from session_api.order.endpoints import router as order_router
 from session_api.payment.endpoints import router as payment_router
+from session_api.privacy.endpoints import router as privacy_router
 from session_api.product.endpoints import router as product_router
 from session_api.therapist.endpoints import router as therapist_router
 from session_api.wallet.endpoints import router as wallet_router
@@ -89,6 +90,7 @@ def create_app(
         wallet_router,
         payment_router,
         notification_router,
+        privacy_router,
         event_router,
         web_router,
     ):

@@ -1,4 +1,5 @@
-"""The payment gateway's REST API: create a payment (with an idempotency key) and read one back."""
+"""The payment gateway's REST API: create a payment (with an idempotency key), read one back, and
+erase a payer's personal data from their payments."""
 
 from __future__ import annotations
 
@@ -65,6 +66,15 @@ class GatewayClient:
     async def get_payment(self, payment_id: str) -> GatewayPayment:
         response = await self._send("GET", f"/v1/payments/{payment_id}")
         return self._payment(response)
+
+    async def erase_payments(self, payment_ids: list[str], *, redact: list[str]) -> dict[str, Any]:
+        """Have the gateway replace these payments' phone by its keyed hash and blank `redact`
+        (the payer's name and e-mail address) wherever it stored them; safe to repeat."""
+        response = await self._send(
+            "POST", "/v1/erasures", json={"payment_ids": payment_ids, "redact": redact}
+        )
+        counts: dict[str, Any] = response.json()
+        return counts
 
     async def _send(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
         try:

@@ -12,7 +12,7 @@ PRODUCTION_SECRETS: dict[str, Any] = {
     "WEBHOOK_SECRET": "whsec_cmVhbCBzZWNyZXQ=",
     "SMS_API_KEY": "atsk_from_the_vault_0123456789",
     "SMS_REPORT_TOKEN": "r4nd0m-report-path-token",
-    "ERASURE_HASH_KEY": "an-hmac-key-from-the-vault",
+    "PHONE_HASH_KEY": "an-hmac-key-from-the-vault",
 }
 
 

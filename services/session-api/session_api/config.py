@@ -27,7 +27,7 @@ class Settings(BaseServiceSettings):
         "WEBHOOK_SECRET",
         "SMS_API_KEY",
         "SMS_REPORT_TOKEN",
-        "ERASURE_HASH_KEY",
+        "PHONE_HASH_KEY",
     )
 
     PORT: int = 8000
@@ -135,9 +135,11 @@ class Settings(BaseServiceSettings):
     RISK_PHONES_PER_ACCOUNT: int = Field(default=3, ge=2)
     RISK_ACCOUNTS_PER_PHONE: int = Field(default=3, ge=2)
 
-    # Erasure: an erased account's phone is kept only as HMAC-SHA256 under this key, so staff
-    # can still tell whether two erased payments came from one phone, and nobody can read it.
-    ERASURE_HASH_KEY: SecretStr = SecretStr("dev-erasure-hash-key-not-for-production")
+    # Phones kept as HMAC-SHA256 under this key: each payment attempt's (for the checks above)
+    # and an erased account's (its only trace): equal phones match, nobody can read them.
+    PHONE_HASH_KEY: SecretStr = SecretStr("dev-phone-hash-key-not-for-production")
+    # The minutes of each hour the suspicious-activity check runs (None: every minute).
+    RISK_CRON_MINUTES: set[int] | None = None
 
     # Development convenience: `make run` starts the API with demo users and products in place.
     SEED_ON_STARTUP: bool = True

@@ -22,6 +22,7 @@ from session_api.order.endpoints import router as order_router
 from session_api.payment.endpoints import router as payment_router
 from session_api.privacy.endpoints import router as privacy_router
 from session_api.product.endpoints import router as product_router
+from session_api.risk.endpoints import router as risk_router
 from session_api.therapist.endpoints import router as therapist_router
 from session_api.wallet.endpoints import router as wallet_router
 from session_api.web import spa
@@ -91,6 +92,7 @@ def create_app(
         payment_router,
         notification_router,
         privacy_router,
+        risk_router,
         event_router,
         web_router,
     ):

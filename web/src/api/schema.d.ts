@@ -104,6 +104,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/admin/risk-flags": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Risk Flags
+         * @description Suspicious activity (staff and admins), most recently seen first; nothing was blocked.
+         */
+        get: operations["list_risk_flags_v1_admin_risk_flags_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/admin/therapists": {
         parameters: {
             query?: never;
@@ -1505,6 +1525,17 @@ export interface components {
             /** Total */
             total: number;
         };
+        /** Page[RiskFlagOut] */
+        Page_RiskFlagOut_: {
+            /** Items */
+            items: components["schemas"]["RiskFlagOut"][];
+            /** Page */
+            page: number;
+            /** Page Size */
+            page_size: number;
+            /** Total */
+            total: number;
+        };
         /** Page[TherapistOut] */
         Page_TherapistOut_: {
             /** Items */
@@ -1619,6 +1650,57 @@ export interface components {
             /** Phone */
             phone?: string | null;
         };
+        /** RiskFlagOut */
+        RiskFlagOut: {
+            /**
+             * Count
+             * @description What was counted over the window when last seen.
+             */
+            count: number;
+            /**
+             * Created At
+             * Format: date-time
+             * @description First seen.
+             */
+            created_at: string;
+            /**
+             * Detail
+             * @description `user_ids` and `phones` (masked) involved, `statuses` for failures.
+             */
+            detail: {
+                [key: string]: unknown;
+            };
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            kind: components["schemas"]["RiskKind"];
+            /**
+             * Last Seen At
+             * Format: date-time
+             */
+            last_seen_at: string;
+            /**
+             * Subject
+             * @description `phone:<keyed hash>` or `user:<account id>`.
+             */
+            subject: string;
+            /** Threshold */
+            threshold: number;
+            /**
+             * User Id
+             * @description The account, for `phones_per_account`.
+             */
+            user_id: string | null;
+            /** Window Hours */
+            window_hours: number;
+        };
+        /**
+         * RiskKind
+         * @enum {string}
+         */
+        RiskKind: "failed_payments_on_phone" | "phones_per_account" | "accounts_per_phone";
         /**
          * SessionType
          * @enum {string}
@@ -2013,6 +2095,59 @@ export interface operations {
             };
             /** @description The order's status does not allow this. */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The request does not have the documented shape; `fields` names each problem. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValidationErrorBody"];
+                };
+            };
+        };
+    };
+    list_risk_flags_v1_admin_risk_flags_get: {
+        parameters: {
+            query?: {
+                kind?: components["schemas"]["RiskKind"] | null;
+                /** @description Page number, from 1. */
+                page?: number;
+                /** @description Items per page. */
+                page_size?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page_RiskFlagOut_"];
+                };
+            };
+            /** @description No valid access token: missing, malformed, expired, or for an account that is gone. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Your account's role may not do this. */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -130,7 +130,7 @@ async def erase(
         dict(sorted(replacements.items(), key=lambda item: len(item[0]), reverse=True))
     )
     moment = datetime.now(UTC)
-    key = settings.ERASURE_HASH_KEY.get_secret_value()
+    key = settings.PHONE_HASH_KEY.get_secret_value()
     user.phone_hash = keyed_phone_hash(user.phone, key=key) if user.phone else None
     user.phone = None
     user.full_name = ERASED_NAME

@@ -68,6 +68,7 @@ class TestSeed:
         monkeypatch.setenv("SESSION_API_WEBHOOK_SECRET", "whsec_cmVhbCBzZWNyZXQ=")
         monkeypatch.setenv("SESSION_API_SMS_API_KEY", "atsk_from_the_vault_0123456789")
         monkeypatch.setenv("SESSION_API_SMS_REPORT_TOKEN", "r4nd0m-report-path-token")
+        monkeypatch.setenv("SESSION_API_PHONE_HASH_KEY", "an-hmac-key-from-the-vault")
 
         assert cli.main(["seed"]) == 1
         assert "development only" in capsys.readouterr().err

@@ -60,11 +60,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         title="payment-gateway", version="0.1.0", description=description or "", lifespan=lifespan
     )
     app.state.settings = settings
-    # Every service route counts its calls per service key (`auth.dependencies`).
+    # Every service route counts its calls per service key (`auth.dependencies`), every Daraja
+    # callback route its calls per source address (`callback.dependencies`).
     app.include_router(payment_router, responses=responses(TooManyRequests))
     app.include_router(callback_router)
     app.include_router(reconciliation_router, responses=responses(TooManyRequests))
-    app.include_router(results_router)
+    app.include_router(results_router, responses=responses(TooManyRequests))
     app.include_router(privacy_router, responses=responses(TooManyRequests))
     return app
 

@@ -84,11 +84,12 @@ async def erase(
     orders = await repository.orders(user.id)
     words = _personal_words(user, orders)
     # The gateway first: if it cannot erase, nothing here changes and the request can be retried
-    # (its erasure is idempotent).
+    # (its erasure is idempotent). The attempts stay locked across the call on purpose: an event
+    # for one of them waits, instead of writing the gateway's view back half-way through.
     try:
         erased = await gateway.erase_payments(
             [a.gateway_payment_id for a in attempts],
-            redact=[w for w in words if "@" in w or not w[:1].isdigit()],
+            redact=[w for w in words if not _is_phone(w)],
         )
     except GatewayRejected as e:
         if e.http_status == 409:
@@ -148,6 +149,14 @@ async def erase(
         payments_kept=len(attempts),
     )
     return ErasureOut(user_id=user.id, erased_at=moment, payments_kept=len(attempts))
+
+
+def _is_phone(word: str) -> bool:
+    try:
+        normalise_phone(word)
+    except ValueError:
+        return False
+    return True
 
 
 def _personal_words(user: User, orders: Sequence[Order]) -> list[str]:

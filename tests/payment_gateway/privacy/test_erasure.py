@@ -5,6 +5,8 @@ payment is open; a second erasure changes nothing."""
 
 from __future__ import annotations
 
+import json
+import uuid
 from typing import Any
 
 from shared.phone import keyed_phone_hash
@@ -95,3 +97,74 @@ async def test_the_service_key_is_required(stack: Any) -> None:
     response = await stack.client.post("/v1/erasures", json={"payment_ids": []})
 
     assert response.status_code == 401
+
+
+async def test_transaction_status_results_and_c2b_confirmations_are_blanked(stack: Any) -> None:
+    number = stack.phone()
+    created = (await stack.pay(number, 130)).json()
+    paid = await stack.wait_status(created["id"], "completed")
+    receipt = paid["receipt_number"]
+    msisdn = "254" + number[1:]
+    token, c2b_token = uuid.uuid4().hex, uuid.uuid4().hex
+    status_result = {
+        "Result": {
+            "ResultParameters": {
+                "ResultParameter": [
+                    {"Key": "DebitPartyName", "Value": f"{msisdn} - Zawadi Kerubo"},
+                    {"Key": "ReceiptNo", "Value": receipt},
+                ]
+            }
+        }
+    }
+    confirmation = {"TransID": receipt, "MSISDN": msisdn, "FirstName": "Zawadi"}
+    run_id = uuid.uuid4()
+    # A Transaction Status run asked about the payment; its result and a C2B confirmation name
+    # the payer (written as reconciliation stores them).
+    await stack.scalar(
+        "INSERT INTO gateway.reconciliation_run (id, run_key, shortcode, window_start, "
+        "window_end, sources, status, requested_by) VALUES (:id, :key, '174379', "
+        "now() - interval '1 day', now(), '{transaction_status}', 'completed', 'test') "
+        "RETURNING id",
+        id=run_id,
+        key=f"erasure-{run_id}",
+    )
+    await stack.scalar(
+        "INSERT INTO gateway.status_query (run_id, payment_id, token_hash, state) "
+        "VALUES (:run, :payment, :token, 'answered') RETURNING id",
+        run=run_id,
+        payment=created["id"],
+        token=token,
+    )
+    for kind, token_hash, body in (
+        ("result", token, status_result),
+        ("c2b", c2b_token, confirmation),
+    ):
+        await stack.scalar(
+            "INSERT INTO gateway.result_inbox (token_hash, kind, dedupe_key, body) "
+            "VALUES (:token, :kind, :key, :body) RETURNING id",
+            token=token_hash,
+            kind=kind,
+            key=uuid.uuid4().hex,
+            body=json.dumps(body).encode(),
+        )
+
+    erased = await erase(stack, created["id"], redact=["Zawadi Kerubo", "Zawadi"])
+
+    assert erased.status_code == 200, erased.text
+    left = await stack.scalar(
+        "SELECT count(*) FROM gateway.result_inbox WHERE token_hash IN (:a, :b) AND "
+        "(strpos(convert_from(body, 'UTF8'), :number) > 0 "
+        " OR strpos(convert_from(body, 'UTF8'), 'Zawadi') > 0)",
+        a=token,
+        b=c2b_token,
+        number=number[1:],
+    )
+    assert left == 0
+    kept = await stack.scalar(
+        "SELECT count(*) FROM gateway.result_inbox WHERE token_hash IN (:a, :b) "
+        "AND strpos(convert_from(body, 'UTF8'), :receipt) > 0",
+        a=token,
+        b=c2b_token,
+        receipt=receipt,
+    )
+    assert kept == 2

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, func, or_, select
 
 from payment_gateway.models import (
     CallbackInbox,
@@ -14,6 +14,8 @@ from payment_gateway.models import (
     OutboxEvent,
     Payment,
     PaymentEvent,
+    ResultInbox,
+    StatusQuery,
 )
 from shared.repository import RepositoryBase
 
@@ -63,4 +65,18 @@ class ErasureRepository(RepositoryBase[Payment]):
         statement = select(MpesaRecord).where(
             MpesaRecord.receipt.in_(receipts) | MpesaRecord.checkout_request_id.in_(checkout_ids)
         )
+        return (await self.session.execute(statement)).scalars().all()
+
+    async def results(
+        self, ids: Sequence[uuid.UUID], *, receipts: Sequence[str]
+    ) -> Sequence[ResultInbox]:
+        """Transaction Status results about these payments (by their queries' URL tokens), and C2B
+        confirmations carrying one of their receipts."""
+        asked = select(StatusQuery.token_hash).where(StatusQuery.payment_id.in_(ids))
+        clauses: list[ColumnElement[bool]] = [ResultInbox.token_hash.in_(asked)]
+        body = func.convert_from(ResultInbox.body, "UTF8")
+        clauses += [
+            (ResultInbox.kind == "c2b") & (func.strpos(body, receipt) > 0) for receipt in receipts
+        ]
+        statement = select(ResultInbox).where(or_(*clauses))
         return (await self.session.execute(statement)).scalars().all()

@@ -13,16 +13,18 @@ class ErasureRequest(StrictModel):
     )
     redact: list[Text] = Field(
         default_factory=list,
-        max_length=10,
+        max_length=50,
         description="Words to blank wherever these payments' stored callbacks and M-Pesa records "
-        "carry them: the payer's name and e-mail address, as the caller knows them (at least 3 "
-        "characters each).",
+        "carry them: the payer's names and e-mail address, as the caller knows them (at least 3 "
+        "characters each; C2B confirmations carry first and last names apart).",
     )
 
 
 class ErasureOut(BaseModel):
     payments: int = Field(description="Payments whose phone is now its keyed hash.")
-    callbacks: int = Field(description="Stored callbacks rewritten.")
+    callbacks: int = Field(
+        description="Stored callbacks rewritten (STK, Transaction Status results, C2B)."
+    )
     records: int = Field(description="M-Pesa records (reconciliation) rewritten.")
     checkout_request_ids: dict[str, str] = Field(
         description="Each payment's CheckoutRequestID as it now is, by payment id. Daraja writes "

@@ -1,7 +1,8 @@
 """Erasing a payer: each payment keeps its id, amount, receipt, status and dates; its phone becomes
 the keyed hash (`shared.phone.keyed_phone_hash`) and the phone, name and e-mail address are
-blanked wherever the gateway stored them for it (the raw callbacks, the timeline's notes and
-details, reconciliation's M-Pesa records). Run twice, the second run changes nothing."""
+blanked wherever the gateway stored them for it (the raw STK callbacks, Transaction Status
+results and C2B confirmations, the timeline's notes and details, the events, the idempotent
+replays, reconciliation's M-Pesa records). Run twice, the second run changes nothing."""
 
 from __future__ import annotations
 
@@ -81,8 +82,13 @@ async def erase(
     for event in await repository.events(ids):
         event.detail = _scrub(event.detail, replacements)
         event.note = _scrub(event.note, replacements)
-    records = 0
     receipts = [p.receipt_number for p in payments if p.receipt_number]
+    for result in await repository.results(ids, receipts=receipts):
+        body = _scrub_bytes(result.body, replacements)
+        if body != result.body:
+            result.body = body
+            callbacks += 1
+    records = 0
     checkout_ids = [*checkouts, *(p.checkout_request_id for p in payments if p.checkout_request_id)]
     for record in await repository.records(receipts=receipts, checkout_ids=checkout_ids):
         raw = _scrub(record.raw, replacements)

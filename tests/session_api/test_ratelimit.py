@@ -201,6 +201,24 @@ class TestFailedLoginLockout:
 
             assert_too_many(locked, "failed logins for this account")
 
+    async def test_wrong_passwords_to_erase_the_account_count_too(
+        self, limited: Any, db_session: AsyncSession, gateway: FakeGateway, account: MakeAccount
+    ) -> None:
+        settings = limited(LOGIN_FAILURE_LOCKOUT="2/minute")
+        user = await account()
+        wrong = {"password": "not the password"}
+        async with two_processes(settings, db_session, gateway) as (one, other):
+            for client in (one, other):
+                refused = await client.request("DELETE", "/v1/me", json=wrong, headers=user.headers)
+                assert refused.status_code == 403
+
+            locked = await one.post(
+                "/v1/auth/login", json={"email": user.user.email, "password": PASSWORD}
+            )
+
+            assert_too_many(locked, "failed logins for this account")
+            assert gateway.erasures == []
+
 
 class TestPaymentInitiation:
     async def test_five_prompts_to_one_phone_in_ten_minutes_whoever_asks(

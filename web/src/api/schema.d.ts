@@ -3086,6 +3086,15 @@ export interface operations {
                     "application/json": components["schemas"]["ValidationErrorBody"];
                 };
             };
+            /** @description Too many requests of this kind; try again after `Retry-After` seconds. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /**
              * @description The payment gateway could not erase the payments' phones; nothing was erased. Retry after
              *         `Retry-After` seconds.

@@ -17,7 +17,9 @@ from session_api.privacy.exceptions import (
     WrongPassword,
 )
 from session_api.privacy.schemas import EraseMeRequest, ErasureOut
+from session_api.ratelimit import RateLimiterDep
 from shared.errors import responses
+from shared.ratelimit import TooManyRequests
 
 router = APIRouter(tags=["privacy"])
 
@@ -25,7 +27,9 @@ router = APIRouter(tags=["privacy"])
 @router.delete(
     "/v1/me",
     response_model=ErasureOut,
-    responses=responses(NotAuthenticated, WrongPassword, ErasureRefused, ErasureUnavailable),
+    responses=responses(
+        NotAuthenticated, WrongPassword, ErasureRefused, ErasureUnavailable, TooManyRequests
+    ),
 )
 async def erase_me(
     body: EraseMeRequest,
@@ -33,10 +37,16 @@ async def erase_me(
     session: SessionDep,
     gateway: GatewayDep,
     settings: SettingsDep,
+    limiter: RateLimiterDep,
 ) -> ErasureOut:
     """Erase your account: personal data anonymised, payments and wallet kept; irreversible."""
     return await privacy_service.erase_me(
-        session, gateway=gateway, settings=settings, user=user, password=body.password
+        session,
+        gateway=gateway,
+        settings=settings,
+        limiter=limiter,
+        user=user,
+        password=body.password,
     )
 
 

@@ -11,6 +11,7 @@ flight: an open prompt would otherwise settle into an account that no longer ans
 
 from __future__ import annotations
 
+import contextlib
 import uuid
 from collections.abc import Sequence
 from datetime import UTC, datetime
@@ -31,6 +32,7 @@ from session_api.privacy.exceptions import (
 from session_api.privacy.repository import ERASED, ErasureRepository
 from session_api.privacy.schemas import ErasureOut
 from shared.phone import keyed_phone_hash, normalise_phone
+from shared.ratelimit import RateLimiter, TooManyRequests
 
 log = structlog.get_logger(__name__)
 
@@ -44,10 +46,16 @@ async def erase_me(
     *,
     gateway: GatewayClient,
     settings: Settings,
+    limiter: RateLimiter,
     user: User,
     password: str,
 ) -> ErasureOut:
+    # Wrong passwords here count with failed logins: a stolen token is no way to guess one.
+    lockout = auth_service.login_failures(settings)
+    await limiter.check(lockout, user.email)
     if not await auth_service.verify_password(settings, user.password_hash, password):
+        with contextlib.suppress(TooManyRequests):
+            await limiter.hit(lockout, user.email)
         raise WrongPassword("the password is wrong; erasing your account needs your password")
     return await erase(session, gateway=gateway, settings=settings, user=user, actor=user)
 

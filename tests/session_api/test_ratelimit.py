@@ -16,11 +16,18 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from session_api.auth import service as auth_service
 from session_api.config import Settings
 from session_api.main import create_app
+from session_api.models import UserRole
 from session_api.ratelimit import REDIS_PREFIX, login_per_ip
 from shared.ratelimit import RateLimiter, Rule
 from shared.testing import open_asgi_client
 from shared.testing.waiting import wait_until
-from tests.session_api.fixtures import PASSWORD, FakeGateway, MakeAccount, make_settings
+from tests.session_api.fixtures import (
+    PASSWORD,
+    FakeGateway,
+    MakeAccount,
+    approved_booking,
+    make_settings,
+)
 
 
 def fresh_address() -> str:
@@ -283,3 +290,27 @@ class TestPaymentInitiation:
                 headers=someone_else.headers,
             )
             assert allowed.status_code == 201
+
+    async def test_bookings_orders_and_deposits_share_the_allowance(
+        self, limited: Any, db_session: AsyncSession, gateway: FakeGateway, account: MakeAccount
+    ) -> None:
+        settings = limited(PAYMENT_RATE_LIMIT_PER_USER="1/10 minutes")
+        client = await account()
+        therapist = await account(role=UserRole.therapist)
+        async with two_processes(settings, db_session, gateway) as (one, other):
+            booking = await approved_booking(one, client, therapist)
+            created = await other.post(
+                "/v1/wallet/deposits",
+                json={"amount": 100, "phone": fresh_phone()},
+                headers=client.headers,
+            )
+            assert created.status_code == 201, created.text
+
+            refused = await one.post(
+                f"/v1/bookings/{booking['id']}/pay",
+                json={"phone": fresh_phone()},
+                headers=client.headers,
+            )
+
+            assert_too_many(refused, "payment requests from your account")
+            assert len(gateway.creates) == 1

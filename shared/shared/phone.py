@@ -3,6 +3,8 @@ masked form shown wherever a number must not be read in full."""
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import re
 
 PHONE_FORMATS = (
@@ -29,3 +31,14 @@ def mask_phone(phone: str) -> str:
     if len(digits) <= 7:
         return "*" * len(digits)
     return digits[:3] + "*" * (len(digits) - 7) + digits[-4:]
+
+
+# What an erased phone becomes: `hmac:` and the hex HMAC-SHA256 of `254XXXXXXXXX` under a key from
+# settings. Equal phones give equal hashes (staff can still tell two erased payments came from one
+# phone); without the key nobody can test a guess against it.
+ERASED_PHONE_PATTERN = r"^hmac:[0-9a-f]{64}$"
+
+
+def keyed_phone_hash(phone: str, *, key: str) -> str:
+    digest = hmac.new(key.encode(), normalise_phone(phone).encode(), hashlib.sha256).hexdigest()
+    return f"hmac:{digest}"

@@ -15,6 +15,7 @@ PRODUCTION_READY: dict[str, Any] = {
     "API_KEYS": ["k8s-secret-9f2c71e0"],
     "DARAJA_CONSUMER_KEY": "live-key-7d1",
     "DARAJA_CONSUMER_SECRET": "live-secret-1c9",
+    "ERASURE_HASH_KEY": "hmac-key-from-the-vault-5e1",
     "DARAJA_PASSKEY": "b" * 64,
     "DARAJA_ENVIRONMENT": "production",
     "PUBLIC_BASE_URL": "https://pay.example.co.ke",

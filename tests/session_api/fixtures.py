@@ -45,6 +45,7 @@ class FakeGateway:
     payments: dict[str, dict[str, Any]] = field(default_factory=dict)
     by_key: dict[str, str] = field(default_factory=dict)
     creates: list[httpx.Request] = field(default_factory=list)
+    erasures: list[dict[str, Any]] = field(default_factory=list)
     outage: Exception | httpx.Response | None = None
     initial_status: str = "sent"
     sequences: dict[str, itertools.count[int]] = field(default_factory=dict)
@@ -54,6 +55,7 @@ class FakeGateway:
         self.router.get(path__regex=r"^/v1/payments/(?P<payment_id>[^/]+)$").mock(
             side_effect=self._get
         )
+        self.router.post("/v1/erasures").mock(side_effect=self._erase)
 
     def client(self) -> GatewayClient:
         return GatewayClient(
@@ -97,6 +99,20 @@ class FakeGateway:
         }
         self.by_key[key] = payment_id
         return httpx.Response(201, json=self.payments[payment_id])
+
+    def _erase(self, request: httpx.Request) -> httpx.Response:
+        body = json.loads(request.content)
+        self.erasures.append(body)
+        known = [self.payments[i] for i in body["payment_ids"] if i in self.payments]
+        return httpx.Response(
+            200,
+            json={
+                "payments": len(known),
+                "callbacks": 0,
+                "records": 0,
+                "checkout_request_ids": {p["id"]: p["checkout_request_id"] for p in known},
+            },
+        )
 
     def _get(self, request: httpx.Request, payment_id: str) -> httpx.Response:
         if payment_id not in self.payments:

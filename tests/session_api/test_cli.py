@@ -71,6 +71,7 @@ class TestSeed:
         monkeypatch.setenv(
             "SESSION_API_AUDIT_SIGNING_KEY", "AQIDBAUGBwgJCgsMDQ4PEBESExQVFhcYGRobHB0eHyA="
         )
+        monkeypatch.setenv("SESSION_API_PHONE_HASH_KEY", "an-hmac-key-from-the-vault")
 
         assert cli.main(["seed"]) == 1
         assert "development only" in capsys.readouterr().err

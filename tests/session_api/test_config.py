@@ -13,6 +13,7 @@ PRODUCTION_SECRETS: dict[str, Any] = {
     "SMS_API_KEY": "atsk_from_the_vault_0123456789",
     "SMS_REPORT_TOKEN": "r4nd0m-report-path-token",
     "AUDIT_SIGNING_KEY": "AQIDBAUGBwgJCgsMDQ4PEBESExQVFhcYGRobHB0eHyA=",
+    "PHONE_HASH_KEY": "an-hmac-key-from-the-vault",
 }
 
 

@@ -30,7 +30,7 @@ PUBLIC = {
     "/v1/notifications/sms/reports/{token}",
 }
 
-IDS = ("booking_id", "order_id", "deposit_id", "attempt_id", "notification_id")
+IDS = ("booking_id", "order_id", "deposit_id", "attempt_id", "notification_id", "user_id")
 
 
 def protected_routes(app: FastAPI) -> list[tuple[str, str]]:

@@ -12,6 +12,7 @@ from pydantic import BaseModel, Field, SecretStr, field_validator, model_validat
 from pydantic_settings import NoDecode, SettingsConfigDict
 
 from shared.audit.settings import AuditSettings
+from shared.ratelimit import RateLimitSpec
 from shared.settings import Environment
 from shared.webhook_signing import DEV_WEBHOOK_SECRET
 
@@ -82,6 +83,7 @@ class Settings(AuditSettings):
         "API_KEYS",
         "DARAJA_CONSUMER_KEY",
         "DARAJA_CONSUMER_SECRET",
+        "ERASURE_HASH_KEY",
     )
 
     PORT: int = 8001
@@ -130,6 +132,15 @@ class Settings(AuditSettings):
     CALLBACK_ALLOWED_CIDRS: Annotated[list[str], NoDecode] = Field(default_factory=list)
     TRUSTED_PROXY_HOPS: int = Field(default=0, ge=0)
     CALLBACK_MAX_BYTES: int = 65_536
+    # Erasure (POST /v1/erasures): an erased payer's phone is kept only as HMAC-SHA256 under
+    # this key, so payments from one phone still match each other and nobody can read it.
+    ERASURE_HASH_KEY: SecretStr = SecretStr("dev-gateway-erasure-hash-key")
+    # Rate limits (`shared.ratelimit`: '<count>/<period>', several joined with ';'), shared by
+    # every API process through Redis. Safaricom sends every callback from a handful of
+    # addresses, so the per-address callback limit is generous: it stops a flood, not Daraja.
+    RATE_LIMITS_ENABLED: bool = True
+    CALLBACK_RATE_LIMIT_PER_IP: RateLimitSpec = "300/second"
+    SERVICE_KEY_RATE_LIMIT: RateLimitSpec = "200/second"
     CALLBACK_STORE_POOL_SIZE: int = Field(default=10, ge=1)
     # Daraja signs nothing: a success callback from outside the allow-list is credited only once
     # STK Query confirms it (and one contradicting a final state always is). Turning this off

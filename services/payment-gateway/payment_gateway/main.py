@@ -16,6 +16,7 @@ from payment_gateway.callback.endpoints import router as callback_router
 from payment_gateway.config import Settings
 from payment_gateway.config import settings as default_settings
 from payment_gateway.payment.endpoints import router as payment_router
+from payment_gateway.privacy.endpoints import router as privacy_router
 from payment_gateway.reconciliation.endpoints import results_router
 from payment_gateway.reconciliation.endpoints import router as reconciliation_router
 from payment_gateway.refund.endpoints import results_router as reversal_results_router
@@ -23,7 +24,9 @@ from payment_gateway.refund.endpoints import router as refund_router
 from payment_gateway.review.endpoints import router as review_router
 from shared import background
 from shared.app import create_base_app, infrastructure
+from shared.errors import responses
 from shared.logging import configure_logging
+from shared.ratelimit import RateLimiter, TooManyRequests
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -35,6 +38,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         async with infrastructure(app, settings, queue_name=settings.queue_name) as infra:
             daraja = clients.daraja_client(settings, redis=infra.redis)
             app.state.daraja = daraja
+            app.state.rate_limiter = RateLimiter(
+                infra.redis,
+                prefix=f"{settings.NAMESPACE}:ratelimit",
+                enabled=settings.RATE_LIMITS_ENABLED,
+            )
             app.state.callback_store = await clients.callback_store(settings)
             gauges = asyncio.create_task(
                 stats.refresh_forever(
@@ -56,14 +64,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         title="payment-gateway", version="0.1.0", description=description or "", lifespan=lifespan
     )
     app.state.settings = settings
-    app.include_router(payment_router)
+    # Every service route counts its calls per service key (`auth.dependencies`), every Daraja
+    # callback route its calls per source address (`callback.dependencies`).
+    app.include_router(payment_router, responses=responses(TooManyRequests))
     app.include_router(callback_router)
-    app.include_router(reconciliation_router)
-    app.include_router(results_router)
-    app.include_router(review_router)
-    app.include_router(refund_router)
-    app.include_router(reversal_results_router)
-    app.include_router(audit_router)
+    app.include_router(reconciliation_router, responses=responses(TooManyRequests))
+    app.include_router(results_router, responses=responses(TooManyRequests))
+    app.include_router(review_router, responses=responses(TooManyRequests))
+    app.include_router(refund_router, responses=responses(TooManyRequests))
+    app.include_router(reversal_results_router, responses=responses(TooManyRequests))
+    app.include_router(audit_router, responses=responses(TooManyRequests))
+    app.include_router(privacy_router, responses=responses(TooManyRequests))
     return app
 
 

@@ -10,6 +10,7 @@ from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import SettingsConfigDict
 
 from shared.audit.settings import AuditSettings
+from shared.ratelimit import RateLimitSpec
 from shared.webhook_signing import DEV_WEBHOOK_SECRET
 
 QUEUE_NAME = "arq:session"
@@ -28,6 +29,7 @@ class Settings(AuditSettings):
         "WEBHOOK_SECRET",
         "SMS_API_KEY",
         "SMS_REPORT_TOKEN",
+        "PHONE_HASH_KEY",
     )
 
     PORT: int = 8000
@@ -112,6 +114,34 @@ class Settings(AuditSettings):
     NOTIFY_STALE_SENDING_S: int = Field(default=300, ge=1)
     NOTIFY_SWEEP_CRON_MINUTES: set[int] | None = None
     NOTIFY_SWEEP_BATCH_SIZE: int = Field(default=200, ge=1)
+
+    # Rate limits (`shared.ratelimit`: '<count>/<period>', several joined with ';'), counted in
+    # Redis so every API process shares them. Addresses are the peer's, or with proxies in
+    # front the X-Forwarded-For entry TRUSTED_PROXY_HOPS from the right.
+    RATE_LIMITS_ENABLED: bool = True
+    TRUSTED_PROXY_HOPS: int = Field(default=0, ge=0)
+    LOGIN_RATE_LIMIT_PER_IP: RateLimitSpec = "20/minute;300/hour"
+    REGISTER_RATE_LIMIT_PER_IP: RateLimitSpec = "5/minute;30/day"
+    # Failed logins per account: each window that fills locks the account's logins until it
+    # empties, so the lockout grows from minutes to a day as failures go on.
+    LOGIN_FAILURE_LOCKOUT: RateLimitSpec = "5/15 minutes;10/hour;20/day"
+    # M-Pesa prompts: per account, and per phone whoever asks (a phone is not spammed).
+    PAYMENT_RATE_LIMIT_PER_USER: RateLimitSpec = "10/10 minutes;60/day"
+    PAYMENT_RATE_LIMIT_PER_PHONE: RateLimitSpec = "5/10 minutes"
+
+    # Suspicious activity, flagged for staff (GET /v1/admin/risk-flags), never blocked: failed
+    # payments from one phone, phones one account paid from, and accounts that paid from one
+    # phone, each counted over RISK_WINDOW_H hours.
+    RISK_WINDOW_H: int = Field(default=24, ge=1)
+    RISK_FAILED_PAYMENTS_PER_PHONE: int = Field(default=5, ge=2)
+    RISK_PHONES_PER_ACCOUNT: int = Field(default=3, ge=2)
+    RISK_ACCOUNTS_PER_PHONE: int = Field(default=3, ge=2)
+
+    # Phones kept as HMAC-SHA256 under this key: each payment attempt's (for the checks above)
+    # and an erased account's (its only trace): equal phones match, nobody can read them.
+    PHONE_HASH_KEY: SecretStr = SecretStr("dev-phone-hash-key-not-for-production")
+    # The minutes of each hour the suspicious-activity check runs (None: every minute).
+    RISK_CRON_MINUTES: set[int] | None = None
 
     # Development convenience: `make run` starts the API with demo users and products in place.
     SEED_ON_STARTUP: bool = True

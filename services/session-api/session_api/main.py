@@ -10,7 +10,7 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
 from session_api import __doc__ as description
-from session_api import pubsub, seed
+from session_api import pubsub, ratelimit, seed
 from session_api.audit.endpoints import router as audit_router
 from session_api.auth.endpoints import router as auth_router
 from session_api.booking.endpoints import router as booking_router
@@ -21,15 +21,18 @@ from session_api.integrations.gateway import GatewayClient
 from session_api.notification.endpoints import router as notification_router
 from session_api.order.endpoints import router as order_router
 from session_api.payment.endpoints import router as payment_router
+from session_api.privacy.endpoints import router as privacy_router
 from session_api.product.endpoints import router as product_router
 from session_api.refund.endpoints import router as refund_router
 from session_api.review.endpoints import router as review_router
+from session_api.risk.endpoints import router as risk_router
 from session_api.therapist.endpoints import router as therapist_router
 from session_api.wallet.endpoints import router as wallet_router
 from session_api.web import spa
 from session_api.web.endpoints import router as web_router
 from shared.app import create_base_app, infrastructure
 from shared.logging import configure_logging
+from shared.ratelimit import RateLimiter
 from shared.settings import Environment
 
 log = structlog.get_logger(__name__)
@@ -54,6 +57,9 @@ def create_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         async with infrastructure(app, settings, queue_name=QUEUE_NAME) as infra:
             client = gateway or gateway_client(settings)
+            app.state.rate_limiter = RateLimiter(
+                infra.redis, prefix=ratelimit.REDIS_PREFIX, enabled=settings.RATE_LIMITS_ENABLED
+            )
             app.state.gateway = client
             if settings.SEED_ON_STARTUP and settings.ENVIRONMENT is Environment.development:
                 try:
@@ -90,6 +96,8 @@ def create_app(
         notification_router,
         review_router,
         refund_router,
+        privacy_router,
+        risk_router,
         event_router,
         audit_router,
         web_router,

@@ -1,5 +1,5 @@
 """`python -m session_api.worker`: the arq worker of session-api (notifications, reminders,
-wallet checks, stale payment attempts)."""
+wallet checks, stale payment attempts, suspicious-activity flags)."""
 
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ from session_api.notification import tasks as notification_tasks
 from session_api.notification.delivery import ReceiptFile
 from session_api.notification.providers import build_providers
 from session_api.payment import receipt
+from session_api.risk import tasks as risk_tasks
 from session_api.tasks import registry
 from session_api.wallet import tasks as wallet_tasks
 from shared.logging import configure_logging
@@ -80,6 +81,11 @@ def worker_settings(settings: Settings) -> type:
             unique=True,
         ),
         cron(audit_tasks.archive, name="cron:audit.archive", hour={2}, minute={23}, unique=True),
+        cron(
+            risk_tasks.flag_suspicious_activity,
+            name="cron:risk.flag_suspicious_activity",
+            minute=settings.RISK_CRON_MINUTES,
+        ),
     ]
     return build_worker_settings(
         settings,

@@ -67,6 +67,10 @@ GATEWAY_DEFAULTS: Overrides = {
     "DARAJA_QUERY_RATE_PER_SECOND": 200,
     "AUDIT_CHECKPOINT_FILE": os.path.join(_AUDIT_FILES, "payment_gateway-checkpoints.jsonl"),
     "AUDIT_ARCHIVE_DIR": os.path.join(_AUDIT_FILES, "archive"),
+    # Limits no suite reaches (every test calls from one address with one key); the tests of
+    # the limits set their own.
+    "CALLBACK_RATE_LIMIT_PER_IP": "100000/second",
+    "SERVICE_KEY_RATE_LIMIT": "100000/second",
 }
 SESSION_API_DEFAULTS: Overrides = {
     "ENVIRONMENT": "testing",
@@ -82,6 +86,13 @@ SESSION_API_DEFAULTS: Overrides = {
     "NOTIFY_RETRY_CAP_S": 0.5,
     "AUDIT_CHECKPOINT_FILE": os.path.join(_AUDIT_FILES, "session_api-checkpoints.jsonl"),
     "AUDIT_ARCHIVE_DIR": os.path.join(_AUDIT_FILES, "archive"),
+    # Limits no suite reaches (every test calls from one address); the tests of the limits set
+    # their own.
+    "LOGIN_RATE_LIMIT_PER_IP": "100000/minute",
+    "REGISTER_RATE_LIMIT_PER_IP": "100000/minute",
+    "LOGIN_FAILURE_LOCKOUT": "100000/minute",
+    "PAYMENT_RATE_LIMIT_PER_USER": "100000/minute",
+    "PAYMENT_RATE_LIMIT_PER_PHONE": "100000/minute",
 }
 
 _phones = itertools.count(1)

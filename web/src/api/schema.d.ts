@@ -186,6 +186,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/admin/risk-flags": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Risk Flags
+         * @description Suspicious activity (staff and admins), most recently seen first; nothing was blocked.
+         */
+        get: operations["list_risk_flags_v1_admin_risk_flags_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/admin/therapists": {
         parameters: {
             query?: never;
@@ -201,6 +221,26 @@ export interface paths {
          */
         post: operations["create_therapist_v1_admin_therapists_post"];
         delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/users/{user_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Erase User
+         * @description Erase an account (admins): as DELETE /v1/me, without the account's password.
+         */
+        delete: operations["erase_user_v1_admin_users__user_id__delete"];
         options?: never;
         head?: never;
         patch?: never;
@@ -424,7 +464,11 @@ export interface paths {
         get: operations["me_v1_me_get"];
         put?: never;
         post?: never;
-        delete?: never;
+        /**
+         * Erase Me
+         * @description Erase your account: personal data anonymised, payments and wallet kept; irreversible.
+         */
+        delete: operations["erase_me_v1_me_delete"];
         options?: never;
         head?: never;
         /**
@@ -1337,6 +1381,32 @@ export interface components {
          * @enum {string}
          */
         Environment: "development" | "testing" | "sandbox" | "production";
+        /** EraseMeRequest */
+        EraseMeRequest: {
+            /**
+             * Password
+             * @description Your current password.
+             */
+            password: string;
+        };
+        /** ErasureOut */
+        ErasureOut: {
+            /**
+             * Erased At
+             * Format: date-time
+             */
+            erased_at: string;
+            /**
+             * Payments Kept
+             * @description Payment attempts kept (ids, amounts, receipts, dates) with the phone erased.
+             */
+            payments_kept: number;
+            /**
+             * User Id
+             * Format: uuid
+             */
+            user_id: string;
+        };
         /**
          * ErrorBody
          * @description The body of every error response.
@@ -1633,6 +1703,17 @@ export interface components {
             /** Total */
             total: number;
         };
+        /** Page[RiskFlagOut] */
+        Page_RiskFlagOut_: {
+            /** Items */
+            items: components["schemas"]["RiskFlagOut"][];
+            /** Page */
+            page: number;
+            /** Page Size */
+            page_size: number;
+            /** Total */
+            total: number;
+        };
         /** Page[TherapistOut] */
         Page_TherapistOut_: {
             /** Items */
@@ -1831,6 +1912,57 @@ export interface components {
              */
             gateway_status: string;
         };
+        /** RiskFlagOut */
+        RiskFlagOut: {
+            /**
+             * Count
+             * @description What was counted over the window when last seen.
+             */
+            count: number;
+            /**
+             * Created At
+             * Format: date-time
+             * @description First seen.
+             */
+            created_at: string;
+            /**
+             * Detail
+             * @description `user_ids` and `phones` (masked) involved, `statuses` for failures.
+             */
+            detail: {
+                [key: string]: unknown;
+            };
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            kind: components["schemas"]["RiskKind"];
+            /**
+             * Last Seen At
+             * Format: date-time
+             */
+            last_seen_at: string;
+            /**
+             * Subject
+             * @description `phone:<keyed hash>` or `user:<account id>`.
+             */
+            subject: string;
+            /** Threshold */
+            threshold: number;
+            /**
+             * User Id
+             * @description The account, for `phones_per_account`.
+             */
+            user_id: string | null;
+            /** Window Hours */
+            window_hours: number;
+        };
+        /**
+         * RiskKind
+         * @enum {string}
+         */
+        RiskKind: "failed_payments_on_phone" | "phones_per_account" | "accounts_per_phone";
         /**
          * SessionType
          * @enum {string}
@@ -2579,6 +2711,59 @@ export interface operations {
             };
         };
     };
+    list_risk_flags_v1_admin_risk_flags_get: {
+        parameters: {
+            query?: {
+                kind?: components["schemas"]["RiskKind"] | null;
+                /** @description Page number, from 1. */
+                page?: number;
+                /** @description Items per page. */
+                page_size?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page_RiskFlagOut_"];
+                };
+            };
+            /** @description No valid access token: missing, malformed, expired, or for an account that is gone. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Your account's role may not do this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The request does not have the documented shape; `fields` names each problem. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValidationErrorBody"];
+                };
+            };
+        };
+    };
     create_therapist_v1_admin_therapists_post: {
         parameters: {
             query?: never;
@@ -2644,6 +2829,88 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ValidationErrorBody"];
+                };
+            };
+        };
+    };
+    erase_user_v1_admin_users__user_id__delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                user_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErasureOut"];
+                };
+            };
+            /** @description No valid access token: missing, malformed, expired, or for an account that is gone. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Your account's role may not do this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No account has this id. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description The account cannot be erased now: a payment is in flight, or it is your own (use
+             *         DELETE /v1/me), or it is already erased.
+             */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The request does not have the documented shape; `fields` names each problem. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValidationErrorBody"];
+                };
+            };
+            /**
+             * @description The payment gateway could not erase the payments' phones; nothing was erased. Retry after
+             *         `Retry-After` seconds.
+             */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };
@@ -2717,6 +2984,15 @@ export interface operations {
                     "application/json": components["schemas"]["ValidationErrorBody"];
                 };
             };
+            /** @description Too many requests of this kind; try again after `Retry-After` seconds. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
         };
     };
     register_v1_auth_register_post: {
@@ -2766,6 +3042,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ValidationErrorBody"];
+                };
+            };
+            /** @description Too many requests of this kind; try again after `Retry-After` seconds. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };
@@ -3231,6 +3516,15 @@ export interface operations {
                     "application/json": components["schemas"]["ValidationErrorBody"];
                 };
             };
+            /** @description Too many requests of this kind; try again after `Retry-After` seconds. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description The payment gateway cannot take payments right now; retry after `Retry-After` seconds. */
             503: {
                 headers: {
@@ -3311,6 +3605,99 @@ export interface operations {
             };
             /** @description No valid access token: missing, malformed, expired, or for an account that is gone. */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    erase_me_v1_me_delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["EraseMeRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErasureOut"];
+                };
+            };
+            /** @description `MalformedJSON`: the request body is not JSON. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No valid access token: missing, malformed, expired, or for an account that is gone. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Erasing your account needs your current password. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description The account cannot be erased now: a payment is in flight, or it is your own (use
+             *         DELETE /v1/me), or it is already erased.
+             */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The request does not have the documented shape; `fields` names each problem. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValidationErrorBody"];
+                };
+            };
+            /** @description Too many requests of this kind; try again after `Retry-After` seconds. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description The payment gateway could not erase the payments' phones; nothing was erased. Retry after
+             *         `Retry-After` seconds.
+             */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3923,6 +4310,15 @@ export interface operations {
                     "application/json": components["schemas"]["ValidationErrorBody"];
                 };
             };
+            /** @description Too many requests of this kind; try again after `Retry-After` seconds. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description The payment gateway cannot take payments right now; retry after `Retry-After` seconds. */
             503: {
                 headers: {
@@ -4495,6 +4891,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ValidationErrorBody"];
+                };
+            };
+            /** @description Too many requests of this kind; try again after `Retry-After` seconds. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description The payment gateway cannot take payments right now; retry after `Retry-After` seconds. */

@@ -12,6 +12,7 @@ from payment_gateway import metrics
 from payment_gateway.callback import network
 from payment_gateway.callback.exceptions import CallbackSourceRefused, CallbackTooLarge
 from payment_gateway.dependencies import SettingsDep
+from shared.ratelimit import Rule, limiter_of
 
 log = structlog.get_logger(__name__)
 
@@ -33,6 +34,10 @@ async def incoming_callback(request: Request, settings: SettingsDep) -> Incoming
         raise CallbackSourceRefused(
             f"callbacks are accepted only from {', '.join(settings.CALLBACK_ALLOWED_CIDRS)}"
         )
+    await limiter_of(request).hit(
+        Rule("callback-ip", settings.CALLBACK_RATE_LIMIT_PER_IP, "callbacks from this address"),
+        source or "unknown",
+    )
     too_large = CallbackTooLarge(f"callback bodies are at most {settings.CALLBACK_MAX_BYTES} bytes")
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > settings.CALLBACK_MAX_BYTES:

@@ -14,6 +14,7 @@ from payment_gateway.callback.exceptions import (
 from payment_gateway.callback.schemas import CallbackAck
 from payment_gateway.dependencies import SettingsDep
 from shared.errors import responses
+from shared.ratelimit import TooManyRequests
 
 router = APIRouter(prefix="/v1/callbacks", tags=["callbacks"])
 
@@ -25,7 +26,7 @@ ACK = CallbackAck().model_dump_json(by_alias=True).encode()
     "/stk/{token}",
     response_model=CallbackAck,
     response_model_by_alias=True,
-    responses=responses(UnknownCallback, CallbackSourceRefused, CallbackTooLarge),
+    responses=responses(UnknownCallback, CallbackSourceRefused, CallbackTooLarge, TooManyRequests),
 )
 async def stk_callback(
     token: str, incoming: IncomingCallbackDep, request: Request, settings: SettingsDep

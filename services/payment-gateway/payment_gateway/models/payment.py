@@ -11,6 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from payment_gateway.models.base import Base
 from shared.db import TimestampMixin, check_in
+from shared.phone import ERASED_PHONE_PATTERN
 
 
 class PaymentStatus(StrEnum):
@@ -36,7 +37,11 @@ class Payment(TimestampMixin, Base):
     __table_args__ = (
         check_in("status", PaymentStatus),
         CheckConstraint("amount > 0", name="amount_positive"),
-        CheckConstraint("phone ~ '^254[17][0-9]{8}$'", name="phone_format"),
+        # A payer's phone, or after an erasure its keyed hash (`shared.phone.keyed_phone_hash`).
+        CheckConstraint(
+            f"phone ~ '^254[17][0-9]{{8}}$' OR phone ~ '{ERASED_PHONE_PATTERN}'",
+            name="phone_format",
+        ),
         check_in("environment", ("sandbox", "production")),
         CheckConstraint(
             "status <> 'completed' OR result_code IS NOT NULL", name="completed_has_result"
@@ -68,7 +73,7 @@ class Payment(TimestampMixin, Base):
     id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True, default=uuid.uuid4)
     status: Mapped[str] = mapped_column(String(16), nullable=False)
     amount: Mapped[int] = mapped_column(Integer, nullable=False)
-    phone: Mapped[str] = mapped_column(String(12), nullable=False)
+    phone: Mapped[str] = mapped_column(String(69), nullable=False)
     account_reference: Mapped[str] = mapped_column(String(12), nullable=False)
     description: Mapped[str] = mapped_column(String(13), nullable=False)
     metadata_: Mapped[dict[str, Any]] = mapped_column(

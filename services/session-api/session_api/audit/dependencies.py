@@ -7,7 +7,9 @@ from typing import Annotated
 from fastapi import Depends, Query, Request
 
 from session_api.audit.exceptions import InvalidAuditFilter
+from session_api.dependencies import SettingsDep
 from shared.audit.repository import AuditFilters
+from shared.ratelimit import client_address
 from shared.schemas import Text, Timestamp
 
 
@@ -35,10 +37,9 @@ def audit_filters(
 AuditFiltersDep = Annotated[AuditFilters, Depends(audit_filters)]
 
 
-def client_ip(request: Request) -> str | None:
-    """The caller's address as the server sees it (behind a proxy, uvicorn's forwarded-headers
-    handling has already put the client's address there)."""
-    return request.client.host if request.client is not None else None
+def client_ip(request: Request, settings: SettingsDep) -> str:
+    """The caller's address, read as the rate limits read it (`TRUSTED_PROXY_HOPS`)."""
+    return client_address(request, trusted_hops=settings.TRUSTED_PROXY_HOPS)
 
 
-ClientIpDep = Annotated[str | None, Depends(client_ip)]
+ClientIpDep = Annotated[str, Depends(client_ip)]

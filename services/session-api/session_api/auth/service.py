@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -22,6 +23,7 @@ from session_api.models import User, UserRole
 from session_api.user import service as user_service
 from session_api.validation import normalize_email
 from shared import db
+from shared.ratelimit import RateLimiter, Rule, TooManyRequests
 
 
 @lru_cache(maxsize=4)
@@ -108,14 +110,45 @@ async def register_client(
     )
 
 
+def login_failures(settings: Settings) -> Rule:
+    return Rule("login-failures", settings.LOGIN_FAILURE_LOCKOUT, "failed logins for this account")
+
+
 async def login(
-    session: AsyncSession, *, settings: Settings, email: str, password: str, ip: str | None
+    session: AsyncSession,
+    *,
+    settings: Settings,
+    limiter: RateLimiter,
+    email: str,
+    password: str,
+    ip: str | None,
 ) -> Token:
-    """A token for the right e-mail and password; every attempt, either way, is audited."""
+    """A token for the right password; every attempt, either way, is audited. Failures lock the
+    account's logins for a while (longer as they go on, `LOGIN_FAILURE_LOCKOUT`), whether or not
+    the e-mail address has an account, so the lockout tells nothing either; a success forgets
+    them."""
     try:
         normalized = normalize_email(email)
     except ValueError:
         normalized = ""
+    lockout = login_failures(settings)
+    account = normalized or email.strip().lower()
+    await limiter.check(lockout, account)
+    try:
+        token = await _login(session, settings=settings, email=normalized, password=password, ip=ip)
+    except InvalidCredentials:
+        # The failure that fills a window is counted; the next attempt meets the lockout.
+        with contextlib.suppress(TooManyRequests):
+            await limiter.hit(lockout, account)
+        raise
+    await limiter.clear(lockout, account)
+    return token
+
+
+async def _login(
+    session: AsyncSession, *, settings: Settings, email: str, password: str, ip: str | None
+) -> Token:
+    normalized = email
     user = await user_service.get_by_email(session, email=normalized) if normalized else None
     if user is None:
         # Spend the same time as a real check so response times do not reveal which e-mail

@@ -28,7 +28,9 @@ from session_api.payment.exceptions import (
     PaymentsUnavailable,
 )
 from session_api.payment.schemas import AttemptOut, PayRequest
+from session_api.ratelimit import PaymentRateLimit
 from shared.errors import responses
+from shared.ratelimit import TooManyRequests
 from shared.schemas import Timestamp
 
 router = APIRouter(tags=["bookings"])
@@ -142,7 +144,9 @@ async def cancel_booking(
         PaymentBlocked,
         PaymentRejected,
         PaymentsUnavailable,
+        TooManyRequests,
     ),
+    dependencies=[PaymentRateLimit],
 )
 async def pay_booking(
     body: PayRequest,

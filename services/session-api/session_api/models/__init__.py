@@ -17,6 +17,7 @@ from session_api.models.payment_attempt import (
     PaymentAttempt,
 )
 from session_api.models.product import Product
+from session_api.models.risk_flag import RiskFlag, RiskKind
 from session_api.models.therapist_profile import TherapistProfile
 from session_api.models.user import User, UserRole
 from session_api.models.wallet import Wallet
@@ -45,6 +46,8 @@ __all__ = [
     "PayableType",
     "PaymentAttempt",
     "Product",
+    "RiskFlag",
+    "RiskKind",
     "SessionType",
     "TherapistProfile",
     "User",

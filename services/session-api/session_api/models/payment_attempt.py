@@ -70,6 +70,7 @@ class PaymentAttempt(IdMixin, TimestampMixin, Base):
         sa.UniqueConstraint("payable_type", "payable_id", "attempt_number"),
         sa.Index(None, "user_id", "created_at"),
         sa.Index(None, "status", "updated_at"),
+        sa.Index(None, "phone_hash", "created_at"),
     )
 
     user_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("user_account.id"))
@@ -80,6 +81,9 @@ class PaymentAttempt(IdMixin, TimestampMixin, Base):
     gateway_payment_id: Mapped[str] = mapped_column(sa.String(64), unique=True)
     amount: Mapped[int] = mapped_column(sa.Integer)
     phone_masked: Mapped[str] = mapped_column(sa.String(20))
+    # The phone's keyed hash (`shared.phone.keyed_phone_hash`, PHONE_HASH_KEY): what the
+    # suspicious-activity checks (`risk`) compare; None for an attempt adopted from an event.
+    phone_hash: Mapped[str | None] = mapped_column(sa.String(69))
     status: Mapped[AttemptStatus] = mapped_column(str_enum(AttemptStatus))
     gateway_status: Mapped[str] = mapped_column(sa.String(32))
     customer_message: Mapped[str] = mapped_column(sa.Text)

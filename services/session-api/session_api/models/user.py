@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from datetime import datetime
 from enum import StrEnum
 
 import sqlalchemy as sa
@@ -26,3 +27,7 @@ class User(IdMixin, TimestampMixin, Base):
     phone: Mapped[str | None] = mapped_column(sa.String(12))
     role: Mapped[UserRole] = mapped_column(str_enum(UserRole))
     is_active: Mapped[bool] = mapped_column(sa.Boolean, default=True, server_default=sa.true())
+    # Set by an erasure (`privacy`), which blanks everything else that names the person; the phone
+    # is kept only as its keyed hash (`shared.phone.keyed_phone_hash`).
+    erased_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    phone_hash: Mapped[str | None] = mapped_column(sa.String(69))

@@ -22,7 +22,9 @@ from session_api.payment.exceptions import (
     PaymentsUnavailable,
 )
 from session_api.payment.schemas import AttemptOut, PayRequest
+from session_api.ratelimit import PaymentRateLimit
 from shared.errors import responses
+from shared.ratelimit import TooManyRequests
 from shared.schemas import Timestamp
 
 router = APIRouter(tags=["shop"])
@@ -87,7 +89,9 @@ async def get_order(order: OrderDep) -> Order:
         PaymentBlocked,
         PaymentRejected,
         PaymentsUnavailable,
+        TooManyRequests,
     ),
+    dependencies=[PaymentRateLimit],
 )
 async def pay_order(
     body: PayRequest,

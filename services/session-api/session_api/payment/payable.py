@@ -32,7 +32,7 @@ from session_api.payment import service as payment_service
 from session_api.payment.service import Charge, PayableRef
 from session_api.repository import Repository
 from shared import db
-from shared.phone import mask_phone
+from shared.phone import keyed_phone_hash, mask_phone
 
 P = TypeVar("P")
 KeepUnapplied = Callable[..., Awaitable[None]]
@@ -86,7 +86,11 @@ async def pay(
     if payable is None:
         raise LookupError(f"{charge.type.value} {charge.id} vanished while it was being paid")
     attempt, is_new = await payment_service.record_attempt(
-        session, ref=ref, payment=payment, phone_masked=phone_masked
+        session,
+        ref=ref,
+        payment=payment,
+        phone_masked=phone_masked,
+        phone_hash=keyed_phone_hash(phone, key=settings.PHONE_HASH_KEY.get_secret_value()),
     )
     if is_new:
         flow.attach(payable, attempt)

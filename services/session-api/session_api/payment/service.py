@@ -192,7 +192,12 @@ def _refusal(e: GatewayError, *, key: str, charge: Charge, settings: Settings) -
 
 
 async def record_attempt(
-    session: AsyncSession, *, ref: PayableRef, payment: GatewayPayment, phone_masked: str
+    session: AsyncSession,
+    *,
+    ref: PayableRef,
+    payment: GatewayPayment,
+    phone_masked: str,
+    phone_hash: str | None = None,
 ) -> tuple[PaymentAttempt, bool]:
     """The attempt for a payment the gateway just made, and whether it is new. Another request
     that planned the same attempt, or an event that adopted it, may have recorded it first: then
@@ -208,6 +213,7 @@ async def record_attempt(
         amount=payment.amount,
         phone=phone_masked,
     )
+    attempt.phone_hash = phone_hash
     return await repository.create(attempt, flush=True), True
 
 

@@ -15,6 +15,7 @@ from session_api.payment.exceptions import (
     PaymentRejected,
     PaymentsUnavailable,
 )
+from session_api.ratelimit import PaymentRateLimit
 from session_api.wallet import service as wallet_service
 from session_api.wallet.exceptions import DepositNotFound, InvalidDepositAmount
 from session_api.wallet.schemas import (
@@ -25,6 +26,7 @@ from session_api.wallet.schemas import (
     WalletOut,
 )
 from shared.errors import responses
+from shared.ratelimit import TooManyRequests
 from shared.schemas import Timestamp
 
 router = APIRouter(tags=["wallet"])
@@ -46,7 +48,9 @@ async def get_wallet(user: CurrentUser, session: SessionDep) -> Wallet:
         PaymentBlocked,
         PaymentRejected,
         PaymentsUnavailable,
+        TooManyRequests,
     ),
+    dependencies=[PaymentRateLimit],
 )
 async def create_deposit(
     body: DepositRequest,

@@ -1,5 +1,6 @@
 """The payment gateway's REST API: create a payment (with an idempotency key), read one back, and
-the staff actions on one (review a held payment, refund a completed one)."""
+the staff actions on one (review a held payment, refund a completed one), and erase a payer's
+personal data from their payments."""
 
 from __future__ import annotations
 
@@ -108,6 +109,15 @@ class GatewayClient:
             return VerifyReport.model_validate_json(response.content)
         except ValidationError as e:
             raise GatewayUnavailable("the payment gateway answered with an unreadable body") from e
+
+    async def erase_payments(self, payment_ids: list[str], *, redact: list[str]) -> dict[str, Any]:
+        """Have the gateway replace these payments' phone by its keyed hash and blank `redact`
+        (the payer's name and e-mail address) wherever it stored them; safe to repeat."""
+        response = await self._send(
+            "POST", "/v1/erasures", json={"payment_ids": payment_ids, "redact": redact}
+        )
+        counts: dict[str, Any] = response.json()
+        return counts
 
     async def _send(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
         try:

@@ -1,0 +1,1 @@
+"""Erasure of a payer's personal data from payments whose ids, amounts, receipts and dates stay."""

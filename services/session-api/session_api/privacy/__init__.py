@@ -1,0 +1,1 @@
+"""Erasure: an account's personal data anonymised, its payments and wallet kept."""

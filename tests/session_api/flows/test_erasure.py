@@ -197,9 +197,7 @@ class TestErasure:
             ).all()
         assert hashed == 3
         # Both trails record the erasure, by ids (the scan above proves they hold nothing erased).
-        assert {(row.trail, row.actor) for row in erasures} >= {
-            ("sessions", f"user:{client.id}")
-        }
+        assert {(row.trail, row.actor) for row in erasures} >= {("sessions", f"user:{client.id}")}
         assert [row.subject for row in erasures if row.trail == "sessions"] == [f"user:{client.id}"]
         assert any(row.trail == "gateway" for row in erasures)
         assert account.phone_hash.startswith("hmac:") and account.erased_at is not None

@@ -14,6 +14,7 @@ from payment_gateway.callback import service as callback_service
 from payment_gateway.callback.endpoints import router as callback_router
 from payment_gateway.config import Settings
 from payment_gateway.config import settings as default_settings
+from payment_gateway.console.endpoints import router as console_router
 from payment_gateway.payment.endpoints import router as payment_router
 from payment_gateway.reconciliation.endpoints import results_router
 from payment_gateway.reconciliation.endpoints import router as reconciliation_router
@@ -56,6 +57,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(callback_router)
     app.include_router(reconciliation_router)
     app.include_router(results_router)
+    app.include_router(console_router)
     return app
 
 

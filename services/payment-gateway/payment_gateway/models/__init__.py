@@ -10,6 +10,7 @@ from payment_gateway.models.mpesa_record import MpesaRecord
 from payment_gateway.models.outbox_event import OutboxEvent
 from payment_gateway.models.payment import OPEN_STATUSES, Payment, PaymentStatus
 from payment_gateway.models.payment_event import EventSource, PaymentEvent
+from payment_gateway.models.payment_poll import PaymentPoll
 from payment_gateway.models.reconciliation_exception import (
     ExceptionStatus,
     ReconciliationException,
@@ -39,6 +40,7 @@ __all__ = [
     "OutboxEvent",
     "Payment",
     "PaymentEvent",
+    "PaymentPoll",
     "PaymentStatus",
     "ReconciliationException",
     "ReconciliationItem",

@@ -53,6 +53,23 @@ class Payment(TimestampMixin, Base):
         ),
         Index("payment_created_at_id_idx", "created_at", "id"),
         Index("payment_phone_amount_pushed_at_idx", "phone", "amount", "pushed_at"),
+        # The staff console's stats read a created_at window from these indexes alone.
+        Index(
+            "payment_console_stats_idx",
+            "created_at",
+            postgresql_include=["status", "amount", "reason"],
+        ),
+        Index(
+            "payment_console_completed_idx",
+            "created_at",
+            postgresql_include=["pushed_at", "settled_at", "reason"],
+            postgresql_where=text("status = 'completed'"),
+        ),
+        Index(
+            "payment_held_idx",
+            "review_reason",
+            postgresql_where=text("review_reason IS NOT NULL"),
+        ),
         Index(
             "payment_open_next_check_idx",
             "status",

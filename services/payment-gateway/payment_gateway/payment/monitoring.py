@@ -33,10 +33,14 @@ from payment_gateway.integrations.daraja import (
     outcome_for_rejection,
     outcome_for_unreachable,
 )
-from payment_gateway.models import CallbackToken, Payment, PaymentStatus
+from payment_gateway.models import CallbackToken, Payment, PaymentPoll, PaymentStatus
 from payment_gateway.payment import lifecycle, messages
 from payment_gateway.payment.exceptions import PaymentNotFound
-from payment_gateway.payment.repository import CallbackTokenRepository, PaymentRepository
+from payment_gateway.payment.repository import (
+    CallbackTokenRepository,
+    PaymentPollRepository,
+    PaymentRepository,
+)
 from shared.db import utcnow
 from shared.jobs import enqueue_after_commit
 from shared.worker import backoff_seconds
@@ -305,6 +309,33 @@ async def query(daraja: DarajaClient, *, checkout_request_id: str) -> StkQueryRe
         return e
 
 
+async def log_poll(
+    session: AsyncSession,
+    *,
+    payment_id: uuid.UUID,
+    step: int | None,
+    actor: str,
+    result: StkQueryResult | DarajaError,
+) -> None:
+    """Keep the query and its answer for the payment's timeline, pending answers included."""
+    if isinstance(result, StkQueryResult):
+        poll = PaymentPoll(
+            payment_id=payment_id,
+            step=step,
+            actor=actor,
+            result_code=result.result_code,
+            result_desc=result.result_desc[:500],
+        )
+    else:
+        poll = PaymentPoll(
+            payment_id=payment_id,
+            step=step,
+            actor=actor,
+            error=f"{type(result).__name__}: {result.message}"[:500],
+        )
+    await PaymentPollRepository.from_session(session).create(poll)
+
+
 async def record_poll(
     session: AsyncSession,
     *,
@@ -318,6 +349,9 @@ async def record_poll(
     payment = await PaymentRepository.from_session(session).lock(payment_id)
     if payment is None or payment.status != S.sent or payment.poll_step != step:
         return payment
+    await log_poll(
+        session, payment_id=payment_id, step=step, actor=lifecycle.POLLER.name, result=result
+    )
     if payment.review_reason is not None:
         return payment
     if isinstance(result, StkQueryResult) and not result.pending and result.result_code is not None:

@@ -67,6 +67,9 @@ class PaymentAttempt(IdMixin, TimestampMixin, Base):
         sa.UniqueConstraint("payable_type", "payable_id", "attempt_number"),
         sa.Index(None, "user_id", "created_at"),
         sa.Index(None, "status", "updated_at"),
+        # The staff console lists every attempt newest first, keyset-paginated.
+        sa.Index("payment_attempt_created_at_id_idx", "created_at", "id"),
+        sa.Index("payment_attempt_payable_id_idx", "payable_id"),
     )
 
     user_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("user_account.id"))
@@ -85,6 +88,8 @@ class PaymentAttempt(IdMixin, TimestampMixin, Base):
     result_desc: Mapped[str | None] = mapped_column(sa.Text)
     receipt_number: Mapped[str | None] = mapped_column(sa.String(32))
     checkout_request_id: Mapped[str | None] = mapped_column(sa.String(64))
+    # The gateway's Daraja environment (sandbox, production), for the staff console's filter.
+    environment: Mapped[str | None] = mapped_column(sa.String(16))
     # The highest gateway event sequence applied; older events are stale.
     last_event_sequence: Mapped[int] = mapped_column(sa.BigInteger, default=0, server_default="0")
     # Bumped on every status change so stream subscribers can drop out-of-order messages.

@@ -251,6 +251,7 @@ def apply_payment(
     """Bring the attempt in line with the gateway's view of its payment; True if its status
     changed. A paid attempt is never downgraded and a finished one never reopens."""
     new_status = STATUS_FROM_GATEWAY[payment.status]
+    attempt.environment = payment.environment or attempt.environment
     if fills_receipt(attempt, payment):
         # Paid on the word of a status query, which carries no receipt; the callback with the
         # receipt came later.

@@ -13,6 +13,7 @@ from session_api.integrations.gateway.schemas import (
     CreatePaymentRequest,
     GatewayEventBody,
     GatewayPayment,
+    GatewayPaymentFacts,
     GatewayPaymentStatus,
 )
 
@@ -24,6 +25,7 @@ __all__ = [
     "GatewayEventBody",
     "GatewayIdempotencyConflict",
     "GatewayPayment",
+    "GatewayPaymentFacts",
     "GatewayPaymentStatus",
     "GatewayRejected",
     "GatewayUnavailable",

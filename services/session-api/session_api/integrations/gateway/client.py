@@ -1,4 +1,6 @@
-"""The payment gateway's REST API: create a payment (with an idempotency key) and read one back."""
+"""The payment gateway's REST API: create a payment (with an idempotency key) and read one back;
+and the staff console's reads (facts, timelines, stats), which name the acting staff member in
+`X-Acting-User` so the gateway's records say who looked or acted."""
 
 from __future__ import annotations
 
@@ -14,7 +16,11 @@ from session_api.integrations.gateway.exceptions import (
     GatewayRejected,
     GatewayUnavailable,
 )
-from session_api.integrations.gateway.schemas import CreatePaymentRequest, GatewayPayment
+from session_api.integrations.gateway.schemas import (
+    CreatePaymentRequest,
+    GatewayPayment,
+    GatewayPaymentFacts,
+)
 from shared.http import KEEPALIVE_EXPIRY_S
 
 log = structlog.get_logger(__name__)
@@ -22,6 +28,7 @@ log = structlog.get_logger(__name__)
 # The gateway's names for "this idempotency key already belongs to a request": one still running
 # (409) or an earlier one with another body (422).
 IDEMPOTENCY_ERRORS = frozenset({"IdempotencyKeyInUse", "IdempotencyKeyReused"})
+ACTING_USER = "X-Acting-User"
 
 
 class GatewayClient:
@@ -66,6 +73,38 @@ class GatewayClient:
         response = await self._send("GET", f"/v1/payments/{payment_id}")
         return self._payment(response)
 
+    async def payment_facts(
+        self, payment_ids: list[str], *, acting_user: str
+    ) -> list[GatewayPaymentFacts]:
+        """What only the gateway knows about these payments (unknown ids are left out)."""
+        if not payment_ids:
+            return []
+        response = await self._send(
+            "POST",
+            "/v1/console/payments/facts",
+            json={"ids": payment_ids},
+            headers={ACTING_USER: acting_user},
+        )
+        try:
+            return [GatewayPaymentFacts.model_validate(item) for item in response.json()]
+        except (ValidationError, ValueError, TypeError) as e:
+            raise GatewayUnavailable("the payment gateway answered with unreadable facts") from e
+
+    async def payment_timeline(self, payment_id: str, *, acting_user: str) -> dict[str, Any]:
+        """The payment and its merged timeline, as the gateway's console endpoint shapes it."""
+        response = await self._send(
+            "GET",
+            f"/v1/console/payments/{payment_id}/timeline",
+            headers={ACTING_USER: acting_user},
+        )
+        return _json_object(response)
+
+    async def payment_stats(self, params: dict[str, str], *, acting_user: str) -> dict[str, Any]:
+        response = await self._send(
+            "GET", "/v1/console/stats", params=params, headers={ACTING_USER: acting_user}
+        )
+        return _json_object(response)
+
     async def _send(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
         try:
             response = await self._http.request(method, path, **kwargs)
@@ -101,6 +140,16 @@ class GatewayClient:
             # and the idempotency key makes the retry safe.
             log.error("gateway_unreadable_payment", status=response.status_code, error=str(e))
             raise GatewayUnavailable("the payment gateway answered with an unreadable body") from e
+
+
+def _json_object(response: httpx.Response) -> dict[str, Any]:
+    try:
+        body = response.json()
+    except ValueError as e:
+        raise GatewayUnavailable("the payment gateway answered with an unreadable body") from e
+    if not isinstance(body, dict):
+        raise GatewayUnavailable("the payment gateway answered with an unexpected body")
+    return body
 
 
 def _error_fields(response: httpx.Response) -> tuple[str, str]:

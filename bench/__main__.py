@@ -11,6 +11,7 @@ BENCHMARKS: list[str] = [
     "initiation",
     "notification_latency",
     "statement_import",
+    "console_stats",
 ]
 
 

@@ -1,5 +1,6 @@
 """console: every STK Query and its answer (pending ones too) and the count of each callback's
-identical resends, for the staff timeline, and the indexes the console's stats and lookups read through
+identical resends, for the staff timeline; hourly rollups of payments for the console's stats;
+and the indexes the console's stats and lookups read through
 
 Revision ID: 0006_gateway_console
 Revises: 0005_gateway_reconciliation
@@ -45,20 +46,38 @@ def upgrade() -> None:
         schema=SCHEMA,
     )
     op.create_index("payment_poll_payment_id_idx", "payment_poll", ["payment_id"], schema=SCHEMA)
-    # Stats scan a window of created_at and read only these columns: an index-only scan.
+    # The stats roll an hour of payments up from this index alone (an index-only scan).
     op.create_index(
         "payment_console_stats_idx",
         "payment",
         ["created_at"],
-        postgresql_include=["status", "amount", "reason"],
+        postgresql_include=["status", "amount", "reason", "pushed_at", "settled_at"],
         schema=SCHEMA,
     )
-    op.create_index(
-        "payment_console_completed_idx",
-        "payment",
-        ["created_at"],
-        postgresql_include=["pushed_at", "settled_at", "reason"],
-        postgresql_where=sa.text("status = 'completed'"),
+    op.create_index("payment_updated_at_idx", "payment", ["updated_at"], schema=SCHEMA)
+    op.create_table(
+        "payment_stats_hour",
+        sa.Column("hour", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("status", sa.String(length=16), nullable=False),
+        sa.Column("reason", sa.String(length=64), nullable=False),
+        sa.Column("count", sa.Integer(), nullable=False),
+        sa.Column("amount", sa.BigInteger(), nullable=False),
+        sa.PrimaryKeyConstraint("hour", "status", "reason", name="payment_stats_hour_pkey"),
+        schema=SCHEMA,
+    )
+    op.create_table(
+        "payment_settle_hour",
+        sa.Column("hour", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("seconds", sa.Integer(), nullable=False),
+        sa.Column("count", sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint("hour", "seconds", name="payment_settle_hour_pkey"),
+        schema=SCHEMA,
+    )
+    op.create_table(
+        "payment_stats_state",
+        sa.Column("id", sa.SmallInteger(), nullable=False),
+        sa.Column("refreshed_through", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("id", name="payment_stats_state_pkey"),
         schema=SCHEMA,
     )
     op.create_index(
@@ -89,10 +108,12 @@ def downgrade() -> None:
         ("reconciliation_exception_payment_id_idx", "reconciliation_exception"),
         ("reconciliation_item_payment_id_idx", "reconciliation_item"),
         ("payment_held_idx", "payment"),
-        ("payment_console_completed_idx", "payment"),
+        ("payment_updated_at_idx", "payment"),
         ("payment_console_stats_idx", "payment"),
     ):
         op.drop_index(index, table_name=table, schema=SCHEMA)
+    for rollup in ("payment_stats_state", "payment_settle_hour", "payment_stats_hour"):
+        op.drop_table(rollup, schema=SCHEMA)
     op.drop_index("payment_poll_payment_id_idx", table_name="payment_poll", schema=SCHEMA)
     op.drop_table("payment_poll", schema=SCHEMA)
     op.drop_column("callback_inbox", "resends", schema=SCHEMA)

@@ -132,3 +132,30 @@ async def test_bad_windows_are_refused(stack: GatewayStack) -> None:
         headers=STAFF,
     )
     assert naive.status_code == 422
+
+
+async def test_windows_off_the_hour_and_later_changes_are_counted(
+    make_stack: StackFactory,
+) -> None:
+    async with make_stack(worker=False) as stack:
+        await insert_payments(stack)
+        odd = {"from": "2001-03-01T08:15:00Z", "to": "2001-03-02T06:30:00Z"}
+        before = await stats(stack, **odd)
+        # A late success found by reconciliation, long after the hour was rolled up.
+        await stack.execute(
+            "UPDATE gateway.payment SET status = 'completed', reason = 'late_success', "
+            "result_code = '0', updated_at = now() WHERE amount = 90"
+        )
+        after = await stats(stack, **odd)
+
+    assert before["total_count"] == 5  # 08:30, 09:00, 10:00, 11:00 and 06:00 (UTC)
+    assert before["total_amount"] == 300 + 50 + 70 + 80 + 90
+    assert before["late_successes"] == 1
+    assert after["total_count"] == 5
+    assert after["late_successes"] == 2
+    completed = {s["status"]: s["count"] for s in after["by_status"]}["completed"]
+    assert completed == 3
+    assert {r["reason"] for r in after["failure_reasons"]} == {
+        "insufficient_funds",
+        "customer_cancelled",
+    }

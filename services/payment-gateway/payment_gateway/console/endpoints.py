@@ -4,6 +4,7 @@ staff member named in `X-Acting-User`."""
 from __future__ import annotations
 
 import uuid
+from datetime import timedelta
 from typing import Annotated
 
 import structlog
@@ -83,4 +84,5 @@ async def payment_stats(
         window_to=window_to,
         granularity=granularity,
         max_days=settings.CONSOLE_STATS_MAX_DAYS,
+        refresh_overlap=timedelta(seconds=settings.CONSOLE_STATS_REFRESH_OVERLAP_S),
     )

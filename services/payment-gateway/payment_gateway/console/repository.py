@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, select, text
@@ -24,6 +24,7 @@ from payment_gateway.models import (
     ReconciliationItem,
     ReconciliationRun,
 )
+from shared.db import utcnow
 from shared.repository import RepositoryBase
 
 NAIROBI = "Africa/Nairobi"
@@ -58,47 +59,139 @@ class StatusRow:
 
 
 @dataclass(frozen=True)
-class Settling:
-    median_s: float | None
-    p95_s: float | None
-    late_successes: int
+class ReasonRow:
+    status: str
+    reason: str | None
+    count: int
 
 
-# One pass over the window through `payment_console_stats_idx` (created_at, then every column
-# read here), so PostgreSQL answers from the index alone: the buckets of the charts.
+@dataclass(frozen=True)
+class Window:
+    """`[start, end)`, split into the whole UTC hours the rollups answer for
+    (`[inner_start, inner_end)`) and the edges read from the payments themselves."""
+
+    start: datetime
+    end: datetime
+    inner_start: datetime
+    inner_end: datetime
+
+    @classmethod
+    def of(cls, start: datetime, end: datetime) -> Window:
+        first = _hour(start) if start == _hour(start) else _hour(start) + timedelta(hours=1)
+        last = _hour(end)
+        if first >= last:  # no whole hour inside: everything is an edge
+            first = last = end
+        return cls(start=start, end=end, inner_start=first, inner_end=last)
+
+    def params(self) -> dict[str, Any]:
+        return {
+            "window_from": self.start,
+            "window_to": self.end,
+            "inner_from": self.inner_start,
+            "inner_to": self.inner_end,
+        }
+
+
+def _hour(moment: datetime) -> datetime:
+    return moment.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
+
+
+ROLLUP_LOCK = 0x636F6E736F6C65  # "console": one refresher at a time; the others read as is
+
+# The rollups' whole hours plus the edges' payments, one row each: bucketed by Nairobi day or
+# hour (the rollup of an hour that starts on a UTC hour starts on a Nairobi hour too), or by
+# status and reason over the whole window.
+_COUNTED = """
+    WITH counted AS (
+        SELECT hour AS at, status, reason, count, amount
+        FROM gateway.payment_stats_hour
+        WHERE hour >= :inner_from AND hour < :inner_to
+        UNION ALL
+        SELECT p.created_at, p.status, coalesce(p.reason, ''), 1, p.amount
+        FROM gateway.payment AS p
+        WHERE (p.created_at >= :window_from AND p.created_at < :inner_from)
+           OR (p.created_at >= :inner_to AND p.created_at < :window_to)
+    )
+"""
+# Constant text joined to constant text: no input reaches the SQL but through parameters.
 _BY_BUCKET = text(
-    """
-    SELECT date_trunc(:granularity, created_at, :zone) AS bucket, status,
-           count(*) AS n, coalesce(sum(amount), 0) AS amount
-    FROM gateway.payment
-    WHERE created_at >= :window_from AND created_at < :window_to
+    _COUNTED  # noqa: S608
+    + """
+    SELECT date_trunc(:granularity, at, :zone) AS bucket, status,
+           sum(count) AS n, sum(amount) AS amount
+    FROM counted
     GROUP BY 1, 2
     """
 )
-
-_FAILURE_REASONS = text(
-    """
-    SELECT coalesce(reason, status) AS reason, count(*) AS n
-    FROM gateway.payment
-    WHERE created_at >= :window_from AND created_at < :window_to
-      AND status IN ('failed', 'cancelled', 'timeout')
-    GROUP BY 1
-    ORDER BY n DESC, reason
+_BY_REASON = text(
+    _COUNTED  # noqa: S608
+    + """
+    SELECT status, reason, sum(count) AS n FROM counted GROUP BY 1, 2
     """
 )
 
-# Completed payments only, through the partial index `payment_console_completed_idx`.
 _SETTLING = text(
     """
-    SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY seconds) AS median_s,
-           percentile_cont(0.95) WITHIN GROUP (ORDER BY seconds) AS p95_s,
-           count(*) FILTER (WHERE reason = 'late_success') AS late_successes
-    FROM (
-        SELECT extract(epoch FROM settled_at - pushed_at)::float8 AS seconds, reason
-        FROM gateway.payment
-        WHERE created_at >= :window_from AND created_at < :window_to
-          AND status = 'completed'
-    ) AS completed
+    WITH timed AS (
+        SELECT seconds, count
+        FROM gateway.payment_settle_hour
+        WHERE hour >= :inner_from AND hour < :inner_to
+        UNION ALL
+        SELECT greatest(0, floor(extract(epoch FROM p.settled_at - p.pushed_at)))::int, 1
+        FROM gateway.payment AS p
+        WHERE p.status = 'completed' AND p.pushed_at IS NOT NULL AND p.settled_at IS NOT NULL
+          AND ((p.created_at >= :window_from AND p.created_at < :inner_from)
+               OR (p.created_at >= :inner_to AND p.created_at < :window_to))
+    )
+    SELECT seconds, sum(count) AS n FROM timed GROUP BY seconds ORDER BY seconds
+    """
+)
+
+_REFRESH_STATE = text(
+    "SELECT refreshed_through FROM gateway.payment_stats_state WHERE id = 1 FOR UPDATE"
+)
+_DIRTY_HOURS = text(
+    """
+    SELECT DISTINCT date_trunc('hour', created_at, 'UTC') AS hour
+    FROM gateway.payment
+    WHERE updated_at >= :since
+    """
+)
+_ALL_HOURS = text(
+    "SELECT DISTINCT date_trunc('hour', created_at, 'UTC') AS hour FROM gateway.payment"
+)
+_CLEAR = (
+    text("DELETE FROM gateway.payment_stats_hour WHERE hour = ANY(:hours)"),
+    text("DELETE FROM gateway.payment_settle_hour WHERE hour = ANY(:hours)"),
+)
+_FILL = (
+    text(
+        """
+        INSERT INTO gateway.payment_stats_hour (hour, status, reason, count, amount)
+        SELECT h.hour, p.status, coalesce(p.reason, ''), count(*), sum(p.amount)
+        FROM unnest(CAST(:hours AS timestamptz[])) AS h(hour)
+        JOIN gateway.payment AS p
+          ON p.created_at >= h.hour AND p.created_at < h.hour + interval '1 hour'
+        GROUP BY 1, 2, 3
+        """
+    ),
+    text(
+        """
+        INSERT INTO gateway.payment_settle_hour (hour, seconds, count)
+        SELECT h.hour, greatest(0, floor(extract(epoch FROM p.settled_at - p.pushed_at)))::int,
+               count(*)
+        FROM unnest(CAST(:hours AS timestamptz[])) AS h(hour)
+        JOIN gateway.payment AS p
+          ON p.created_at >= h.hour AND p.created_at < h.hour + interval '1 hour'
+        WHERE p.status = 'completed' AND p.pushed_at IS NOT NULL AND p.settled_at IS NOT NULL
+        GROUP BY 1, 2
+        """
+    ),
+)
+_MARK = text(
+    """
+    INSERT INTO gateway.payment_stats_state (id, refreshed_through) VALUES (1, :mark)
+    ON CONFLICT (id) DO UPDATE SET refreshed_through = EXCLUDED.refreshed_through
     """
 )
 
@@ -184,26 +277,43 @@ class ConsoleRepository(RepositoryBase[Payment]):
         )
         return list(result)
 
-    async def by_bucket(
-        self, *, window_from: datetime, window_to: datetime, granularity: str
-    ) -> list[StatusRow]:
+    async def refresh_rollups(self, *, overlap: timedelta) -> int | None:
+        """Recount every UTC hour with a payment changed since the last refresh (every hour, the
+        first time); the number of hours recounted, or None if another refresh holds the lock.
+
+        A payment's transaction may commit a little after the `updated_at` it wrote, so each
+        refresh looks `overlap` further back than the last one ended."""
+        locked = await self.session.scalar(
+            text("SELECT pg_try_advisory_xact_lock(:key)"), {"key": ROLLUP_LOCK}
+        )
+        if not locked:
+            return None
+        started = utcnow()
+        since = await self.session.scalar(_REFRESH_STATE)
+        if since is None:
+            hours = list(await self.session.scalars(_ALL_HOURS))
+        else:
+            hours = list(await self.session.scalars(_DIRTY_HOURS, {"since": since}))
+        if hours:
+            for statement in (*_CLEAR, *_FILL):
+                await self.session.execute(statement, {"hours": hours})
+        await self.session.execute(_MARK, {"mark": started - overlap})
+        return len(hours)
+
+    async def by_bucket(self, *, window: Window, granularity: str) -> list[StatusRow]:
         result = await self.session.execute(
-            _BY_BUCKET,
-            _window(window_from, window_to) | {"granularity": granularity, "zone": NAIROBI},
+            _BY_BUCKET, window.params() | {"granularity": granularity, "zone": NAIROBI}
         )
         return [StatusRow(r.bucket, r.status, int(r.n), int(r.amount)) for r in result.all()]
 
-    async def failure_reasons(
-        self, *, window_from: datetime, window_to: datetime
-    ) -> list[tuple[str, int]]:
-        result = await self.session.execute(_FAILURE_REASONS, _window(window_from, window_to))
-        return [(r.reason, int(r.n)) for r in result.all()]
+    async def by_reason(self, *, window: Window) -> list[ReasonRow]:
+        result = await self.session.execute(_BY_REASON, window.params())
+        return [ReasonRow(r.status, r.reason or None, int(r.n)) for r in result.all()]
 
-    async def settling(self, *, window_from: datetime, window_to: datetime) -> Settling:
-        row = (await self.session.execute(_SETTLING, _window(window_from, window_to))).one()
-        return Settling(
-            median_s=row.median_s, p95_s=row.p95_s, late_successes=int(row.late_successes)
-        )
+    async def settling_histogram(self, *, window: Window) -> list[tuple[int, int]]:
+        """(whole seconds from prompt to settling, completed payments) in ascending seconds."""
+        result = await self.session.execute(_SETTLING, window.params())
+        return [(int(r.seconds), int(r.n)) for r in result.all()]
 
     async def held(self) -> int:
         """Through the partial index `payment_held_idx`."""
@@ -223,7 +333,3 @@ class ConsoleRepository(RepositoryBase[Payment]):
             )
             or 0
         )
-
-
-def _window(window_from: datetime, window_to: datetime) -> dict[str, Any]:
-    return {"window_from": window_from, "window_to": window_to}

@@ -14,7 +14,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from payment_gateway.console import guidance
 from payment_gateway.console.exceptions import InvalidWindow
-from payment_gateway.console.repository import NAIROBI, ConsoleRepository, DeliveryRow, VerdictRow
+from payment_gateway.console.repository import (
+    NAIROBI,
+    ConsoleRepository,
+    DeliveryRow,
+    VerdictRow,
+    Window,
+)
 from payment_gateway.console.schemas import (
     Bucket,
     EntryKind,
@@ -38,6 +44,7 @@ from payment_gateway.models import (
     ReconciliationException,
 )
 from payment_gateway.payment import service as payment_service
+from payment_gateway.payment.lifecycle import LATE_SUCCESS
 from payment_gateway.payment.schemas import PaymentOut
 from shared.logging import mask_phone_numbers
 from shared.phone import mask_phone
@@ -310,23 +317,33 @@ async def stats(
     window_to: datetime,
     granularity: Granularity,
     max_days: int,
+    refresh_overlap: timedelta,
 ) -> PaymentStats:
-    """Counts, values, rates and times for payments created in `[window_from, window_to)`."""
+    """Counts, values, rates and times for payments created in `[window_from, window_to)`:
+    whole hours from the hourly rollups (brought up to date first), the edges from the
+    payments themselves; all of it summed in PostgreSQL."""
     check_window(window_from=window_from, window_to=window_to, max_days=max_days)
     repository = ConsoleRepository.from_session(session)
-    rows = await repository.by_bucket(
-        window_from=window_from, window_to=window_to, granularity=granularity.value
-    )
-    reasons = await repository.failure_reasons(window_from=window_from, window_to=window_to)
-    settling = await repository.settling(window_from=window_from, window_to=window_to)
+    await repository.refresh_rollups(overlap=refresh_overlap)
+    window = Window.of(window_from, window_to)
+    rows = await repository.by_bucket(window=window, granularity=granularity.value)
+    histogram = await repository.settling_histogram(window=window)
     totals: dict[str, list[int]] = {status.value: [0, 0] for status in PaymentStatus}
-    buckets: dict[datetime, list[StatusTotals]] = {}
+    per_bucket: dict[datetime, list[StatusTotals]] = {}
     for row in rows:
         totals[row.status][0] += row.count
         totals[row.status][1] += row.amount
-        buckets.setdefault(row.bucket, []).append(
+        per_bucket.setdefault(row.bucket, []).append(
             StatusTotals(status=row.status, count=row.count, amount=row.amount)
         )
+    reasons: dict[str, int] = {}
+    late = 0
+    for counted in await repository.by_reason(window=window):
+        if counted.status in FAILED:
+            key = counted.reason or counted.status
+            reasons[key] = reasons.get(key, 0) + counted.count
+        if counted.status == PaymentStatus.completed and counted.reason == LATE_SUCCESS:
+            late += counted.count
     ended = sum(totals[status][0] for status in _ENDED)
     return PaymentStats(
         window_from=window_from,
@@ -339,14 +356,38 @@ async def stats(
             for status, (count, amount) in totals.items()
         ],
         success_rate=round(totals[PaymentStatus.completed][0] / ended, 4) if ended else None,
-        failure_reasons=[ReasonCount(reason=reason, count=count) for reason, count in reasons],
-        median_seconds_to_pay=settling.median_s,
-        p95_seconds_to_pay=settling.p95_s,
-        late_successes=settling.late_successes,
+        failure_reasons=[
+            ReasonCount(reason=reason, count=count)
+            for reason, count in sorted(reasons.items(), key=lambda item: (-item[1], item[0]))
+        ],
+        median_seconds_to_pay=percentile(histogram, 0.5),
+        p95_seconds_to_pay=percentile(histogram, 0.95),
+        late_successes=late,
         held=await repository.held(),
         open_exceptions=await repository.open_exceptions(),
         buckets=[
-            Bucket(start=start.astimezone(_ZONE), by_status=sorted(items, key=lambda s: s.status))
-            for start, items in sorted(buckets.items())
+            Bucket(start=start.astimezone(_ZONE), by_status=sorted(cells, key=lambda c: c.status))
+            for start, cells in sorted(per_bucket.items())
         ],
     )
+
+
+def percentile(histogram: list[tuple[int, int]], fraction: float) -> float | None:
+    """PostgreSQL's `percentile_cont` over the values a histogram of (value, count) stands for,
+    in ascending values: interpolated between the two values around the position."""
+    total = sum(count for _, count in histogram)
+    if total == 0:
+        return None
+
+    def value_at(index: int) -> int:
+        seen = 0
+        for value, count in histogram:
+            seen += count
+            if index < seen:
+                return value
+        return histogram[-1][0]
+
+    position = fraction * (total - 1)
+    below = int(position)
+    lower, upper = value_at(below), value_at(min(below + 1, total - 1))
+    return float(lower + (upper - lower) * (position - below))

@@ -12,6 +12,7 @@ BENCHMARKS: list[str] = [
     "notification_latency",
     "statement_import",
     "console_stats",
+    "console_export",
 ]
 
 

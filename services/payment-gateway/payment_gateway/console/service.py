@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from payment_gateway.console import guidance
@@ -54,6 +55,8 @@ _ENDED = (PaymentStatus.completed, *sorted(FAILED))
 # Notes on the timeline that need a person, beside failures.
 _TROUBLE_NOTES = frozenset({"held_amount_mismatch", "held_phone_mismatch", "contradiction_ignored"})
 _ZONE = ZoneInfo(NAIROBI)
+
+log = structlog.get_logger(__name__)
 
 
 async def facts(session: AsyncSession, *, ids: list[uuid.UUID]) -> list[PaymentFacts]:
@@ -324,7 +327,7 @@ async def stats(
     payments themselves; all of it summed in PostgreSQL."""
     check_window(window_from=window_from, window_to=window_to, max_days=max_days)
     repository = ConsoleRepository.from_session(session)
-    await repository.refresh_rollups(overlap=refresh_overlap)
+    await refresh_rollups(session, overlap=refresh_overlap)
     window = Window.of(window_from, window_to)
     rows = await repository.by_bucket(window=window, granularity=granularity.value)
     histogram = await repository.settling_histogram(window=window)
@@ -370,6 +373,15 @@ async def stats(
             for start, cells in sorted(per_bucket.items())
         ],
     )
+
+
+async def refresh_rollups(session: AsyncSession, *, overlap: timedelta) -> int | None:
+    """Bring the stats' hourly rollups up to date (the sweep does it every minute, so a stats
+    request finds little to recount); the hours recounted, None if another refresh ran."""
+    hours = await ConsoleRepository.from_session(session).refresh_rollups(overlap=overlap)
+    if hours:
+        log.info("console_stats_rollups_refreshed", hours=hours)
+    return hours
 
 
 def percentile(histogram: list[tuple[int, int]], fraction: float) -> float | None:

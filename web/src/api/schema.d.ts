@@ -2002,9 +2002,9 @@ export interface components {
             guidance: components["schemas"]["Guidance"] | null;
             /**
              * Kind
-             * @enum {string}
+             * @description attempt, event, staff_action, callback, poll, delivery or reconciliation.
              */
-            kind: "attempt" | "event" | "staff_action" | "callback" | "poll" | "delivery" | "reconciliation";
+            kind: string;
             /** Reason */
             reason: string | null;
             /** Result Code */

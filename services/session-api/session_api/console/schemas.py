@@ -6,7 +6,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 from enum import StrEnum
-from typing import Any, Literal
+from typing import Any
 
 from pydantic import BaseModel, Field
 
@@ -87,9 +87,10 @@ class Guidance(BaseModel):
 
 class TimelineEntry(BaseModel):
     at: datetime
-    kind: Literal[
-        "attempt", "event", "staff_action", "callback", "poll", "delivery", "reconciliation"
-    ]
+    # A string, not an enum: a kind the gateway adds later must not break the page.
+    kind: str = Field(
+        description="attempt, event, staff_action, callback, poll, delivery or reconciliation."
+    )
     summary: str
     actor: str | None
     status: str | None

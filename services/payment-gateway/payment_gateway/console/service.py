@@ -151,7 +151,7 @@ def _callback_entry(callback: CallbackInbox) -> TimelineEntry:
         + (f", received {callback.resends + 1} times" if callback.resends else ""),
         actor="daraja",
         status=None,
-        reason=callback.outcome,
+        reason=outcome_for(result_code).reason if result_code is not None else None,
         result_code=result_code,
         failure=failed or trouble,
         guidance=_callback_guidance(result_code, callback) if failed or trouble else None,

@@ -347,11 +347,14 @@ async def record_poll(
     """Apply one scheduled query: settle on a final answer, else poll again, and time out when
     the schedule is exhausted."""
     payment = await PaymentRepository.from_session(session).lock(payment_id)
-    if payment is None or payment.status != S.sent or payment.poll_step != step:
-        return payment
+    if payment is None:
+        return None
+    # Kept even when a callback settled the payment while Daraja was being asked: it was asked.
     await log_poll(
         session, payment_id=payment_id, step=step, actor=lifecycle.POLLER.name, result=result
     )
+    if payment.status != S.sent or payment.poll_step != step:
+        return payment
     if payment.review_reason is not None:
         return payment
     if isinstance(result, StkQueryResult) and not result.pending and result.result_code is not None:

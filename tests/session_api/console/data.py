@@ -41,6 +41,8 @@ class GatewayFacts:
     facts: dict[str, dict[str, Any]] = field(default_factory=dict)
     timelines: dict[str, dict[str, Any]] = field(default_factory=dict)
     stats: dict[str, Any] | httpx.Response | None = None
+    # Gateway payment ids by phone (254XXXXXXXXX), for `GET /v1/payments?phone=`.
+    phones: dict[str, list[str]] = field(default_factory=dict)
     requests: list[httpx.Request] = field(default_factory=list)
 
     def __post_init__(self) -> None:
@@ -50,6 +52,12 @@ class GatewayFacts:
             side_effect=self._timeline
         )
         router.get("/v1/console/stats").mock(side_effect=self._stats)
+        router.get("/v1/payments").mock(side_effect=self._by_phone)
+
+    def _by_phone(self, request: httpx.Request) -> httpx.Response:
+        self.requests.append(request)
+        ids = self.phones.get(request.url.params["phone"], [])
+        return httpx.Response(200, json={"items": [{"id": i} for i in ids], "next_cursor": None})
 
     def _facts(self, request: httpx.Request) -> httpx.Response:
         self.requests.append(request)

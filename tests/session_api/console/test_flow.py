@@ -44,10 +44,12 @@ async def test_a_retried_booking_through_the_console(make_flow: FlowFactory) -> 
         assert approved.status_code == 200, approved.text
         first = await pay_booking(flow, client, booking_id, phone("001"))  # cancelled
         assert (await flow.settled(first, client))["status"] == "cancelled"
-        second = await pay_booking(flow, client, booking_id, phone())
+        paying_phone = phone()
+        second = await pay_booking(flow, client, booking_id, paying_phone)
         assert (await flow.settled(second, client))["status"] == "paid"
 
         page = await admin_get(flow, staff, "/v1/admin/payments", q="console therapist")
+        by_phone = await admin_get(flow, staff, "/v1/admin/payments", q=paying_phone)
         cancelled = await admin_get(flow, staff, f"/v1/admin/payments/{first}")
         paid = await admin_get(flow, staff, f"/v1/admin/payments/{second}")
         now = datetime.now(UTC)
@@ -60,6 +62,7 @@ async def test_a_retried_booking_through_the_console(make_flow: FlowFactory) -> 
 
     assert [row["id"] for row in page["items"]] == [second, first]
     assert page["gateway_facts"] is True
+    assert [row["id"] for row in by_phone["items"]] == [second]  # the whole number, exactly
     assert {row["environment"] for row in page["items"]} == {"sandbox"}
     assert page["items"][0]["paid_for"]["therapist_name"] == "Dr Console Therapist"
     assert page["items"][0]["receipt_number"]

@@ -97,6 +97,9 @@ class QueryTerms:
     receipt: str | None = None
     phone_suffix: str | None = None  # the digits a masked phone ends with
     masked_phone: str | None = None  # a whole phone, masked as stored
+    # The gateway's payments for a whole phone: exact, where the masked form is only its last
+    # four digits. None when the gateway could not be asked (the masked form is used instead).
+    phone_payments: tuple[str, ...] | None = None
     uuid: uuid.UUID | None = None
     reference: tuple[PayableType, str] | None = None  # kind and id-hex prefix
 
@@ -143,7 +146,9 @@ def _matches(terms: QueryTerms) -> ColumnElement[bool]:
         options.append(PaymentAttempt.receipt_number == terms.receipt)
     if terms.phone_suffix:
         options.append(PaymentAttempt.phone_masked.endswith(terms.phone_suffix, autoescape=True))
-    if terms.masked_phone:
+    if terms.phone_payments is not None:
+        options.append(PaymentAttempt.gateway_payment_id.in_(terms.phone_payments))
+    elif terms.masked_phone:
         options.append(PaymentAttempt.phone_masked == terms.masked_phone)
     if terms.uuid:
         options.append(PaymentAttempt.payable_id == terms.uuid)

@@ -15,6 +15,7 @@ import json
 import re
 import uuid
 from collections.abc import AsyncIterator, Sequence
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -87,7 +88,7 @@ def query_terms(q: str | None) -> QueryTerms | None:
             terms["phone_suffix"] = digits
         else:
             try:
-                terms["masked_phone"] = mask_phone(normalise_phone(compact))
+                terms["phone"] = normalise_phone(compact)
             except ValueError:
                 terms["phone_suffix"] = digits[-4:]
     if _is_uuid(text):
@@ -95,7 +96,24 @@ def query_terms(q: str | None) -> QueryTerms | None:
     reference = _REFERENCE.match(compact)
     if reference:
         terms["reference"] = (_PREFIX_TYPES[reference[1].upper()], reference[2].lower())
+    if "phone" in terms:
+        terms["masked_phone"] = mask_phone(terms.pop("phone"))
     return QueryTerms(**terms)
+
+
+async def resolve_terms(q: str | None, *, gateway: GatewayClient, user: User) -> QueryTerms | None:
+    """`query_terms`, with a whole phone number looked up at the gateway (which alone keeps it
+    unmasked) so it matches exactly that phone's payments."""
+    terms = query_terms(q)
+    if terms is None or terms.masked_phone is None or q is None:
+        return terms
+    phone = normalise_phone(re.sub(r"[\s-]", "", q.strip()))
+    try:
+        ids = await gateway.payment_ids_for_phone(phone, acting_user=acting_user(user))
+    except GatewayError as e:
+        log.warning("console_gateway_phone_lookup_unavailable", error=e.message)
+        return terms
+    return replace(terms, phone_payments=tuple(ids))
 
 
 def check_filters(filters: AttemptFilters) -> None:
@@ -126,8 +144,9 @@ async def search(
     """A page of attempts and the cursor of the next one (None at the end)."""
     check_filters(filters)
     after = decode_cursor(cursor, sort=sort) if cursor else None
+    terms = await resolve_terms(q, gateway=gateway, user=user)
     views = await ConsoleRepository.from_session(session).page(
-        filters=filters, terms=query_terms(q), sort=sort, after=after, limit=limit + 1
+        filters=filters, terms=terms, sort=sort, after=after, limit=limit + 1
     )
     page = views[:limit]
     facts = await _facts(gateway, page, user=user)
@@ -150,7 +169,7 @@ async def export_csv(
 ) -> AsyncIterator[str]:
     """The CSV, a header and then one batch of rows at a time."""
     check_filters(filters)
-    terms = query_terms(q)
+    terms = await resolve_terms(q, gateway=gateway, user=user)
     log.info("console_export_started", acting_user=acting_user(user))
 
     async def chunks() -> AsyncIterator[str]:

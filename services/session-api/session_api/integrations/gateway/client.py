@@ -29,6 +29,8 @@ log = structlog.get_logger(__name__)
 # (409) or an earlier one with another body (422).
 IDEMPOTENCY_ERRORS = frozenset({"IdempotencyKeyInUse", "IdempotencyKeyReused"})
 ACTING_USER = "X-Acting-User"
+# A phone searched in the staff console matches at most this many of its newest payments.
+PHONE_LOOKUP_LIMIT = 500
 
 
 class GatewayClient:
@@ -89,6 +91,28 @@ class GatewayClient:
             return [GatewayPaymentFacts.model_validate(item) for item in response.json()]
         except (ValidationError, ValueError, TypeError) as e:
             raise GatewayUnavailable("the payment gateway answered with unreadable facts") from e
+
+    async def payment_ids_for_phone(
+        self, phone: str, *, acting_user: str, limit: int = PHONE_LOOKUP_LIMIT
+    ) -> list[str]:
+        """The ids of the gateway's payments from this phone (254XXXXXXXXX), newest first, at
+        most `limit` of them."""
+        ids: list[str] = []
+        cursor: str | None = None
+        while len(ids) < limit:
+            params = {"phone": phone, "limit": str(min(100, limit - len(ids)))}
+            if cursor:
+                params["cursor"] = cursor
+            body = _json_object(
+                await self._send(
+                    "GET", "/v1/payments", params=params, headers={ACTING_USER: acting_user}
+                )
+            )
+            ids += [str(item["id"]) for item in body.get("items", []) if "id" in item]
+            cursor = body.get("next_cursor")
+            if not cursor:
+                break
+        return ids
 
     async def payment_timeline(self, payment_id: str, *, acting_user: str) -> dict[str, Any]:
         """The payment and its merged timeline, as the gateway's console endpoint shapes it."""

@@ -11,6 +11,8 @@ BENCHMARKS: list[str] = [
     "initiation",
     "notification_latency",
     "statement_import",
+    "console_stats",
+    "console_export",
 ]
 
 

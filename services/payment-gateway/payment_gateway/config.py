@@ -128,6 +128,11 @@ class Settings(AuditSettings):
     SWEEP_BATCH_SIZE: int = Field(default=500, ge=1)
     SWEEP_TIMEOUT_S: float = Field(default=300.0, gt=0)
     REFRESH_MIN_INTERVAL_S: float = 10.0
+    # The widest window the console's stats accept: bounds the rows one request aggregates.
+    CONSOLE_STATS_MAX_DAYS: int = Field(default=366, ge=1)
+    # How far back each refresh of the stats' hourly rollups looks again: a payment's
+    # transaction may commit after the updated_at it wrote; longer than any such transaction.
+    CONSOLE_STATS_REFRESH_OVERLAP_S: float = Field(default=120.0, ge=0)
 
     CALLBACK_ALLOWED_CIDRS: Annotated[list[str], NoDecode] = Field(default_factory=list)
     TRUSTED_PROXY_HOPS: int = Field(default=0, ge=0)

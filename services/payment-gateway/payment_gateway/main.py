@@ -15,6 +15,7 @@ from payment_gateway.callback import service as callback_service
 from payment_gateway.callback.endpoints import router as callback_router
 from payment_gateway.config import Settings
 from payment_gateway.config import settings as default_settings
+from payment_gateway.console.endpoints import router as console_router
 from payment_gateway.payment.endpoints import router as payment_router
 from payment_gateway.privacy.endpoints import router as privacy_router
 from payment_gateway.reconciliation.endpoints import results_router
@@ -75,6 +76,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(reversal_results_router, responses=responses(TooManyRequests))
     app.include_router(audit_router, responses=responses(TooManyRequests))
     app.include_router(privacy_router, responses=responses(TooManyRequests))
+    app.include_router(console_router, responses=responses(TooManyRequests))
     return app
 
 

@@ -15,6 +15,7 @@ from payment_gateway.callback import service as callback_service
 from payment_gateway.callback import tasks as callback_tasks
 from payment_gateway.callback.listener import CallbackListener
 from payment_gateway.config import Settings, settings
+from payment_gateway.console import tasks as console_tasks
 from payment_gateway.idempotency import tasks as idempotency_tasks
 from payment_gateway.integrations.daraja import NAIROBI
 from payment_gateway.outbox import tasks as outbox_tasks
@@ -30,7 +31,7 @@ log = structlog.get_logger(__name__)
 
 async def sweep(ctx: dict[str, Any]) -> dict[str, int]:
     """Every sweep in one cron job: resume open payments, reprocess stored callbacks, re-send
-    undelivered events, forget expired idempotency keys."""
+    undelivered events, forget expired idempotency keys, recount the stats' changed hours."""
     counts = {
         "payments": await payment_tasks.sweep(ctx),
         "callbacks": await callback_tasks.sweep(ctx),
@@ -38,6 +39,7 @@ async def sweep(ctx: dict[str, Any]) -> dict[str, int]:
         "idempotency_keys": await idempotency_tasks.prune(ctx),
         "reconciliation_runs": await reconciliation_tasks.resume(ctx),
         "refunds": await refund_tasks.sweep(ctx),
+        "stats_hours": await console_tasks.refresh_stats(ctx),
     }
     if any(counts.values()):
         log.info("sweep", **counts)

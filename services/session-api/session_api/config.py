@@ -51,6 +51,9 @@ class Settings(AuditSettings):
     GATEWAY_TIMEOUT_S: float = Field(default=10.0, gt=0)
     GATEWAY_CONNECT_TIMEOUT_S: float = Field(default=3.0, gt=0)
     GATEWAY_RETRY_AFTER_S: int = Field(default=30, ge=1)
+    # Rows the staff console's CSV export reads (and asks the gateway about) per batch; at most
+    # the gateway's 1000 ids per facts request.
+    CONSOLE_EXPORT_BATCH_SIZE: int = Field(default=1000, ge=1, le=1000)
     WEBHOOK_SECRET: SecretStr = SecretStr(DEV_WEBHOOK_SECRET)
     WEBHOOK_TOLERANCE_S: int = Field(default=300, ge=1)
 

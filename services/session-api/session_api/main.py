@@ -16,6 +16,7 @@ from session_api.auth.endpoints import router as auth_router
 from session_api.booking.endpoints import router as booking_router
 from session_api.config import QUEUE_NAME, Settings
 from session_api.config import settings as default_settings
+from session_api.console.endpoints import router as console_router
 from session_api.event.endpoints import router as event_router
 from session_api.integrations.gateway import GatewayClient
 from session_api.notification.endpoints import router as notification_router
@@ -100,6 +101,7 @@ def create_app(
         risk_router,
         event_router,
         audit_router,
+        console_router,
         web_router,
     ):
         app.include_router(router)

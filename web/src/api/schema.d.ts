@@ -146,6 +146,66 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/admin/payments": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Payments
+         * @description Every payment attempt, filtered and sorted, with client, payable and gateway facts.
+         */
+        get: operations["list_payments_v1_admin_payments_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/payments/export.csv": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Export Payments
+         * @description The list's rows with every field as CSV, streamed; dates in Africa/Nairobi time.
+         */
+        get: operations["export_payments_v1_admin_payments_export_csv_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/payments/{attempt_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Payment
+         * @description One payment: its payable, client, every attempt, and the merged timeline with guidance.
+         */
+        get: operations["get_payment_v1_admin_payments__attempt_id__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/admin/payments/{attempt_id}/refund": {
         parameters: {
             query?: never;
@@ -198,6 +258,27 @@ export interface paths {
          * @description Suspicious activity (staff and admins), most recently seen first; nothing was blocked.
          */
         get: operations["list_risk_flags_v1_admin_risk_flags_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/stats": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Stats
+         * @description Counts and values by status, success rate, failure reasons, time to pay, late successes,
+         *     held payments and open exceptions, bucketed by Africa/Nairobi day or hour.
+         */
+        get: operations["get_stats_v1_admin_stats_get"];
         put?: never;
         post?: never;
         delete?: never;
@@ -971,6 +1052,150 @@ export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
         /**
+         * AdminPaymentDetail
+         * @description One payment attempt: what was paid for, by whom, every attempt at paying it, and the
+         *     merged timeline of the gateway's records.
+         */
+        AdminPaymentDetail: {
+            /**
+             * Attempts
+             * @description Every attempt at this payable, oldest first.
+             */
+            attempts: components["schemas"]["AdminPaymentRow"][];
+            client: components["schemas"]["ClientOut"];
+            paid_for: components["schemas"]["PaidFor"];
+            payment: components["schemas"]["AdminPaymentRow"];
+            /**
+             * Timeline
+             * @description Oldest first.
+             */
+            timeline: components["schemas"]["TimelineEntry"][];
+            /**
+             * Timeline Complete
+             * @description False when the gateway could not be asked: only session-api's entries.
+             */
+            timeline_complete: boolean;
+        };
+        /** AdminPaymentPage */
+        AdminPaymentPage: {
+            /**
+             * Gateway Facts
+             * @description False when the gateway could not be asked: held, verdict and environment fall back to what session-api recorded.
+             */
+            gateway_facts: boolean;
+            /** Items */
+            items: components["schemas"]["AdminPaymentRow"][];
+            /**
+             * Next Cursor
+             * @description Pass as `cursor` for the next page; null at the end.
+             */
+            next_cursor: string | null;
+        };
+        /**
+         * AdminPaymentRow
+         * @description One payment attempt in the console's list.
+         */
+        AdminPaymentRow: {
+            /**
+             * Amount
+             * @description KES.
+             */
+            amount: number;
+            /** Attempt Number */
+            attempt_number: number;
+            /** Checkout Request Id */
+            checkout_request_id: string | null;
+            client: components["schemas"]["ClientOut"];
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            environment: components["schemas"]["session_api__console__schemas__Environment"] | null;
+            /** Gateway Payment Id */
+            gateway_payment_id: string;
+            /**
+             * Held For Review
+             * @description Why the gateway holds the payment for staff review, while it does.
+             */
+            held_for_review: string | null;
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /**
+             * Open Exception
+             * @description An unresolved reconciliation exception exists.
+             */
+            open_exception: boolean;
+            paid_for: components["schemas"]["PaidFor"];
+            /**
+             * Phone
+             * @description Masked: 254*****5678.
+             */
+            phone: string;
+            /**
+             * Reason
+             * @description Why it failed, was cancelled or timed out.
+             */
+            reason: string | null;
+            /** Receipt Number */
+            receipt_number: string | null;
+            /**
+             * Reconciliation Verdict
+             * @description The latest verdict, if reconciled.
+             */
+            reconciliation_verdict: string | null;
+            /** Result Code */
+            result_code: string | null;
+            status: components["schemas"]["AttemptStatus"];
+            /**
+             * Status Detail
+             * @description M-Pesa's own words (result description).
+             */
+            status_detail: string | null;
+        };
+        /**
+         * AdminStats
+         * @description The numbers behind the console's charts, for payments created in `[from, to)`.
+         */
+        AdminStats: {
+            /** Buckets */
+            buckets: components["schemas"]["Bucket"][];
+            /** By Status */
+            by_status: components["schemas"]["StatusTotals"][];
+            /** Failure Reasons */
+            failure_reasons: components["schemas"]["ReasonCount"][];
+            granularity: components["schemas"]["Granularity"];
+            /** Held */
+            held: number;
+            /** Late Successes */
+            late_successes: number;
+            /** Median Seconds To Pay */
+            median_seconds_to_pay: number | null;
+            /** Open Exceptions */
+            open_exceptions: number;
+            /** P95 Seconds To Pay */
+            p95_seconds_to_pay: number | null;
+            /** Success Rate */
+            success_rate: number | null;
+            /** Total Amount */
+            total_amount: number;
+            /** Total Count */
+            total_count: number;
+            /**
+             * Window From
+             * Format: date-time
+             */
+            window_from: string;
+            /**
+             * Window To
+             * Format: date-time
+             */
+            window_to: string;
+        };
+        /**
          * AdminVerifyReport
          * @description Both services' trails verified: session-api's here, the gateway's by the gateway.
          */
@@ -1003,7 +1228,7 @@ export interface components {
             delivery_fee_kes: number;
             /** Deposit Min Kes */
             deposit_min_kes: number;
-            environment: components["schemas"]["Environment"];
+            environment: components["schemas"]["shared__settings__Environment"];
             /**
              * Free Delivery From Kes
              * @description The subtotal from which delivery is free, if there is one.
@@ -1243,6 +1468,17 @@ export interface components {
             /** Seq */
             seq: number;
         };
+        /** Bucket */
+        Bucket: {
+            /** By Status */
+            by_status: components["schemas"]["StatusTotals"][];
+            /**
+             * Start
+             * Format: date-time
+             * @description In Africa/Nairobi time, with its offset.
+             */
+            start: string;
+        };
         /** CheckpointOut */
         CheckpointOut: {
             /** Head Hash */
@@ -1256,6 +1492,18 @@ export interface components {
              * Format: date-time
              */
             signed_at: string;
+        };
+        /** ClientOut */
+        ClientOut: {
+            /** Email */
+            email: string;
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /** Name */
+            name: string;
         };
         /** Customer */
         Customer: {
@@ -1380,7 +1628,7 @@ export interface components {
          * Environment
          * @enum {string}
          */
-        Environment: "development" | "testing" | "sandbox" | "production";
+        "Environment-Input": "sandbox" | "production";
         /** EraseMeRequest */
         EraseMeRequest: {
             /**
@@ -1446,6 +1694,18 @@ export interface components {
             field: string;
             /** Message */
             message: string;
+        };
+        /**
+         * Granularity
+         * @enum {string}
+         */
+        Granularity: "day" | "hour";
+        /** Guidance */
+        Guidance: {
+            /** Staff Can */
+            staff_can: string;
+            /** Tell Customer */
+            tell_customer: string;
         };
         /**
          * LedgerEntryKind
@@ -1725,6 +1985,39 @@ export interface components {
             /** Total */
             total: number;
         };
+        /**
+         * PaidFor
+         * @description What the payment was for, in words a person reads.
+         */
+        PaidFor: {
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /** Order Number */
+            order_number?: string | null;
+            /**
+             * Reference
+             * @description The M-Pesa account reference (order number for orders).
+             */
+            reference: string;
+            /** Session At */
+            session_at?: string | null;
+            /**
+             * Status
+             * @description The booking's, order's or deposit's.
+             */
+            status?: string | null;
+            /**
+             * Summary
+             * @description e.g. 'Session with Dr A. Mwangi, 3 Dec 2026 09:00 EAT'.
+             */
+            summary: string;
+            /** Therapist Name */
+            therapist_name?: string | null;
+            type: components["schemas"]["PayableType"];
+        };
         /** PayRequest */
         PayRequest: {
             /**
@@ -1745,6 +2038,11 @@ export interface components {
          * @enum {string}
          */
         PayableType: "booking" | "order" | "deposit";
+        /**
+         * PaymentSort
+         * @enum {string}
+         */
+        PaymentSort: "newest" | "oldest" | "amount_desc" | "amount_asc";
         /** PreferenceChange */
         PreferenceChange: {
             /**
@@ -1816,6 +2114,13 @@ export interface components {
             reason?: string | null;
             /** Status */
             status: string;
+        };
+        /** ReasonCount */
+        ReasonCount: {
+            /** Count */
+            count: number;
+            /** Reason */
+            reason: string;
         };
         /**
          * RefundIn
@@ -1968,6 +2273,15 @@ export interface components {
          * @enum {string}
          */
         SessionType: "individual" | "couples" | "family" | "group";
+        /** StatusTotals */
+        StatusTotals: {
+            /** Amount */
+            amount: number;
+            /** Count */
+            count: number;
+            /** Status */
+            status: string;
+        };
         /**
          * TherapistAccount
          * @description What an admin gets back on creating a therapist.
@@ -2063,6 +2377,36 @@ export interface components {
             session_rate?: number | null;
             /** Specialties */
             specialties?: string[] | null;
+        };
+        /** TimelineEntry */
+        TimelineEntry: {
+            /** Actor */
+            actor: string | null;
+            /**
+             * At
+             * Format: date-time
+             */
+            at: string;
+            /** Detail */
+            detail: {
+                [key: string]: unknown;
+            };
+            /** Failure */
+            failure: boolean;
+            guidance: components["schemas"]["Guidance"] | null;
+            /**
+             * Kind
+             * @description attempt, event, staff_action, callback, poll, delivery or reconciliation.
+             */
+            kind: string;
+            /** Reason */
+            reason: string | null;
+            /** Result Code */
+            result_code: string | null;
+            /** Status */
+            status: string | null;
+            /** Summary */
+            summary: string;
         };
         /** Token */
         Token: {
@@ -2217,6 +2561,16 @@ export interface components {
              */
             updated_at: string;
         };
+        /**
+         * Environment
+         * @enum {string}
+         */
+        session_api__console__schemas__Environment: "sandbox" | "production";
+        /**
+         * Environment
+         * @enum {string}
+         */
+        shared__settings__Environment: "development" | "testing" | "sandbox" | "production";
     };
     responses: never;
     parameters: never;
@@ -2518,6 +2872,213 @@ export interface operations {
             };
         };
     };
+    list_payments_v1_admin_payments_get: {
+        parameters: {
+            query?: {
+                /** @description Receipt number, phone or its last digits, client name or e-mail, therapist name, booking/order/attempt id, order number, or checkout request id. */
+                q?: string | null;
+                sort?: components["schemas"]["PaymentSort"];
+                limit?: number;
+                /** @description `next_cursor` of the previous page. */
+                cursor?: string | null;
+                /** @description Repeatable. */
+                status?: components["schemas"]["AttemptStatus"][] | null;
+                /** @description Repeatable: booking, order, deposit. */
+                payable_type?: components["schemas"]["PayableType"][] | null;
+                /** @description Inclusive, ISO 8601 with a UTC offset. */
+                from?: string | null;
+                /** @description Exclusive, ISO 8601 with a UTC offset. */
+                to?: string | null;
+                /** @description KES. */
+                amount_min?: number | null;
+                /** @description KES. */
+                amount_max?: number | null;
+                environment?: components["schemas"]["Environment-Input"] | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AdminPaymentPage"];
+                };
+            };
+            /** @description The cursor is not one this list returned with the same `sort`. | A filter's value is not accepted (the message says what is). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No valid access token: missing, malformed, expired, or for an account that is gone. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Your account's role may not do this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The request does not have the documented shape; `fields` names each problem. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValidationErrorBody"];
+                };
+            };
+        };
+    };
+    export_payments_v1_admin_payments_export_csv_get: {
+        parameters: {
+            query?: {
+                /** @description Receipt number, phone or its last digits, client name or e-mail, therapist name, booking/order/attempt id, order number, or checkout request id. */
+                q?: string | null;
+                sort?: components["schemas"]["PaymentSort"];
+                /** @description Repeatable. */
+                status?: components["schemas"]["AttemptStatus"][] | null;
+                /** @description Repeatable: booking, order, deposit. */
+                payable_type?: components["schemas"]["PayableType"][] | null;
+                /** @description Inclusive, ISO 8601 with a UTC offset. */
+                from?: string | null;
+                /** @description Exclusive, ISO 8601 with a UTC offset. */
+                to?: string | null;
+                /** @description KES. */
+                amount_min?: number | null;
+                /** @description KES. */
+                amount_max?: number | null;
+                environment?: components["schemas"]["Environment-Input"] | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Every matching row, streamed. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/csv": unknown;
+                };
+            };
+            /** @description A filter's value is not accepted (the message says what is). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No valid access token: missing, malformed, expired, or for an account that is gone. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Your account's role may not do this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The request does not have the documented shape; `fields` names each problem. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValidationErrorBody"];
+                };
+            };
+        };
+    };
+    get_payment_v1_admin_payments__attempt_id__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                attempt_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AdminPaymentDetail"];
+                };
+            };
+            /** @description No valid access token: missing, malformed, expired, or for an account that is gone. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Your account's role may not do this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No payment attempt has this id. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The request does not have the documented shape; `fields` names each problem. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValidationErrorBody"];
+                };
+            };
+        };
+    };
     refund_payment_v1_admin_payments__attempt_id__refund_post: {
         parameters: {
             query?: never;
@@ -2760,6 +3321,77 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ValidationErrorBody"];
+                };
+            };
+        };
+    };
+    get_stats_v1_admin_stats_get: {
+        parameters: {
+            query: {
+                /** @description Inclusive, ISO 8601 with an offset. */
+                from: string;
+                /** @description Exclusive, ISO 8601 with an offset. */
+                to: string;
+                granularity?: components["schemas"]["Granularity"];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AdminStats"];
+                };
+            };
+            /** @description A filter's value is not accepted (the message says what is). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No valid access token: missing, malformed, expired, or for an account that is gone. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Your account's role may not do this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The request does not have the documented shape; `fields` names each problem. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValidationErrorBody"];
+                };
+            };
+            /** @description The payment gateway, which computes the stats, did not answer; try again shortly. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };

@@ -12,9 +12,10 @@ from payment_gateway.models import CallbackInbox
 from shared.repository import RepositoryBase
 
 # One round trip, one implicit transaction: find the payment by token, store the body unless an
-# identical one is already there, and announce the new row to the workers (PostgreSQL delivers
-# the notification only once the row is committed). No row back: unknown token; a row without an
-# id: a duplicate.
+# identical one is already there (then count the resend, for the staff timeline), and announce
+# a new row to the workers (PostgreSQL delivers the notification only once the row is
+# committed). No row back: unknown token; a row without an id: a duplicate. `xmax = 0` holds
+# only for a row this statement inserted.
 STORE_CALLBACK = """
 WITH target AS (
     SELECT payment_id FROM gateway.callback_token WHERE token_hash = $1
@@ -22,10 +23,11 @@ WITH target AS (
     INSERT INTO gateway.callback_inbox (payment_id, dedupe_key, body, source_ip, received_at)
     SELECT payment_id, payment_id::text || ':' || $2, $3, $4, now()
     FROM target
-    ON CONFLICT (dedupe_key) DO NOTHING
-    RETURNING id
+    ON CONFLICT (dedupe_key) DO UPDATE SET resends = gateway.callback_inbox.resends + 1
+    RETURNING id, (xmax = 0) AS inserted
 )
-SELECT stored.id, CASE WHEN stored.id IS NOT NULL THEN pg_notify($5, stored.id::text) END
+SELECT CASE WHEN stored.inserted THEN stored.id END,
+       CASE WHEN stored.inserted THEN pg_notify($5, stored.id::text) END
 FROM target LEFT JOIN stored ON true
 """
 

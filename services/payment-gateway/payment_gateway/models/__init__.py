@@ -12,6 +12,10 @@ from payment_gateway.models.mpesa_record import MpesaRecord
 from payment_gateway.models.outbox_event import OutboxEvent
 from payment_gateway.models.payment import OPEN_STATUSES, Payment, PaymentStatus
 from payment_gateway.models.payment_event import EventSource, PaymentEvent
+from payment_gateway.models.payment_poll import PaymentPoll
+from payment_gateway.models.payment_settle_hour import PaymentSettleHour
+from payment_gateway.models.payment_stats_hour import PaymentStatsHour
+from payment_gateway.models.payment_stats_state import PaymentStatsState
 from payment_gateway.models.reconciliation_exception import (
     ExceptionStatus,
     ReconciliationException,
@@ -44,6 +48,10 @@ __all__ = [
     "OutboxEvent",
     "Payment",
     "PaymentEvent",
+    "PaymentPoll",
+    "PaymentSettleHour",
+    "PaymentStatsHour",
+    "PaymentStatsState",
     "PaymentStatus",
     "ReconciliationException",
     "ReconciliationItem",

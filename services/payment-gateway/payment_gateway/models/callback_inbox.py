@@ -84,3 +84,5 @@ class CallbackInbox(Base):
     verdict: Mapped[str | None] = mapped_column(String(24))
     note: Mapped[str | None] = mapped_column(Text)
     attempts: Mapped[int] = mapped_column(Integer, nullable=False, default=0, server_default="0")
+    # Identical copies received after this one (Daraja resends): kept for the staff timeline.
+    resends: Mapped[int] = mapped_column(Integer, nullable=False, default=0, server_default="0")

@@ -62,6 +62,19 @@ class Payment(TimestampMixin, Base):
         ),
         Index("payment_created_at_id_idx", "created_at", "id"),
         Index("payment_phone_amount_pushed_at_idx", "phone", "amount", "pushed_at"),
+        # The staff console's stats roll an hour of payments up from this index alone.
+        Index(
+            "payment_console_stats_idx",
+            "created_at",
+            postgresql_include=["status", "amount", "reason", "pushed_at", "settled_at"],
+        ),
+        # What changed since the console's rollups were last refreshed.
+        Index("payment_updated_at_idx", "updated_at"),
+        Index(
+            "payment_held_idx",
+            "review_reason",
+            postgresql_where=text("review_reason IS NOT NULL"),
+        ),
         Index(
             "payment_open_next_check_idx",
             "status",

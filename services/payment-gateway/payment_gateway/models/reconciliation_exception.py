@@ -40,6 +40,11 @@ class ReconciliationException(CreatedAtMixin, Base):
             postgresql_where=text("status = 'open'"),
         ),
         Index("reconciliation_exception_status_idx", "status", "created_at"),
+        Index(
+            "reconciliation_exception_payment_id_idx",
+            "payment_id",
+            postgresql_where=text("payment_id IS NOT NULL"),
+        ),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True, default=uuid.uuid4)

@@ -50,6 +50,12 @@ class ReconciliationItem(CreatedAtMixin, Base):
             postgresql_where=text("receipt IS NOT NULL"),
         ),
         Index("reconciliation_item_run_verdict_idx", "run_id", "verdict", "id"),
+        Index(
+            "reconciliation_item_payment_id_idx",
+            "payment_id",
+            "id",
+            postgresql_where=text("payment_id IS NOT NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)

@@ -33,10 +33,14 @@ from payment_gateway.integrations.daraja import (
     outcome_for_rejection,
     outcome_for_unreachable,
 )
-from payment_gateway.models import CallbackToken, Payment, PaymentStatus
+from payment_gateway.models import CallbackToken, Payment, PaymentPoll, PaymentStatus
 from payment_gateway.payment import lifecycle, messages
 from payment_gateway.payment.exceptions import PaymentNotFound
-from payment_gateway.payment.repository import CallbackTokenRepository, PaymentRepository
+from payment_gateway.payment.repository import (
+    CallbackTokenRepository,
+    PaymentPollRepository,
+    PaymentRepository,
+)
 from shared.db import utcnow
 from shared.jobs import enqueue_after_commit
 from shared.worker import backoff_seconds
@@ -305,6 +309,33 @@ async def query(daraja: DarajaClient, *, checkout_request_id: str) -> StkQueryRe
         return e
 
 
+async def log_poll(
+    session: AsyncSession,
+    *,
+    payment_id: uuid.UUID,
+    step: int | None,
+    actor: str,
+    result: StkQueryResult | DarajaError,
+) -> None:
+    """Keep the query and its answer for the payment's timeline, pending answers included."""
+    if isinstance(result, StkQueryResult):
+        poll = PaymentPoll(
+            payment_id=payment_id,
+            step=step,
+            actor=actor,
+            result_code=result.result_code,
+            result_desc=result.result_desc[:500],
+        )
+    else:
+        poll = PaymentPoll(
+            payment_id=payment_id,
+            step=step,
+            actor=actor,
+            error=f"{type(result).__name__}: {result.message}"[:500],
+        )
+    await PaymentPollRepository.from_session(session).create(poll)
+
+
 async def record_poll(
     session: AsyncSession,
     *,
@@ -316,7 +347,13 @@ async def record_poll(
     """Apply one scheduled query: settle on a final answer, else poll again, and time out when
     the schedule is exhausted."""
     payment = await PaymentRepository.from_session(session).lock(payment_id)
-    if payment is None or payment.status != S.sent or payment.poll_step != step:
+    if payment is None:
+        return None
+    # Kept even when a callback settled the payment while Daraja was being asked: it was asked.
+    await log_poll(
+        session, payment_id=payment_id, step=step, actor=lifecycle.POLLER.name, result=result
+    )
+    if payment.status != S.sent or payment.poll_step != step:
         return payment
     if payment.review_reason is not None:
         return payment

@@ -13,6 +13,7 @@ from payment_gateway.models import (
     CallbackToken,
     Payment,
     PaymentEvent,
+    PaymentPoll,
     PaymentStatus,
 )
 from shared.repository import RepositoryBase
@@ -170,3 +171,9 @@ class CallbackTokenRepository(RepositoryBase[CallbackToken]):
     """The secret in each push's CallBackURL, kept as a hash."""
 
     model = CallbackToken
+
+
+class PaymentPollRepository(RepositoryBase[PaymentPoll]):
+    """Every STK Query made about a payment, whatever Daraja answered."""
+
+    model = PaymentPoll

@@ -233,6 +233,9 @@ async def refresh(
     locked = await PaymentRepository.from_session(session).lock(payment.id)
     if locked is None:
         raise PaymentNotFound(f"no payment has id {payment.id}")
+    await monitoring.log_poll(
+        session, payment_id=locked.id, step=None, actor=principal, result=result
+    )
     if not result.pending and result.result_code is not None:
         await lifecycle.settle(
             session,

@@ -71,6 +71,9 @@ class PaymentAttempt(IdMixin, TimestampMixin, Base):
         sa.Index(None, "user_id", "created_at"),
         sa.Index(None, "status", "updated_at"),
         sa.Index(None, "phone_hash", "created_at"),
+        # The staff console lists every attempt newest first, keyset-paginated.
+        sa.Index("payment_attempt_created_at_id_idx", "created_at", "id"),
+        sa.Index("payment_attempt_payable_id_idx", "payable_id"),
     )
 
     user_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("user_account.id"))
@@ -95,6 +98,8 @@ class PaymentAttempt(IdMixin, TimestampMixin, Base):
     # Set while the gateway holds the payment for review (amount_mismatch, phone_mismatch): the
     # attempt waits for a staff decision, not for M-Pesa, so the read-back job skips it.
     review_reason: Mapped[str | None] = mapped_column(sa.String(64))
+    # The gateway's Daraja environment (sandbox, production), for the staff console's filter.
+    environment: Mapped[str | None] = mapped_column(sa.String(16))
     # The highest gateway event sequence applied; older events are stale.
     last_event_sequence: Mapped[int] = mapped_column(sa.BigInteger, default=0, server_default="0")
     # Bumped on every status change so stream subscribers can drop out-of-order messages.

@@ -263,6 +263,7 @@ def apply_payment(
     changed. A paid attempt is never downgraded (only refunded) and a finished one never
     reopens."""
     new_status = STATUS_FROM_GATEWAY[payment.status]
+    attempt.environment = payment.environment or attempt.environment
     if fills_receipt(attempt, payment):
         # Paid on the word of a status query, which carries no receipt; the callback with the
         # receipt came later.

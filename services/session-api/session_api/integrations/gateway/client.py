@@ -1,6 +1,7 @@
-"""The payment gateway's REST API: create a payment (with an idempotency key), read one back, and
-the staff actions on one (review a held payment, refund a completed one), and erase a payer's
-personal data from their payments."""
+"""The payment gateway's REST API: create a payment (with an idempotency key) and read one back;
+the staff console's reads (facts, timelines, stats) and staff actions (review a held payment,
+refund a completed one), which name the acting staff member in `X-Acting-User` so the gateway's
+records say who looked or acted; and erase a payer's personal data from their payments."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from session_api.integrations.gateway.exceptions import (
 from session_api.integrations.gateway.schemas import (
     CreatePaymentRequest,
     GatewayPayment,
+    GatewayPaymentFacts,
     GatewayRefund,
 )
 from shared.audit.schemas import VerifyReport
@@ -29,6 +31,9 @@ log = structlog.get_logger(__name__)
 # The gateway's names for "this idempotency key already belongs to a request": one still running
 # (409) or an earlier one with another body (422).
 IDEMPOTENCY_ERRORS = frozenset({"IdempotencyKeyInUse", "IdempotencyKeyReused"})
+ACTING_USER = "X-Acting-User"
+# A phone searched in the staff console matches at most this many of its newest payments.
+PHONE_LOOKUP_LIMIT = 500
 
 
 class GatewayClient:
@@ -81,7 +86,7 @@ class GatewayClient:
             "POST",
             f"/v1/payments/{payment_id}/review",
             json={"decision": decision, "note": note},
-            headers={"X-Acting-User": acting_user},
+            headers={ACTING_USER: acting_user},
         )
         return self._payment(response)
 
@@ -94,7 +99,7 @@ class GatewayClient:
             "POST",
             f"/v1/payments/{payment_id}/refund",
             json={"reason": reason},
-            headers={"X-Acting-User": acting_user},
+            headers={ACTING_USER: acting_user},
         )
         try:
             return GatewayRefund.model_validate_json(response.content), response.status_code == 202
@@ -118,6 +123,60 @@ class GatewayClient:
         )
         counts: dict[str, Any] = response.json()
         return counts
+
+    async def payment_facts(
+        self, payment_ids: list[str], *, acting_user: str
+    ) -> list[GatewayPaymentFacts]:
+        """What only the gateway knows about these payments (unknown ids are left out)."""
+        if not payment_ids:
+            return []
+        response = await self._send(
+            "POST",
+            "/v1/console/payments/facts",
+            json={"ids": payment_ids},
+            headers={ACTING_USER: acting_user},
+        )
+        try:
+            return [GatewayPaymentFacts.model_validate(item) for item in response.json()]
+        except (ValidationError, ValueError, TypeError) as e:
+            raise GatewayUnavailable("the payment gateway answered with unreadable facts") from e
+
+    async def payment_ids_for_phone(
+        self, phone: str, *, acting_user: str, limit: int = PHONE_LOOKUP_LIMIT
+    ) -> list[str]:
+        """The ids of the gateway's payments from this phone (254XXXXXXXXX), newest first, at
+        most `limit` of them."""
+        ids: list[str] = []
+        cursor: str | None = None
+        while len(ids) < limit:
+            params = {"phone": phone, "limit": str(min(100, limit - len(ids)))}
+            if cursor:
+                params["cursor"] = cursor
+            body = _json_object(
+                await self._send(
+                    "GET", "/v1/payments", params=params, headers={ACTING_USER: acting_user}
+                )
+            )
+            ids += [str(item["id"]) for item in body.get("items", []) if "id" in item]
+            cursor = body.get("next_cursor")
+            if not cursor:
+                break
+        return ids
+
+    async def payment_timeline(self, payment_id: str, *, acting_user: str) -> dict[str, Any]:
+        """The payment and its merged timeline, as the gateway's console endpoint shapes it."""
+        response = await self._send(
+            "GET",
+            f"/v1/console/payments/{payment_id}/timeline",
+            headers={ACTING_USER: acting_user},
+        )
+        return _json_object(response)
+
+    async def payment_stats(self, params: dict[str, str], *, acting_user: str) -> dict[str, Any]:
+        response = await self._send(
+            "GET", "/v1/console/stats", params=params, headers={ACTING_USER: acting_user}
+        )
+        return _json_object(response)
 
     async def _send(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
         try:
@@ -154,6 +213,16 @@ class GatewayClient:
             # and the idempotency key makes the retry safe.
             log.error("gateway_unreadable_payment", status=response.status_code, error=str(e))
             raise GatewayUnavailable("the payment gateway answered with an unreadable body") from e
+
+
+def _json_object(response: httpx.Response) -> dict[str, Any]:
+    try:
+        body = response.json()
+    except ValueError as e:
+        raise GatewayUnavailable("the payment gateway answered with an unreadable body") from e
+    if not isinstance(body, dict):
+        raise GatewayUnavailable("the payment gateway answered with an unexpected body")
+    return body
 
 
 def _error_fields(response: httpx.Response) -> tuple[str, str]:

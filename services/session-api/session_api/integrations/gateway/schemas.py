@@ -139,3 +139,25 @@ class EventEnvelope(BaseModel):
 
     id: str
     type: str
+
+
+class GatewayPaymentFacts(BaseModel):
+    """What only the gateway knows about a payment, for the staff console's rows."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    id: str
+    status: str
+    environment: str | None = None
+    phone: str | None = None
+    reason: str | None = None
+    result_code: str | None = None
+    receipt_number: str | None = None
+    review_reason: str | None = None
+    verdict: str | None = None
+    open_exception: bool = False
+
+    @field_validator("id", mode="before")
+    @classmethod
+    def _id_as_text(cls, value: Any) -> Any:
+        return str(value) if value is not None else value

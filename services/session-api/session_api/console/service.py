@@ -1,0 +1,381 @@
+"""What staff read about payments: a filtered, sorted, cursor-paginated list whose rows carry
+names; the same rows streamed as CSV; one payment with every attempt at its payable and the
+gateway's timeline merged with ours; and the stats the gateway computes.
+
+Session-api's own tables answer the search (attempts, clients, payables); the gateway adds what
+only it knows (a hold, the reconciliation verdict) one page or batch at a time. If the gateway
+cannot be asked, staff still get the rows, marked as such, rather than an error.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import re
+import uuid
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import replace
+from datetime import datetime
+from typing import Any
+
+import structlog
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from session_api.console import export
+from session_api.console.exceptions import (
+    GatewayStatsUnavailable,
+    InvalidCursor,
+    InvalidFilter,
+    PaymentAttemptNotFound,
+)
+from session_api.console.repository import (
+    AttemptFilters,
+    AttemptView,
+    ConsoleRepository,
+    QueryTerms,
+)
+from session_api.console.schemas import (
+    AdminPaymentDetail,
+    AdminPaymentPage,
+    AdminPaymentRow,
+    AdminStats,
+    ClientOut,
+    Environment,
+    Granularity,
+    PaidFor,
+    PaymentSort,
+    TimelineEntry,
+)
+from session_api.integrations.gateway import (
+    GatewayClient,
+    GatewayError,
+    GatewayPaymentFacts,
+    GatewayRejected,
+)
+from session_api.models import PayableType, User
+from shared.phone import mask_phone, normalise_phone
+from shared.schemas import supported_moment
+
+log = structlog.get_logger(__name__)
+
+Facts = dict[str, GatewayPaymentFacts]
+
+_REFERENCE = re.compile(r"^(BK|OR|WL)([0-9A-F]{1,10})$", re.IGNORECASE)
+_RECEIPT = re.compile(r"^[A-Z0-9]{10}$", re.IGNORECASE)
+_PREFIX_TYPES = {"BK": PayableType.booking, "OR": PayableType.order, "WL": PayableType.deposit}
+
+
+def acting_user(user: User) -> str:
+    """How the gateway's records name a staff member: role and id, never an e-mail address."""
+    return f"{user.role.value}:{user.id}"
+
+
+def query_terms(q: str | None) -> QueryTerms | None:
+    """Everything a search box's text could be: a name or e-mail (matched in part), a receipt,
+    a checkout request id, a phone or its last digits, a booking, order or attempt id, or an
+    order number / account reference."""
+    if q is None or not q.strip():
+        return None
+    text = q.strip()
+    compact = re.sub(r"[\s-]", "", text)
+    terms: dict[str, Any] = {"text": text}
+    if _RECEIPT.match(text):
+        terms["receipt"] = text.upper()
+    digits = compact.removeprefix("+")
+    if digits.isdigit():
+        if len(digits) <= 4:
+            terms["phone_suffix"] = digits
+        else:
+            try:
+                terms["phone"] = normalise_phone(compact)
+            except ValueError:
+                terms["phone_suffix"] = digits[-4:]
+    if _is_uuid(text):
+        terms["uuid"] = uuid.UUID(text)
+    reference = _REFERENCE.match(compact)
+    if reference:
+        terms["reference"] = (_PREFIX_TYPES[reference[1].upper()], reference[2].lower())
+    if "phone" in terms:
+        terms["masked_phone"] = mask_phone(terms.pop("phone"))
+    return QueryTerms(**terms)
+
+
+async def resolve_terms(q: str | None, *, gateway: GatewayClient, user: User) -> QueryTerms | None:
+    """`query_terms`, with a whole phone number looked up at the gateway (which alone keeps it
+    unmasked) so it matches exactly that phone's payments."""
+    terms = query_terms(q)
+    if terms is None or terms.masked_phone is None or q is None:
+        return terms
+    phone = normalise_phone(re.sub(r"[\s-]", "", q.strip()))
+    try:
+        ids = await gateway.payment_ids_for_phone(phone, acting_user=acting_user(user))
+    except GatewayError as e:
+        log.warning("console_gateway_phone_lookup_unavailable", error=e.message)
+        return terms
+    return replace(terms, phone_payments=tuple(ids))
+
+
+def check_filters(filters: AttemptFilters) -> None:
+    for name, moment in (("from", filters.created_from), ("to", filters.created_to)):
+        if moment is not None and moment.tzinfo is None:
+            raise InvalidFilter(f"{name} must carry a UTC offset, e.g. 2026-12-01T00:00:00+03:00")
+    if filters.created_from and filters.created_to and filters.created_from >= filters.created_to:
+        raise InvalidFilter("from must be earlier than to")
+    if (
+        filters.amount_min is not None
+        and filters.amount_max is not None
+        and filters.amount_min > filters.amount_max
+    ):
+        raise InvalidFilter("amount_min must not be greater than amount_max")
+
+
+async def search(
+    session: AsyncSession,
+    *,
+    filters: AttemptFilters,
+    q: str | None,
+    sort: PaymentSort,
+    cursor: str | None,
+    limit: int,
+    gateway: GatewayClient,
+    user: User,
+) -> AdminPaymentPage:
+    """A page of attempts and the cursor of the next one (None at the end)."""
+    check_filters(filters)
+    after = decode_cursor(cursor, sort=sort) if cursor else None
+    terms = await resolve_terms(q, gateway=gateway, user=user)
+    views = await ConsoleRepository.from_session(session).page(
+        filters=filters, terms=terms, sort=sort, after=after, limit=limit + 1
+    )
+    page = views[:limit]
+    facts = await _facts(gateway, page, user=user)
+    return AdminPaymentPage(
+        items=[row_of(view, facts) for view in page],
+        next_cursor=encode_cursor(page[-1], sort=sort) if len(views) > limit else None,
+        gateway_facts=facts is not None,
+    )
+
+
+async def export_csv(
+    session: AsyncSession,
+    *,
+    filters: AttemptFilters,
+    q: str | None,
+    sort: PaymentSort,
+    batch: int,
+    gateway: GatewayClient,
+    user: User,
+) -> AsyncIterator[str]:
+    """The CSV, a header and then one batch of rows at a time."""
+    check_filters(filters)
+    terms = await resolve_terms(q, gateway=gateway, user=user)
+    log.info("console_export_started", acting_user=acting_user(user))
+
+    async def chunks() -> AsyncIterator[str]:
+        yield export.lines([export.HEADER])
+        rows = 0
+        stream = ConsoleRepository.from_session(session).stream(
+            filters=filters, terms=terms, sort=sort, batch=batch
+        )
+        async for views in stream:
+            facts = await _facts(gateway, views, user=user)
+            yield export.lines(export.cells(row_of(view, facts)) for view in views)
+            rows += len(views)
+        log.info("console_export_finished", acting_user=acting_user(user), rows=rows)
+
+    return chunks()
+
+
+async def detail(
+    session: AsyncSession, *, attempt_id: uuid.UUID, gateway: GatewayClient, user: User
+) -> AdminPaymentDetail:
+    repository = ConsoleRepository.from_session(session)
+    view = await repository.one(attempt_id)
+    if view is None:
+        raise PaymentAttemptNotFound(f"no payment attempt has id {attempt_id}")
+    attempts = await repository.of_payable(view.payable_type, view.payable_id)
+    facts = await _facts(gateway, attempts, user=user)
+    timeline, complete = await _gateway_timeline(gateway, view, user=user)
+    entries = sorted([*_attempt_entries(attempts), *timeline], key=lambda entry: entry.at)
+    row = row_of(view, facts)
+    return AdminPaymentDetail(
+        payment=row,
+        client=row.client,
+        paid_for=row.paid_for,
+        attempts=[row_of(a, facts) for a in attempts],
+        timeline=entries,
+        timeline_complete=complete,
+    )
+
+
+async def stats(
+    *,
+    window_from: datetime,
+    window_to: datetime,
+    granularity: Granularity,
+    gateway: GatewayClient,
+    user: User,
+) -> AdminStats:
+    params = {
+        "from": window_from.isoformat(),
+        "to": window_to.isoformat(),
+        "granularity": granularity.value,
+    }
+    try:
+        body = await gateway.payment_stats(params, acting_user=acting_user(user))
+    except GatewayRejected as e:
+        if e.http_status in (400, 422):
+            raise InvalidFilter(e.detail or e.message) from e
+        raise GatewayStatsUnavailable(f"the payment gateway refused the stats: {e.message}") from e
+    except GatewayError as e:
+        raise GatewayStatsUnavailable(
+            f"the payment gateway did not answer ({e.message}); try again shortly"
+        ) from e
+    return AdminStats.model_validate(body)
+
+
+async def _facts(
+    gateway: GatewayClient, views: Sequence[AttemptView], *, user: User
+) -> Facts | None:
+    # The gateway's payment ids are UUIDs; anything else cannot be one of its payments.
+    ids = [v.gateway_payment_id for v in views if _is_uuid(v.gateway_payment_id)]
+    try:
+        found = await gateway.payment_facts(ids, acting_user=acting_user(user))
+    except GatewayError as e:
+        log.warning("console_gateway_facts_unavailable", error=e.message)
+        return None
+    return {f.id: f for f in found}
+
+
+async def _gateway_timeline(
+    gateway: GatewayClient, view: AttemptView, *, user: User
+) -> tuple[list[TimelineEntry], bool]:
+    try:
+        body = await gateway.payment_timeline(
+            view.gateway_payment_id, acting_user=acting_user(user)
+        )
+    except GatewayError as e:
+        log.warning("console_gateway_timeline_unavailable", error=e.message)
+        return [], False
+    return [TimelineEntry.model_validate(entry) for entry in body.get("entries", [])], True
+
+
+def _attempt_entries(attempts: Sequence[AttemptView]) -> list[TimelineEntry]:
+    return [
+        TimelineEntry(
+            at=a.created_at,
+            kind="attempt",
+            summary=f"Attempt {a.attempt_number} started: KES {a.amount:,} from {a.phone_masked}",
+            actor=f"client:{a.client_id}",
+            status=None,
+            reason=None,
+            result_code=None,
+            failure=False,
+            guidance=None,
+            detail={"attempt_id": str(a.id), "gateway_payment_id": a.gateway_payment_id},
+        )
+        for a in attempts
+    ]
+
+
+def _is_uuid(value: str) -> bool:
+    try:
+        uuid.UUID(value)
+    except ValueError:
+        return False
+    return True
+
+
+def row_of(view: AttemptView, facts: Facts | None) -> AdminPaymentRow:
+    fact = (facts or {}).get(view.gateway_payment_id)
+    environment = (fact.environment if fact else None) or view.environment
+    return AdminPaymentRow(
+        id=view.id,
+        created_at=view.created_at,
+        amount=view.amount,
+        status=view.status,
+        reason=view.reason,
+        status_detail=view.result_desc,
+        result_code=view.result_code,
+        client=ClientOut(id=view.client_id, name=view.client_name, email=view.client_email),
+        paid_for=paid_for(view),
+        attempt_number=view.attempt_number,
+        receipt_number=view.receipt_number,
+        phone=view.phone_masked,
+        environment=_environment(environment),
+        checkout_request_id=view.checkout_request_id,
+        gateway_payment_id=view.gateway_payment_id,
+        held_for_review=fact.review_reason if fact else None,
+        reconciliation_verdict=fact.verdict if fact else None,
+        open_exception=fact.open_exception if fact else False,
+    )
+
+
+def _environment(value: str | None) -> Environment | None:
+    return Environment(value) if value in ("sandbox", "production") else None
+
+
+def paid_for(view: AttemptView) -> PaidFor:
+    kind = PayableType(view.payable_type)
+    reference = kind.account_reference(view.payable_id)
+    if kind is PayableType.booking:
+        when = export.nairobi(view.session_at).replace("T", " ")[:16] if view.session_at else "?"
+        return PaidFor(
+            type=kind,
+            id=view.payable_id,
+            reference=reference,
+            summary=f"Session with {view.therapist_name or 'a therapist'}, {when} EAT",
+            therapist_name=view.therapist_name,
+            session_at=view.session_at,
+            status=view.booking_status,
+        )
+    if kind is PayableType.order:
+        return PaidFor(
+            type=kind,
+            id=view.payable_id,
+            reference=reference,
+            summary=f"Order {reference}",
+            order_number=reference,
+            status=view.order_status,
+        )
+    return PaidFor(
+        type=kind,
+        id=view.payable_id,
+        reference=reference,
+        summary="Wallet deposit",
+        status=view.deposit_status,
+    )
+
+
+def encode_cursor(view: AttemptView, *, sort: PaymentSort) -> str:
+    key: list[Any] = [view.created_at.isoformat(), str(view.id)]
+    if sort in (PaymentSort.amount_desc, PaymentSort.amount_asc):
+        key = [view.amount, *key]
+    raw = json.dumps({"s": sort.value, "k": key}, separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str, *, sort: PaymentSort) -> tuple[Any, ...]:
+    """The sort key after which the next page starts; refused if made for another sort."""
+    try:
+        body = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+        if body["s"] != sort.value:
+            raise ValueError("another sort")
+        *amount, created_at, attempt_id = body["k"]
+        key: tuple[Any, ...] = (
+            supported_moment(datetime.fromisoformat(created_at)),
+            uuid.UUID(attempt_id),
+        )
+        if sort in (PaymentSort.amount_desc, PaymentSort.amount_asc):
+            (value,) = amount
+            if not isinstance(value, int):
+                raise ValueError("amount")
+            key = (value, *key)
+        elif amount:
+            raise ValueError("extra key")
+        return key
+    except (binascii.Error, ValueError, TypeError, KeyError) as e:
+        raise InvalidCursor(
+            "cursor must be the next_cursor of a previous page with the same sort, unchanged"
+        ) from e

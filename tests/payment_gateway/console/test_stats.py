@@ -85,6 +85,9 @@ async def test_stats_by_nairobi_day(make_stack: StackFactory) -> None:
         "timeout": (1, 90),
         "sent": (1, 40),
         "pending": (0, 0),
+        "refund_pending": (0, 0),
+        "refunded": (0, 0),
+        "refund_failed": (0, 0),
     }
     assert body["success_rate"] == 0.5  # 4 of the 8 that ended
     assert body["failure_reasons"] == [
@@ -159,3 +162,28 @@ async def test_windows_off_the_hour_and_later_changes_are_counted(
         "insufficient_funds",
         "customer_cancelled",
     }
+
+
+async def test_a_refunded_payment_still_counts_as_a_success(make_stack: StackFactory) -> None:
+    async with make_stack(worker=False) as stack:
+        async with stack.engine.begin() as connection:
+            for n, status in enumerate(("refunded", "failed", "refund_pending")):
+                at = datetime.fromisoformat("2002-05-01T08:00:00Z") + timedelta(minutes=n)
+                await connection.execute(
+                    _INSERT,
+                    {
+                        "status": status,
+                        "amount": 100,
+                        "phone": f"2547{n:08d}",
+                        "reason": None,
+                        "review": None,
+                        "result_code": None if status == "failed" else "0",
+                        "created": at,
+                        "settled": at + timedelta(seconds=5),
+                    },
+                )
+        body = await stats(stack, **{"from": "2002-05-01T00:00:00Z", "to": "2002-05-02T00:00:00Z"})
+
+    by_status = {s["status"]: s["count"] for s in body["by_status"] if s["count"]}
+    assert by_status == {"refunded": 1, "refund_pending": 1, "failed": 1}
+    assert body["success_rate"] == round(2 / 3, 4)

@@ -45,13 +45,15 @@ from payment_gateway.models import (
     ReconciliationException,
 )
 from payment_gateway.payment import service as payment_service
+from payment_gateway.payment import state as payment_state
 from payment_gateway.payment.lifecycle import LATE_SUCCESS
 from payment_gateway.payment.schemas import PaymentOut
 from shared.logging import mask_phone_numbers
 from shared.phone import mask_phone
 
 FAILED = frozenset({PaymentStatus.failed, PaymentStatus.cancelled, PaymentStatus.timeout})
-_ENDED = (PaymentStatus.completed, *sorted(FAILED))
+# A refunded payment was paid: it counts as a success of its day, and its refund as its own row.
+_ENDED = (*sorted(payment_state.PAID), *sorted(FAILED))
 # Notes on the timeline that need a person, beside failures.
 _TROUBLE_NOTES = frozenset({"held_amount_mismatch", "held_phone_mismatch", "contradiction_ignored"})
 _ZONE = ZoneInfo(NAIROBI)
@@ -348,6 +350,7 @@ async def stats(
         if counted.status == PaymentStatus.completed and counted.reason == LATE_SUCCESS:
             late += counted.count
     ended = sum(totals[status][0] for status in _ENDED)
+    paid = sum(totals[status][0] for status in payment_state.PAID)
     return PaymentStats(
         window_from=window_from,
         window_to=window_to,
@@ -358,7 +361,7 @@ async def stats(
             StatusTotals(status=status, count=count, amount=amount)
             for status, (count, amount) in totals.items()
         ],
-        success_rate=round(totals[PaymentStatus.completed][0] / ended, 4) if ended else None,
+        success_rate=round(paid / ended, 4) if ended else None,
         failure_reasons=[
             ReasonCount(reason=reason, count=count)
             for reason, count in sorted(reasons.items(), key=lambda item: (-item[1], item[0]))

@@ -14,6 +14,7 @@ from payment_gateway.callback import service as callback_service
 from payment_gateway.callback.endpoints import router as callback_router
 from payment_gateway.config import Settings
 from payment_gateway.config import settings as default_settings
+from payment_gateway.credentials.endpoints import router as credentials_router
 from payment_gateway.payment.endpoints import router as payment_router
 from payment_gateway.reconciliation.endpoints import results_router
 from payment_gateway.reconciliation.endpoints import router as reconciliation_router
@@ -29,8 +30,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         callback_service.log_trust_policy(settings)
         async with infrastructure(app, settings, queue_name=settings.queue_name) as infra:
-            daraja = clients.daraja_client(settings, redis=infra.redis)
-            app.state.daraja = daraja
+            daraja = clients.daraja_clients(
+                settings, redis=infra.redis, sessionmaker=infra.sessionmaker
+            )
+            app.state.daraja_clients = daraja
             app.state.callback_store = await clients.callback_store(settings)
             gauges = asyncio.create_task(
                 stats.refresh_forever(
@@ -56,6 +59,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(callback_router)
     app.include_router(reconciliation_router)
     app.include_router(results_router)
+    app.include_router(credentials_router)
     return app
 
 

@@ -3,8 +3,15 @@
 from payment_gateway.models.base import Base
 from payment_gateway.models.callback_inbox import CallbackInbox, CallbackOutcome, CallbackVerdict
 from payment_gateway.models.callback_token import CallbackToken
+from payment_gateway.models.daraja_credential import (
+    SECRET_COLUMNS,
+    DarajaCredential,
+    DarajaEnvironment,
+    ShortcodeType,
+)
 from payment_gateway.models.delivery_attempt import DeliveryAttempt
 from payment_gateway.models.event_delivery import DeliveryStatus, EventDelivery
+from payment_gateway.models.gateway_setting import GatewaySetting
 from payment_gateway.models.idempotency_key import IdempotencyKey
 from payment_gateway.models.mpesa_record import MpesaRecord
 from payment_gateway.models.outbox_event import OutboxEvent
@@ -23,17 +30,21 @@ from payment_gateway.models.status_query import StatusQuery, StatusQueryState
 
 __all__ = [
     "OPEN_STATUSES",
+    "SECRET_COLUMNS",
     "SELF_SETTLING",
     "Base",
     "CallbackInbox",
     "CallbackOutcome",
     "CallbackToken",
     "CallbackVerdict",
+    "DarajaCredential",
+    "DarajaEnvironment",
     "DeliveryAttempt",
     "DeliveryStatus",
     "EventDelivery",
     "EventSource",
     "ExceptionStatus",
+    "GatewaySetting",
     "IdempotencyKey",
     "MpesaRecord",
     "OutboxEvent",
@@ -47,6 +58,7 @@ __all__ = [
     "ResolveAction",
     "ResultInbox",
     "RunStatus",
+    "ShortcodeType",
     "StatementImport",
     "StatusQuery",
     "StatusQueryState",

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query
 
 from payment_gateway.auth.dependencies import ServiceDep
 from payment_gateway.auth.exceptions import InvalidApiKey
-from payment_gateway.dependencies import DarajaDep, RedisDep, SettingsDep
+from payment_gateway.dependencies import DarajaClientsDep, DarajaDep, RedisDep, SettingsDep
 from payment_gateway.idempotency.exceptions import IdempotencyKeyInUse, IdempotencyKeyReused
 from payment_gateway.models import PaymentStatus
 from payment_gateway.payment import service
@@ -138,7 +138,7 @@ async def refresh_payment(
     principal: ServiceDep,
     session: SessionDep,
     settings: SettingsDep,
-    daraja: DarajaDep,
+    clients: DarajaClientsDep,
     redis: RedisDep,
 ) -> PaymentOut:
     """Ask Daraja about the payment now (STK Query) and apply the answer; rate limited."""
@@ -147,7 +147,7 @@ async def refresh_payment(
         payment=payment,
         principal=principal.name,
         redis=redis,
-        daraja=daraja,
+        daraja=await clients.for_environment(payment.environment),
         settings=settings,
     )
     return PaymentOut.of(refreshed)

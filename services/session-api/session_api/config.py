@@ -9,7 +9,7 @@ from typing import ClassVar, Literal, Self
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import SettingsConfigDict
 
-from shared.settings import BaseServiceSettings
+from shared.settings import BaseServiceSettings, Environment
 from shared.webhook_signing import DEV_WEBHOOK_SECRET
 
 QUEUE_NAME = "arq:session"
@@ -111,8 +111,19 @@ class Settings(BaseServiceSettings):
     NOTIFY_SWEEP_CRON_MINUTES: set[int] | None = None
     NOTIFY_SWEEP_BATCH_SIZE: int = Field(default=200, ge=1)
 
+    # Transport hardening: HSTS and a strict Content-Security-Policy on every answer. Unset, on
+    # with ENVIRONMENT=production only (the built app is checked to run under the policy).
+    SECURITY_HEADERS: bool | None = None
+    HSTS_MAX_AGE_S: int = Field(default=63_072_000, ge=0)
+
     # Development convenience: `make run` starts the API with demo users and products in place.
     SEED_ON_STARTUP: bool = True
+
+    @property
+    def security_headers(self) -> bool:
+        if self.SECURITY_HEADERS is not None:
+            return self.SECURITY_HEADERS
+        return self.ENVIRONMENT is Environment.production
 
     @model_validator(mode="after")
     def _check_secrets(self) -> Self:

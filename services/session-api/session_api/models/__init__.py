@@ -14,6 +14,7 @@ from session_api.models.payment_attempt import (
     PayableType,
     PaymentAttempt,
 )
+from session_api.models.platform_setting import PAYMENT_ENVIRONMENTS, PlatformSetting
 from session_api.models.product import Product
 from session_api.models.therapist_profile import TherapistProfile
 from session_api.models.user import User, UserRole
@@ -22,6 +23,7 @@ from session_api.models.wallet_deposit import WalletDeposit
 from session_api.models.wallet_ledger_entry import LedgerEntryKind, WalletLedgerEntry
 
 __all__ = [
+    "PAYMENT_ENVIRONMENTS",
     "AttemptStatus",
     "Base",
     "Booking",
@@ -40,6 +42,7 @@ __all__ = [
     "PayableStatus",
     "PayableType",
     "PaymentAttempt",
+    "PlatformSetting",
     "Product",
     "SessionType",
     "TherapistProfile",

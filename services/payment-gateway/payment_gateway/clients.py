@@ -49,6 +49,8 @@ def daraja_config(
             "passkey": SecretStr(stored.passkey),
             "transaction_type": "CustomerBuyGoodsOnline" if till else "CustomerPayBillOnline",
             "callback_base_url": stored.callback_base_url.rstrip("/"),
+            "initiator_name": stored.initiator_name,
+            "security_credential": SecretStr(stored.security_credential),
         }
     return DarajaConfig(
         **app,

@@ -4,12 +4,18 @@ failing closed when the key or the bytes are wrong; and the production readiness
 
 from __future__ import annotations
 
+import uuid
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 from sqlalchemy import text
 
 from payment_gateway.config import SANDBOX_PASSKEY
+from payment_gateway.credentials.envelope import Keyring
+from payment_gateway.credentials.stored import StoredCredentials, seal_row
+from payment_gateway.models import DarajaCredential, ShortcodeType
+from shared import db
 from tests.payment_gateway.stack import AUTH, GatewayStack, StackFactory
 
 SECOND_APP = {"consumer_key": "second-app-key-4821", "consumer_secret": "second-app-secret-7390"}
@@ -235,3 +241,48 @@ async def test_switching_to_sandbox_is_stored(stack: GatewayStack) -> None:
     assert response.json()["updated_by"] == "admin-7"
     stored = await stack.scalar("SELECT daraja_environment FROM gateway.gateway_setting")
     assert stored == "sandbox"
+
+
+OWN_KEY = "k1:" + "b3duLWtleS1lbmNyeXB0aW9uLWtleS0zMi1ieXRlcyE="
+
+
+async def test_production_is_switched_to_once_the_checklist_is_green(
+    make_stack: StackFactory,
+) -> None:
+    # Production Daraja is not reachable from a test: its credentials are stored as a passed
+    # test would leave them, and its host answers nothing (a refused loopback port).
+    gateway = {"ENCRYPTION_KEYS": OWN_KEY, "DARAJA_PRODUCTION_BASE_URL": "https://127.0.0.1:9"}
+    async with make_stack(gateway=gateway, worker=False) as stack:
+        row = DarajaCredential(id=uuid.uuid4(), updated_by="admin-7")
+        seal_row(
+            row,
+            StoredCredentials(
+                environment="production",
+                shortcode="600200",
+                shortcode_type=ShortcodeType.till,
+                callback_base_url="https://pay.example.co.ke",
+                consumer_key="live-consumer-key-1",
+                consumer_secret="live-consumer-secret-1",
+                passkey="d" * 64,
+                initiator_name="live-initiator",
+                security_credential="bGl2ZS1zZWN1cml0eS1jcmVkZW50aWFs",
+            ),
+            keyring=Keyring.of(stack.settings.encryption_keys),
+        )
+        row.tested_at, row.test_passed = datetime.now(UTC), True
+        async with db.create_sessionmaker(stack.engine)() as session, session.begin():
+            session.add(row)
+
+        readiness = (await stack.client.get("/v1/settings/readiness", headers=AUTH)).json()
+        switched = await stack.client.post(
+            "/v1/settings/environment",
+            json={"environment": "production", "actor": "admin-7"},
+            headers=AUTH,
+        )
+        listed = (await stack.client.get("/v1/settings/daraja", headers=AUTH)).json()
+
+    assert readiness["ready"] is True, readiness
+    assert switched.status_code == 200, switched.text
+    assert switched.json()["environment"] == "production"
+    assert (switched.json()["shortcode"], switched.json()["shortcode_type"]) == ("600200", "till")
+    assert listed["active_environment"] == "production"

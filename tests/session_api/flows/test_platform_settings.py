@@ -5,10 +5,16 @@ crediting anything while the platform is in production."""
 
 from __future__ import annotations
 
+import uuid
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import select
 
+from payment_gateway.config import Settings as GatewaySettings
+from payment_gateway.credentials.envelope import Keyring
+from payment_gateway.credentials.stored import StoredCredentials, seal_row
+from payment_gateway.models import DarajaCredential, ShortcodeType
 from session_api.models import GatewayEvent, PlatformSetting, UserRole
 from tests.session_api.fixtures import PASSWORD, Account
 from tests.session_api.flows.flow import Flow, FlowFactory, phone, until
@@ -186,3 +192,46 @@ async def test_a_sandbox_payment_never_credits_a_wallet_in_production(
     assert attempt["status"] == "processing"
     assert "sandbox_refused" in outcomes
     assert "applied" not in outcomes
+
+
+async def test_a_green_switch_to_production_reaches_the_public_config(
+    make_flow: FlowFactory,
+) -> None:
+    # Production Daraja is not reachable from a test: its credentials are stored in the
+    # gateway as a passed connection test leaves them, under a key of the deployment's own.
+    own_key = "k1:" + "b3duLWtleS1lbmNyeXB0aW9uLWtleS0zMi1ieXRlcyE="
+    gateway = {"ENCRYPTION_KEYS": own_key, "DARAJA_PRODUCTION_BASE_URL": "https://127.0.0.1:9"}
+    async with make_flow(gateway=gateway) as flow:
+        admin = await flow.account(UserRole.admin)
+        row = DarajaCredential(id=uuid.uuid4(), updated_by="admin:seed")
+        seal_row(
+            row,
+            StoredCredentials(
+                environment="production",
+                shortcode="600200",
+                shortcode_type=ShortcodeType.paybill,
+                callback_base_url="https://pay.example.co.ke",
+                consumer_key="live-consumer-key-1",
+                consumer_secret="live-consumer-secret-1",
+                passkey="d" * 64,
+                initiator_name="live-initiator",
+                security_credential="bGl2ZS1zZWN1cml0eS1jcmVkZW50aWFs",
+            ),
+            keyring=Keyring.of(GatewaySettings(ENCRYPTION_KEYS=own_key).encryption_keys),
+        )
+        row.tested_at, row.test_passed = datetime.now(UTC), True
+        async with flow.session_api.state.sessionmaker() as session, session.begin():
+            session.add(row)
+
+        switched = await flow.api.post(
+            "/v1/admin/settings/environment",
+            json={"environment": "production", "password": PASSWORD},
+            headers=admin.headers,
+        )
+        config = (await flow.api.get("/v1/config")).json()
+
+    assert switched.status_code == 200, switched.text
+    assert switched.json()["environment"] == "production"
+    assert (config["environment"], config["paybill_number"]) == ("production", "600200")
+    # A testing deployment is never live, whatever its payments' environment.
+    assert config["test_mode"] is True

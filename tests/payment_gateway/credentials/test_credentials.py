@@ -286,3 +286,28 @@ async def test_production_is_switched_to_once_the_checklist_is_green(
     assert switched.json()["environment"] == "production"
     assert (switched.json()["shortcode"], switched.json()["shortcode_type"]) == ("600200", "till")
     assert listed["active_environment"] == "production"
+
+
+async def test_payments_can_be_listed_by_environment(stack: GatewayStack) -> None:
+    sandbox = (await stack.pay(stack.phone())).json()
+    other = (await stack.pay(stack.phone())).json()
+    # As if made before a switch back from production.
+    async with stack.engine.begin() as connection:
+        await connection.execute(
+            text("UPDATE gateway.payment SET environment = 'production' WHERE id = :id"),
+            {"id": other["id"]},
+        )
+
+    listed = {
+        environment: [
+            p["id"]
+            for p in (
+                await stack.client.get(
+                    "/v1/payments", params={"environment": environment}, headers=AUTH
+                )
+            ).json()["items"]
+        ]
+        for environment in ("sandbox", "production")
+    }
+
+    assert listed == {"sandbox": [sandbox["id"]], "production": [other["id"]]}

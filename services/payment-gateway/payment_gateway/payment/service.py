@@ -271,6 +271,7 @@ async def search(
     created_to: datetime | None,
     limit: int,
     cursor: str | None,
+    environment: str | None = None,
 ) -> tuple[list[Payment], str | None]:
     """A page of payments, newest first, and the cursor of the next page (None at the end)."""
     normalised_phone = None
@@ -289,6 +290,7 @@ async def search(
         receipt_number=receipt_number,
         created_from=created_from,
         created_to=created_to,
+        environment=environment,
     )
     after = _decode_cursor(cursor) if cursor else None
     rows = await PaymentRepository.from_session(session).search(

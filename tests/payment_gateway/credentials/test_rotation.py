@@ -149,3 +149,21 @@ async def test_another_process_sees_a_switch_within_the_cache_ttl(
         await wait_until(switched, within=5, what="the other process to see production")
     finally:
         await other.aclose()
+
+
+def test_the_command_line_runs_a_dry_run(
+    stored: uuid.UUID, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # The row is already under the only configured key: nothing to do.
+    code = cli.main(["rotate-keys", "--dry-run"])
+
+    assert code == 0
+    assert "would re-encrypt 0 credential rows under key 'dev'" in capsys.readouterr().out
+
+
+def test_stored_credentials_never_show_their_secrets_in_a_repr() -> None:
+    shown = repr(CREDENTIALS)
+
+    assert CREDENTIALS.consumer_secret not in shown
+    assert CREDENTIALS.passkey not in shown
+    assert "174379" in shown

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from payment_gateway.credentials import envelope
 from payment_gateway.credentials.envelope import Keyring
@@ -20,11 +20,12 @@ class StoredCredentials:
     shortcode: str
     shortcode_type: ShortcodeType
     callback_base_url: str
-    consumer_key: str
-    consumer_secret: str
-    passkey: str
-    initiator_name: str
-    security_credential: str
+    # Kept out of repr: a dataclass in a log line or a traceback shows its fields.
+    consumer_key: str = field(repr=False)
+    consumer_secret: str = field(repr=False)
+    passkey: str = field(repr=False)
+    initiator_name: str = field(repr=False)
+    security_credential: str = field(repr=False)
 
     def secret(self, column: str) -> str:
         value: str = getattr(self, column)

@@ -103,10 +103,35 @@ async def test_production_is_refused_while_the_checklist_is_red(flow: Flow) -> N
 
     assert readiness.status_code == 200
     assert readiness.json()["ready"] is False
+    failing = {item["name"] for item in readiness.json()["items"] if not item["ok"]}
+    assert {"production_credentials_stored", "session_api_security_headers"} <= failing
+    assert switched.status_code == 409, switched.text
+    assert switched.json()["error"] == "ReadinessChecklistRed"
+    # session-api's own item is checked first, before the gateway is asked.
+    assert "session_api_security_headers" in switched.json()["detail"]
+    assert (config["environment"], config["test_mode"]) == ("sandbox", True)
+
+
+async def test_production_is_refused_while_the_gateways_items_are_red(
+    make_flow: FlowFactory,
+) -> None:
+    async with make_flow(session_api={"SECURITY_HEADERS": True}) as flow:
+        admin = await flow.account(UserRole.admin)
+
+        switched = await flow.api.post(
+            "/v1/admin/settings/environment",
+            json={"environment": "production", "password": PASSWORD},
+            headers=admin.headers,
+        )
+        gateway = await flow.gateway.get(
+            "/v1/settings/environment", headers={"Authorization": "Bearer test-service-key"}
+        )
+
     assert switched.status_code == 409, switched.text
     assert switched.json()["error"] == "ReadinessChecklistRed"
     assert "production_credentials_stored" in switched.json()["detail"]
-    assert (config["environment"], config["test_mode"]) == ("sandbox", True)
+    assert "encryption_key_not_development" in switched.json()["detail"]
+    assert gateway.json()["environment"] == "sandbox"
 
 
 async def test_the_switch_is_refused_with_a_wrong_password(flow: Flow) -> None:
@@ -201,7 +226,7 @@ async def test_a_green_switch_to_production_reaches_the_public_config(
     # gateway as a passed connection test leaves them, under a key of the deployment's own.
     own_key = "k1:" + "b3duLWtleS1lbmNyeXB0aW9uLWtleS0zMi1ieXRlcyE="
     gateway = {"ENCRYPTION_KEYS": own_key, "DARAJA_PRODUCTION_BASE_URL": "https://127.0.0.1:9"}
-    async with make_flow(gateway=gateway) as flow:
+    async with make_flow(gateway=gateway, session_api={"SECURITY_HEADERS": True}) as flow:
         admin = await flow.account(UserRole.admin)
         row = DarajaCredential(id=uuid.uuid4(), updated_by="admin:seed")
         seal_row(
@@ -223,6 +248,9 @@ async def test_a_green_switch_to_production_reaches_the_public_config(
         async with flow.session_api.state.sessionmaker() as session, session.begin():
             session.add(row)
 
+        readiness = (
+            await flow.api.get("/v1/admin/settings/readiness", headers=admin.headers)
+        ).json()
         switched = await flow.api.post(
             "/v1/admin/settings/environment",
             json={"environment": "production", "password": PASSWORD},
@@ -230,6 +258,8 @@ async def test_a_green_switch_to_production_reaches_the_public_config(
         )
         config = (await flow.api.get("/v1/config")).json()
 
+    assert readiness["ready"] is True, readiness
+    assert "session_api_security_headers" in {item["name"] for item in readiness["items"]}
     assert switched.status_code == 200, switched.text
     assert switched.json()["environment"] == "production"
     assert (config["environment"], config["paybill_number"]) == ("production", "600200")

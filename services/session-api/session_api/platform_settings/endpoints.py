@@ -80,9 +80,11 @@ async def test_daraja_credentials(
     response_model=ReadinessChecklist,
     responses=responses(*AUTH, SettingsUnavailable),
 )
-async def readiness(_: CurrentAdmin, gateway: GatewayDep) -> ReadinessChecklist:
+async def readiness(
+    _: CurrentAdmin, gateway: GatewayDep, settings: SettingsDep
+) -> ReadinessChecklist:
     """The production readiness checklist: every item must be ok before production."""
-    return await service.readiness(gateway=gateway)
+    return await service.readiness(gateway=gateway, settings=settings)
 
 
 @router.post(

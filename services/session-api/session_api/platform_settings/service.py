@@ -26,11 +26,13 @@ from session_api.integrations.gateway.schemas import (
     DarajaCredentialsView,
     DarajaSettingsView,
     ReadinessChecklist,
+    ReadinessItem,
 )
 from session_api.models import PlatformSetting, User
 from session_api.platform_settings.exceptions import (
     PASSED_ON,
     PasswordMismatch,
+    ReadinessChecklistRed,
     SettingsUnavailable,
 )
 from session_api.platform_settings.repository import PlatformSettingRepository
@@ -140,8 +142,24 @@ async def test_credentials(
     return result
 
 
-async def readiness(*, gateway: GatewayClient) -> ReadinessChecklist:
-    return await _gateway(gateway.readiness())
+def local_readiness(settings: Settings) -> list[ReadinessItem]:
+    """What session-api itself needs before real money: its answers hardened for browsers."""
+    return [
+        ReadinessItem(
+            name="session_api_security_headers",
+            ok=settings.security_headers,
+            detail="HSTS and the strict Content-Security-Policy are on"
+            if settings.security_headers
+            else "run with ENVIRONMENT=production (or SESSION_API_SECURITY_HEADERS=true)",
+        )
+    ]
+
+
+async def readiness(*, gateway: GatewayClient, settings: Settings) -> ReadinessChecklist:
+    """The gateway's checklist and session-api's own items: production needs every one ok."""
+    checklist = await _gateway(gateway.readiness())
+    items = [*checklist.items, *local_readiness(settings)]
+    return ReadinessChecklist(ready=all(item.ok for item in items), items=items)
 
 
 async def switch_environment(
@@ -160,6 +178,12 @@ async def switch_environment(
         raise PasswordMismatch(
             "the password is not yours: enter your own password again to switch environments"
         )
+    if environment == PRODUCTION:
+        failing = [item.name for item in local_readiness(settings) if not item.ok]
+        if failing:
+            raise ReadinessChecklistRed(
+                f"production is refused while the readiness checklist is red: {', '.join(failing)}"
+            )
     active = await _gateway(gateway.switch_environment(environment, actor=actor_of(admin)))
     await _remember(session, active=active, actor=actor_of(admin))
     # audit: record "payment environment switched" (to, admin) here.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from enum import StrEnum
+from pathlib import Path
 from typing import Any, ClassVar, Self
 
 from pydantic import AliasChoices, Field, SecretStr, model_validator
@@ -51,10 +52,25 @@ class BaseServiceSettings(BaseSettings):
     READINESS_TIMEOUT_S: float = 2.0
     HOST: str = "127.0.0.1"
     PORT: int = 8000
+    # Serve HTTPS directly (a deployment without a TLS-terminating proxy): a PEM certificate
+    # chain and its private key. Both or neither.
+    TLS_CERT_FILE: Path | None = None
+    TLS_KEY_FILE: Path | None = None
 
     @property
     def is_development(self) -> bool:
         return self.ENVIRONMENT in (Environment.development, Environment.testing)
+
+    @model_validator(mode="after")
+    def _tls_files(self) -> Self:
+        prefix = self.model_config.get("env_prefix", "")
+        if (self.TLS_CERT_FILE is None) != (self.TLS_KEY_FILE is None):
+            raise ValueError(f"set both {prefix}TLS_CERT_FILE and {prefix}TLS_KEY_FILE, or neither")
+        for name in ("TLS_CERT_FILE", "TLS_KEY_FILE"):
+            path = getattr(self, name)
+            if path is not None and not path.is_file():
+                raise ValueError(f"{prefix}{name}: {path} is not a readable file")
+        return self
 
     @model_validator(mode="after")
     def _refuse_placeholder_secrets(self) -> Self:

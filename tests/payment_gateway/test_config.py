@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from pydantic import SecretStr, ValidationError
 
-from payment_gateway.config import Settings, WebhookEndpoint
+from payment_gateway.config import DEV_ENCRYPTION_KEY, Settings, WebhookEndpoint
 from shared.webhook_signing import DEV_WEBHOOK_SECRET
 
 PRODUCTION_READY: dict[str, Any] = {
@@ -20,6 +20,7 @@ PRODUCTION_READY: dict[str, Any] = {
     "DARAJA_ENVIRONMENT": "production",
     "PUBLIC_BASE_URL": "https://pay.example.co.ke",
     "AUDIT_SIGNING_KEY": "AQIDBAUGBwgJCgsMDQ4PEBESExQVFhcYGRobHB0eHyA=",
+    "ENCRYPTION_KEYS": "k2026:" + "a2V5LWVuY3J5cHRpb24ta2V5LWZvci1wcm9kdWN0aW8=",
     "WEBHOOK_ENDPOINTS": [
         {
             "url": "https://api.internal/internal/payment-events",
@@ -55,6 +56,7 @@ def test_production_accepts_real_values() -> None:
             {"WEBHOOK_ENDPOINTS": [{"url": "https://x.example", "secret": DEV_WEBHOOK_SECRET}]},
             "development webhook secret",
         ),
+        ({"ENCRYPTION_KEYS": DEV_ENCRYPTION_KEY}, "development key in GATEWAY_ENCRYPTION_KEYS"),
     ],
 )
 def test_production_refuses_placeholders(change: dict[str, Any], named: str) -> None:

@@ -22,7 +22,7 @@ PUBLIC = {
     "/v1/products",
     "/v1/products/{product_id}",
     # What the web app needs before sign-in: test mode, the paybill, amount limits.
-    "/v1/app-config",
+    "/v1/config",
     # Authenticated by its signature instead of a token (tests in event/).
     "/internal/payment-events",
     # Africa's Talking's delivery reports: authenticated by the secret token in the path (tests
@@ -51,7 +51,7 @@ class TestAuthenticationEverywhere:
         assert len(routes) >= 25
 
         for method, path in routes:
-            url = path.format(**dict.fromkeys(IDS, uuid.uuid4()))
+            url = path.format(**dict.fromkeys(IDS, uuid.uuid4()), environment="sandbox")
             response = await api.request(method, url, json={})
             assert response.status_code == 401, (method, path, response.text)
             assert response.json()["error"] == "NotAuthenticated"

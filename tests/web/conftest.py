@@ -34,8 +34,12 @@ async def stack(
     clean_database: None,
     redis_client: Redis,
 ) -> AsyncIterator[Flow]:
-    """The whole system (simulator, gateway and its worker, session-api serving the built app)."""
-    async with open_flow(database_url, redis_url) as running:
+    """The whole system (simulator, gateway and its worker, session-api serving the built app),
+    session-api answering with production's HSTS and strict Content-Security-Policy: every
+    browser test also checks that the built app runs under that policy."""
+    async with open_flow(
+        database_url, redis_url, session_api={"SECURITY_HEADERS": True}
+    ) as running:
         yield running
 
 

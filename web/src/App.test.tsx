@@ -11,6 +11,8 @@ import { reportReachable } from "./lib/connection";
 const CONFIG: AppConfig = {
   environment: "sandbox",
   test_mode: true,
+  deployment: "production",
+  business_name: "Tiba Therapy",
   paybill_number: "174379",
   prompt_window_s: 60,
   currency: "KES",
@@ -41,7 +43,7 @@ afterEach(() => act(() => reportReachable(true)));
 
 describe("the app shell", () => {
   it("opens on the sign-in page", () => {
-    renderApp({ ...CONFIG, test_mode: false, environment: "development" });
+    renderApp({ ...CONFIG, test_mode: false, environment: "production" });
     expect(screen.getByRole("heading", { name: "Sign in" })).toBeInTheDocument();
     expect(screen.getByLabelText("Email")).toBeInTheDocument();
     expect(screen.queryByText(/TEST MODE/)).not.toBeInTheDocument();

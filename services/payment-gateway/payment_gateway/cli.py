@@ -7,6 +7,10 @@ reconcile --from T --to T [--sources S ...] [--statement FILE]
 
 audit verify [--from SEQ|TIME] | audit chain | audit checkpoint | audit archive
     the tamper-evident audit trail (see `shared.audit.cli`); verify exits 1 when broken.
+rotate-keys [--dry-run]
+    re-encrypt every stored Daraja credential not yet under the newest key of
+    GATEWAY_ENCRYPTION_KEYS (each under a fresh data key) and print how many values of each
+    column changed (or would, with --dry-run). Running it again changes nothing.
 """
 
 from __future__ import annotations
@@ -26,6 +30,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from payment_gateway import clients
 from payment_gateway.audit import service as audit_service
 from payment_gateway.config import Settings
+from payment_gateway.credentials import service as credentials_service
+from payment_gateway.credentials.envelope import Keyring
 from payment_gateway.integrations.daraja import DarajaClient
 from payment_gateway.models import ReconciliationRun, RecordSource, RunStatus, Verdict
 from payment_gateway.reconciliation import runs, service, statement
@@ -131,8 +137,9 @@ async def reconcile(
     engine = db.create_engine(settings.DATABASE_URL, pool_size=2, max_overflow=0)
     sessionmaker = db.create_sessionmaker(engine)
     redis = Redis.from_url(settings.REDIS_URL)
-    daraja = clients.daraja_client(settings, redis=redis)
+    daraja_clients = clients.daraja_clients(settings, redis=redis, sessionmaker=sessionmaker)
     try:
+        daraja = await daraja_clients.active()
         if statement_path is not None:
             await _import(sessionmaker, settings, statement_path, out)
         async with sessionmaker() as session, db.unit_of_work(session, None):
@@ -146,9 +153,26 @@ async def reconcile(
             )
         return _summary(await _drive(sessionmaker, settings, daraja, run.id, out), out)
     finally:
-        await daraja.aclose()
+        await daraja_clients.aclose()
         await redis.aclose()
         await engine.dispose()
+
+
+async def rotate_keys(settings: Settings, *, dry_run: bool, out: TextIO | None = None) -> int:
+    out = out or sys.stdout
+    engine = db.create_engine(settings.DATABASE_URL, pool_size=1, max_overflow=0)
+    keyring = Keyring.of(settings.encryption_keys)
+    try:
+        async with db.create_sessionmaker(engine)() as session, db.unit_of_work(session, None):
+            rotation = await credentials_service.rotate(session, keyring=keyring, dry_run=dry_run)
+    finally:
+        await engine.dispose()
+    verb = "would re-encrypt" if dry_run else "re-encrypted"
+    out.write(f"{verb} {rotation.rows} credential rows under key {keyring.current_id!r}\n")
+    width = max(len(column) for column in rotation.columns)
+    for column, count in rotation.columns.items():
+        out.write(f"  {column:<{width}}  {count:>5}\n")
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -162,6 +186,10 @@ def main(argv: list[str] | None = None) -> int:
     )
     command.add_argument("--statement", type=Path, default=None)
     audit_cli.add_commands(commands)
+    rotate = commands.add_parser(
+        "rotate-keys", help="re-encrypt stored credentials under the newest encryption key"
+    )
+    rotate.add_argument("--dry-run", action="store_true", help="count, change nothing")
     args = parser.parse_args(argv)
     if args.command == "audit":
         return asyncio.run(
@@ -169,6 +197,12 @@ def main(argv: list[str] | None = None) -> int:
                 args, audit_trail=audit_service.TRAIL, settings=Settings(), out=sys.stdout
             )
         )
+    if args.command == "rotate-keys":
+        try:
+            return asyncio.run(rotate_keys(Settings(), dry_run=args.dry_run))
+        except DomainError as e:
+            print(f"{type(e).__name__}: {e.message}", file=sys.stderr)
+            return 2
     sources = args.sources
     if sources is None:
         sources = [RecordSource.statement] if args.statement else []

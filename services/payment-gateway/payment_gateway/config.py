@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import binascii
 import ipaddress
+import re
 from typing import Annotated, Any, ClassVar, Literal, Self
 
 from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
@@ -23,6 +24,9 @@ DEV_WEBHOOK_URL = "http://127.0.0.1:8000/internal/payment-events"
 # What session-api takes: every payment event, and a finished reconciliation run (it emails
 # staff and admins when the run left exceptions open).
 SESSION_API_EVENT_TYPES = ("payment.*", "reconciliation.completed")
+# The key-encryption key development uses for stored Daraja credentials: public, so refused in
+# production and flagged by the readiness checklist everywhere else.
+DEV_ENCRYPTION_KEY = "dev:ZGV2LW9ubHktZ2F0ZXdheS1rZXktZW5jcnlwdGlvbi0="
 
 
 class WebhookEndpoint(BaseModel):
@@ -74,6 +78,25 @@ def _comma_list(value: Any) -> Any:
     return value
 
 
+def parse_encryption_key(entry: str) -> tuple[str, bytes]:
+    """`id:base64key` as (id, 32 key bytes); the message names what is accepted."""
+    key_id, sep, encoded = entry.strip().partition(":")
+    if not sep or not re.fullmatch(r"[A-Za-z0-9_.-]{1,32}", key_id):
+        raise ValueError(
+            "each GATEWAY_ENCRYPTION_KEYS entry is id:base64key, the id 1-32 letters, digits, "
+            "dots, dashes or underscores"
+        )
+    try:
+        key = base64.b64decode(encoded, validate=True)
+    except binascii.Error as e:
+        raise ValueError(
+            f"encryption key {key_id!r}: the part after the colon is not base64"
+        ) from e
+    if len(key) != 32:
+        raise ValueError(f"encryption key {key_id!r} must be 32 bytes (AES-256), not {len(key)}")
+    return key_id, key
+
+
 class Settings(AuditSettings):
     model_config = SettingsConfigDict(env_prefix="GATEWAY_")
 
@@ -101,12 +124,28 @@ class Settings(AuditSettings):
     DARAJA_TRANSACTION_TYPE: Literal["CustomerPayBillOnline", "CustomerBuyGoodsOnline"] = (
         "CustomerPayBillOnline"
     )
+    # The environment the gateway starts in while no switch is stored (the credentials above
+    # are its bootstrap: stored credentials of the active environment win over them).
     DARAJA_ENVIRONMENT: Literal["sandbox", "production"] = "sandbox"
+    # DARAJA_BASE_URL serves DARAJA_ENVIRONMENT; the other environment is reached here.
+    DARAJA_SANDBOX_BASE_URL: str = "https://sandbox.safaricom.co.ke"
+    DARAJA_PRODUCTION_BASE_URL: str = "https://api.safaricom.co.ke"
     DARAJA_CONNECT_TIMEOUT_S: float = 5.0
     DARAJA_READ_TIMEOUT_S: float = 30.0
     DARAJA_TOKEN_REFRESH_MARGIN_S: float = 60.0
     DARAJA_QUERY_MAX_RETRIES: int = 2
     DARAJA_QUERY_RATE_PER_SECOND: float = 5.0
+
+    # Key-encryption keys of stored Daraja credentials, `id:base64 of 32 bytes` each, comma
+    # separated; the last one encrypts, the others only decrypt (until `rotate-keys` has run).
+    ENCRYPTION_KEYS: Annotated[list[SecretStr], NoDecode] = Field(
+        default_factory=lambda: [SecretStr(DEV_ENCRYPTION_KEY)]
+    )
+    # How long a process keeps the active environment and its stored credentials before it
+    # reads them again: a switch or a credential change reaches every process within this.
+    CREDENTIALS_CACHE_TTL_S: float = Field(default=5.0, gt=0, le=60)
+    # The STK Query a connection test makes when the environment has no payment to ask about.
+    CREDENTIALS_TEST_CHECKOUT_REQUEST_ID: str = "ws_CO_01122026000000000000000"
 
     AMOUNT_MIN: int = Field(default=1, ge=1)
     AMOUNT_MAX: int = Field(default=250_000, ge=1)
@@ -236,7 +275,11 @@ class Settings(AuditSettings):
     WORKER_POLL_DELAY_S: float = Field(default=0.05, gt=0)
 
     @field_validator(
-        "API_KEYS", "CALLBACK_ALLOWED_CIDRS", "RECONCILIATION_DAILY_SOURCES", mode="before"
+        "API_KEYS",
+        "CALLBACK_ALLOWED_CIDRS",
+        "RECONCILIATION_DAILY_SOURCES",
+        "ENCRYPTION_KEYS",
+        mode="before",
     )
     @classmethod
     def _split(cls, value: Any) -> Any:
@@ -252,6 +295,16 @@ class Settings(AuditSettings):
                 raise ValueError(f"{cidr!r} is not a CIDR network such as 196.201.214.0/24") from e
         return value
 
+    @field_validator("ENCRYPTION_KEYS")
+    @classmethod
+    def _encryption_keys(cls, value: list[SecretStr]) -> list[SecretStr]:
+        if not value:
+            raise ValueError("GATEWAY_ENCRYPTION_KEYS needs at least one id:base64key entry")
+        ids = [parse_encryption_key(entry.get_secret_value())[0] for entry in value]
+        if len(set(ids)) != len(ids):
+            raise ValueError("GATEWAY_ENCRYPTION_KEYS names a key id twice")
+        return value
+
     @field_validator("POLL_SCHEDULE_S")
     @classmethod
     def _schedule(cls, value: list[float]) -> list[float]:
@@ -259,7 +312,12 @@ class Settings(AuditSettings):
             raise ValueError("the poll schedule is a non-empty list of positive delays in seconds")
         return value
 
-    @field_validator("PUBLIC_BASE_URL", "DARAJA_BASE_URL")
+    @field_validator(
+        "PUBLIC_BASE_URL",
+        "DARAJA_BASE_URL",
+        "DARAJA_SANDBOX_BASE_URL",
+        "DARAJA_PRODUCTION_BASE_URL",
+    )
     @classmethod
     def _strip_slash(cls, value: str) -> str:
         return value.rstrip("/")
@@ -282,6 +340,11 @@ class Settings(AuditSettings):
                 "GATEWAY_CALLBACK_ALLOWED_CIDRS: anyone who learned a callback URL could then "
                 "complete its payment with an invented receipt"
             )
+        if self.ENVIRONMENT is Environment.production and self.uses_dev_encryption_key:
+            raise ValueError(
+                "the development key in GATEWAY_ENCRYPTION_KEYS is refused in production: add "
+                "a key of your own (id:base64 of 32 random bytes) and run `rotate-keys`"
+            )
         if not self.is_development:
             dev = [
                 e.url
@@ -303,6 +366,22 @@ class Settings(AuditSettings):
     def callback_channel(self) -> str:
         """The PostgreSQL NOTIFY channel on which stored callbacks are announced to workers."""
         return f"{self.NAMESPACE}_callback"
+
+    @property
+    def encryption_keys(self) -> dict[str, bytes]:
+        """Key-encryption keys by id, in the order given: the last one encrypts."""
+        return dict(parse_encryption_key(e.get_secret_value()) for e in self.ENCRYPTION_KEYS)
+
+    @property
+    def uses_dev_encryption_key(self) -> bool:
+        return any(e.get_secret_value() == DEV_ENCRYPTION_KEY for e in self.ENCRYPTION_KEYS)
+
+    def daraja_base_url(self, environment: str) -> str:
+        if environment == self.DARAJA_ENVIRONMENT:
+            return self.DARAJA_BASE_URL
+        if environment == "production":
+            return self.DARAJA_PRODUCTION_BASE_URL
+        return self.DARAJA_SANDBOX_BASE_URL
 
     @property
     def party_b(self) -> str:

@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 from redis.asyncio import Redis
 
+from payment_gateway.clients import DarajaClients
 from payment_gateway.config import Settings
 from payment_gateway.integrations.daraja import DarajaClient
 
@@ -17,9 +18,14 @@ async def _settings(request: Request) -> Settings:
     return settings
 
 
-async def _daraja(request: Request) -> DarajaClient:
-    daraja: DarajaClient = request.app.state.daraja
-    return daraja
+async def _daraja_clients(request: Request) -> DarajaClients:
+    clients: DarajaClients = request.app.state.daraja_clients
+    return clients
+
+
+async def _daraja(clients: Annotated[DarajaClients, Depends(_daraja_clients)]) -> DarajaClient:
+    """The client of the active environment (stored credentials, else settings)."""
+    return await clients.active()
 
 
 async def _redis(request: Request) -> Redis:
@@ -29,4 +35,5 @@ async def _redis(request: Request) -> Redis:
 
 SettingsDep = Annotated[Settings, Depends(_settings)]
 DarajaDep = Annotated[DarajaClient, Depends(_daraja)]
+DarajaClientsDep = Annotated[DarajaClients, Depends(_daraja_clients)]
 RedisDep = Annotated[Redis, Depends(_redis)]

@@ -16,6 +16,7 @@ from payment_gateway.callback.endpoints import router as callback_router
 from payment_gateway.config import Settings
 from payment_gateway.config import settings as default_settings
 from payment_gateway.console.endpoints import router as console_router
+from payment_gateway.credentials.endpoints import router as credentials_router
 from payment_gateway.payment.endpoints import router as payment_router
 from payment_gateway.privacy.endpoints import router as privacy_router
 from payment_gateway.reconciliation.endpoints import results_router
@@ -37,8 +38,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         callback_service.log_trust_policy(settings)
         async with infrastructure(app, settings, queue_name=settings.queue_name) as infra:
-            daraja = clients.daraja_client(settings, redis=infra.redis)
-            app.state.daraja = daraja
+            daraja = clients.daraja_clients(
+                settings, redis=infra.redis, sessionmaker=infra.sessionmaker
+            )
+            app.state.daraja_clients = daraja
             app.state.rate_limiter = RateLimiter(
                 infra.redis,
                 prefix=f"{settings.NAMESPACE}:ratelimit",
@@ -77,6 +80,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(audit_router, responses=responses(TooManyRequests))
     app.include_router(privacy_router, responses=responses(TooManyRequests))
     app.include_router(console_router, responses=responses(TooManyRequests))
+    app.include_router(credentials_router, responses=responses(TooManyRequests))
     return app
 
 

@@ -114,7 +114,9 @@ def worker_settings(settings: Settings) -> type:
 
     async def startup(ctx: dict[str, Any]) -> None:
         callback_service.log_trust_policy(settings)
-        ctx["daraja"] = clients.daraja_client(settings, redis=ctx["redis"])
+        ctx["daraja"] = clients.daraja_clients(
+            settings, redis=ctx["redis"], sessionmaker=ctx["sessionmaker"]
+        )
         ctx["webhook_http"] = clients.webhook_http(settings)
         listener = CallbackListener(
             dsn=clients.asyncpg_dsn(settings),

@@ -11,6 +11,7 @@ from pydantic_settings import SettingsConfigDict
 
 from shared.audit.settings import AuditSettings
 from shared.ratelimit import RateLimitSpec
+from shared.settings import Environment
 from shared.webhook_signing import DEV_WEBHOOK_SECRET
 
 QUEUE_NAME = "arq:session"
@@ -145,9 +146,19 @@ class Settings(AuditSettings):
     PHONE_HASH_KEY: SecretStr = SecretStr("dev-phone-hash-key-not-for-production")
     # The minutes of each hour the suspicious-activity check runs (None: every minute).
     RISK_CRON_MINUTES: set[int] | None = None
+    # Transport hardening: HSTS and a strict Content-Security-Policy on every answer. Unset, on
+    # with ENVIRONMENT=production only (the built app is checked to run under the policy).
+    SECURITY_HEADERS: bool | None = None
+    HSTS_MAX_AGE_S: int = Field(default=63_072_000, ge=0)
 
     # Development convenience: `make run` starts the API with demo users and products in place.
     SEED_ON_STARTUP: bool = True
+
+    @property
+    def security_headers(self) -> bool:
+        if self.SECURITY_HEADERS is not None:
+            return self.SECURITY_HEADERS
+        return self.ENVIRONMENT is Environment.production
 
     @model_validator(mode="after")
     def _check_secrets(self) -> Self:

@@ -22,6 +22,7 @@ from session_api.integrations.gateway import GatewayClient
 from session_api.notification.endpoints import router as notification_router
 from session_api.order.endpoints import router as order_router
 from session_api.payment.endpoints import router as payment_router
+from session_api.platform_settings.endpoints import router as platform_settings_router
 from session_api.privacy.endpoints import router as privacy_router
 from session_api.product.endpoints import router as product_router
 from session_api.refund.endpoints import router as refund_router
@@ -31,6 +32,7 @@ from session_api.therapist.endpoints import router as therapist_router
 from session_api.wallet.endpoints import router as wallet_router
 from session_api.web import spa
 from session_api.web.endpoints import router as web_router
+from session_api.web.security import SecurityHeadersMiddleware
 from shared.app import create_base_app, infrastructure
 from shared.logging import configure_logging
 from shared.ratelimit import RateLimiter
@@ -102,10 +104,13 @@ def create_app(
         event_router,
         audit_router,
         console_router,
+        platform_settings_router,
         web_router,
     ):
         app.include_router(router)
     spa.install(app, settings.WEB_DIR)
+    if settings.security_headers:
+        app.add_middleware(SecurityHeadersMiddleware, hsts_max_age_s=settings.HSTS_MAX_AGE_S)
     return app
 
 

@@ -171,6 +171,7 @@ async def open_flow(
     *,
     simulator: dict[str, Any] | None = None,
     gateway: dict[str, Any] | None = None,
+    session_api: dict[str, Any] | None = None,
 ) -> AsyncIterator[Flow]:
     """The whole system with these setting overrides, session-api reading events at once."""
     relay = Relay()
@@ -182,6 +183,7 @@ async def open_flow(
             "DATABASE_URL": database_url,
             "REDIS_URL": redis_url,
             "RECEIPT_BACKFILL_AFTER_S": 0,
+            **(session_api or {}),
         },
     ) as running:
         served = running.session_api

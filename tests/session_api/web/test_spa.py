@@ -10,9 +10,11 @@ from pathlib import Path
 import httpx
 import pytest
 from fastapi import FastAPI
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from session_api.config import Settings
 from session_api.main import create_app
+from session_api.models import PlatformSetting
 from shared.settings import Environment
 from shared.testing import open_asgi_client
 from tests.session_api.fixtures import FakeGateway
@@ -113,13 +115,16 @@ async def test_without_a_build_the_root_says_how_to_build(
         assert "make run" in response.json()["detail"]
 
 
-async def test_app_config_tells_the_app_about_this_deployment(web: httpx.AsyncClient) -> None:
-    response = await web.get("/v1/app-config")
+async def test_config_tells_the_app_about_this_deployment(web: httpx.AsyncClient) -> None:
+    response = await web.get("/v1/config")
 
     assert response.status_code == 200
     body = response.json()
-    assert body["environment"] == "testing"
-    assert body["test_mode"] is False
+    # Nothing switched yet: payments are made in the sandbox.
+    assert body["environment"] == "sandbox"
+    assert body["deployment"] == "testing"
+    assert body["test_mode"] is True
+    assert body["business_name"] == "Tiba Therapy"
     assert body["paybill_number"] == "174379"
     assert body["prompt_window_s"] == 60
     assert body["currency"] == "KES"
@@ -127,9 +132,36 @@ async def test_app_config_tells_the_app_about_this_deployment(web: httpx.AsyncCl
     assert body["free_delivery_from_kes"] is None
 
 
-async def test_sandbox_is_test_mode(settings: Settings, web_dir: Path) -> None:
-    sandbox = settings.model_copy(update={"ENVIRONMENT": Environment.sandbox})
-    async with client_for(sandbox, web_dir) as client:
-        body = (await client.get("/v1/app-config")).json()
+@pytest.mark.parametrize(
+    ("deployment", "payments_in", "test_mode"),
+    [
+        (Environment.production, "production", False),
+        (Environment.production, "sandbox", True),
+        (Environment.sandbox, "production", True),
+    ],
+)
+async def test_only_production_payments_in_a_production_deployment_are_live(
+    settings: Settings,
+    web_dir: Path,
+    db_session: AsyncSession,
+    deployment: Environment,
+    payments_in: str,
+    test_mode: bool,
+) -> None:
+    db_session.add(
+        PlatformSetting(
+            id=1, payment_environment=payments_in, paybill_number="600100", updated_by="admin:1"
+        )
+    )
+    await db_session.flush()
+    app = create_app(
+        settings.model_copy(update={"ENVIRONMENT": deployment, "WEB_DIR": web_dir}),
+        gateway=FakeGateway().client(),
+    )
+    async with open_asgi_client(app, session=db_session) as client:
+        body = (await client.get("/v1/config")).json()
 
-        assert body["test_mode"] is True
+    assert body["environment"] == payments_in
+    assert body["test_mode"] is test_mode
+    # The shortcode of the active environment, as the gateway reported it at the switch.
+    assert body["paybill_number"] == "600100"

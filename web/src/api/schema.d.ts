@@ -266,6 +266,106 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/admin/settings/daraja": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Daraja Settings
+         * @description Both environments' Daraja credentials, every secret masked to its last 4 characters.
+         */
+        get: operations["daraja_settings_v1_admin_settings_daraja_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/settings/daraja/{environment}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Save Daraja Credentials
+         * @description Replace an environment's credentials, once Daraja has issued a token for them.
+         */
+        put: operations["save_daraja_credentials_v1_admin_settings_daraja__environment__put"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/settings/daraja/{environment}/test": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Test Daraja Credentials
+         * @description A token, then an STK Query: each step's result and latency.
+         */
+        post: operations["test_daraja_credentials_v1_admin_settings_daraja__environment__test_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/settings/environment": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Switch Environment
+         * @description Switch new payments to sandbox or production, with the admin's password re-entered.
+         */
+        post: operations["switch_environment_v1_admin_settings_environment_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/settings/readiness": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Readiness
+         * @description The production readiness checklist: every item must be ok before production.
+         */
+        get: operations["readiness_v1_admin_settings_readiness_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/admin/stats": {
         parameters: {
             query?: never;
@@ -322,26 +422,6 @@ export interface paths {
          * @description Erase an account (admins): as DELETE /v1/me, without the account's password.
          */
         delete: operations["erase_user_v1_admin_users__user_id__delete"];
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/v1/app-config": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /**
-         * App Config
-         * @description The deployment's public settings: test mode, the paybill number, amount limits.
-         */
-        get: operations["app_config_v1_app_config_get"];
-        put?: never;
-        post?: never;
-        delete?: never;
         options?: never;
         head?: never;
         patch?: never;
@@ -523,6 +603,26 @@ export interface paths {
          * @description Every payment attempt for the booking, oldest first.
          */
         get: operations["booking_payments_v1_bookings__booking_id__payments_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/config": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * App Config
+         * @description Public: the payment environment, test mode, business name, paybill and amount limits.
+         */
+        get: operations["app_config_v1_config_get"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1052,6 +1152,22 @@ export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
         /**
+         * ActiveEnvironment
+         * @description The environment new payments are made in, and the shortcode payers pay to there.
+         */
+        ActiveEnvironment: {
+            /** Environment */
+            environment: string;
+            /** Shortcode */
+            shortcode?: string | null;
+            /** Shortcode Type */
+            shortcode_type?: string | null;
+            /** Updated At */
+            updated_at?: string | null;
+            /** Updated By */
+            updated_by?: string | null;
+        };
+        /**
          * AdminPaymentDetail
          * @description One payment attempt: what was paid for, by whom, every attempt at paying it, and the
          *     merged timeline of the gateway's records.
@@ -1216,6 +1332,8 @@ export interface components {
          * @description What the web app needs to know about this deployment before anyone signs in.
          */
         AppConfig: {
+            /** Business Name */
+            business_name: string;
             /**
              * Currency
              * @default KES
@@ -1226,9 +1344,16 @@ export interface components {
              * @description An order's delivery fee (pickup is free).
              */
             delivery_fee_kes: number;
+            /** @description This deployment's ENVIRONMENT. */
+            deployment: components["schemas"]["shared__settings__Environment"];
             /** Deposit Min Kes */
             deposit_min_kes: number;
-            environment: components["schemas"]["shared__settings__Environment"];
+            /**
+             * Environment
+             * @description Where payments are made: M-Pesa's sandbox or production (admins switch it).
+             * @enum {string}
+             */
+            environment: "sandbox" | "production";
             /**
              * Free Delivery From Kes
              * @description The subtotal from which delivery is free, if there is one.
@@ -1250,7 +1375,7 @@ export interface components {
             prompt_window_s: number;
             /**
              * Test Mode
-             * @description True in sandbox: no real money moves.
+             * @description True unless payments are made in production by a production deployment: no real money moves, and the app says so.
              */
             test_mode: boolean;
         };
@@ -1505,6 +1630,32 @@ export interface components {
             /** Name */
             name: string;
         };
+        /** ConnectionStep */
+        ConnectionStep: {
+            /** Detail */
+            detail: string;
+            /**
+             * Latency Ms
+             * @description None when the step was not reached.
+             */
+            latency_ms: number | null;
+            /**
+             * Name
+             * @description `token`, then `stk_query`.
+             */
+            name: string;
+            /** Ok */
+            ok: boolean;
+        };
+        /** ConnectionTestResult */
+        ConnectionTestResult: {
+            /** Environment */
+            environment: string;
+            /** Ok */
+            ok: boolean;
+            /** Steps */
+            steps: components["schemas"]["ConnectionStep"][];
+        };
         /** Customer */
         Customer: {
             /** Email */
@@ -1517,6 +1668,87 @@ export interface components {
              * @example 0712345678
              */
             phone: string;
+        };
+        /**
+         * DarajaCredentialsUpdate
+         * @description One environment's Daraja app and shortcode. Saved only once Daraja has issued a token
+         *     for them; the secrets are stored encrypted by the gateway and never shown again whole.
+         */
+        DarajaCredentialsUpdate: {
+            /**
+             * Callback Base Url
+             * @description The gateway's public base URL Daraja calls back on (https in production).
+             */
+            callback_base_url: string;
+            /** Consumer Key */
+            consumer_key: string;
+            /** Consumer Secret */
+            consumer_secret: string;
+            /** Initiator Name */
+            initiator_name: string;
+            /** Passkey */
+            passkey: string;
+            /** Security Credential */
+            security_credential: string;
+            /**
+             * Shortcode
+             * @description The paybill or till number.
+             */
+            shortcode: string;
+            /**
+             * Shortcode Type
+             * @enum {string}
+             */
+            shortcode_type: "paybill" | "till";
+        };
+        /**
+         * DarajaCredentialsView
+         * @description An environment's Daraja credentials as the gateway shows them: secrets masked to their
+         *     last 4 characters.
+         */
+        DarajaCredentialsView: {
+            /** Active */
+            active: boolean;
+            /** Callback Base Url */
+            callback_base_url?: string | null;
+            /** Consumer Key */
+            consumer_key?: string | null;
+            /** Consumer Secret */
+            consumer_secret?: string | null;
+            /** Environment */
+            environment: string;
+            /** Initiator Name */
+            initiator_name?: string | null;
+            /** Key Id */
+            key_id?: string | null;
+            /** Passkey */
+            passkey?: string | null;
+            /** Security Credential */
+            security_credential?: string | null;
+            /** Shortcode */
+            shortcode?: string | null;
+            /** Shortcode Type */
+            shortcode_type?: string | null;
+            /**
+             * Source
+             * @description `stored`, `settings` (the gateway's bootstrap) or `none`.
+             */
+            source: string;
+            /** Test Passed */
+            test_passed?: boolean | null;
+            /** Tested At */
+            tested_at?: string | null;
+            /** Updated At */
+            updated_at?: string | null;
+            /** Updated By */
+            updated_by?: string | null;
+        };
+        /** DarajaSettingsView */
+        DarajaSettingsView: {
+            /** Active Environment */
+            active_environment: string;
+            /** Environments */
+            environments: components["schemas"]["DarajaCredentialsView"][];
         };
         /**
          * Decision
@@ -1629,6 +1861,19 @@ export interface components {
          * @enum {string}
          */
         "Environment-Input": "sandbox" | "production";
+        /** EnvironmentSwitchRequest */
+        EnvironmentSwitchRequest: {
+            /**
+             * Environment
+             * @enum {string}
+             */
+            environment: "sandbox" | "production";
+            /**
+             * Password
+             * @description The admin's own password, entered again.
+             */
+            password: string;
+        };
         /** EraseMeRequest */
         EraseMeRequest: {
             /**
@@ -1669,7 +1914,7 @@ export interface components {
          * EventOutcome
          * @enum {string}
          */
-        EventOutcome: "applied" | "unchanged" | "stale" | "unmatched";
+        EventOutcome: "applied" | "unchanged" | "stale" | "unmatched" | "sandbox_refused";
         /**
          * EventReceipt
          * @description What the receiver did with an event. Any 2xx tells the gateway to stop retrying.
@@ -2114,6 +2359,25 @@ export interface components {
             reason?: string | null;
             /** Status */
             status: string;
+        };
+        /**
+         * ReadinessChecklist
+         * @description What production needs; the switch is refused unless every item is ok.
+         */
+        ReadinessChecklist: {
+            /** Items */
+            items: components["schemas"]["ReadinessItem"][];
+            /** Ready */
+            ready: boolean;
+        };
+        /** ReadinessItem */
+        ReadinessItem: {
+            /** Detail */
+            detail: string;
+            /** Name */
+            name: string;
+            /** Ok */
+            ok: boolean;
         };
         /** ReasonCount */
         ReasonCount: {
@@ -3325,6 +3589,340 @@ export interface operations {
             };
         };
     };
+    daraja_settings_v1_admin_settings_daraja_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DarajaSettingsView"];
+                };
+            };
+            /** @description No valid access token: missing, malformed, expired, or for an account that is gone. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Your account's role may not do this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description The gateway (or Daraja behind it) could not answer, or the stored credentials could not
+             *         be read; nothing changed.
+             */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    save_daraja_credentials_v1_admin_settings_daraja__environment__put: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                environment: "sandbox" | "production";
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DarajaCredentialsUpdate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DarajaCredentialsView"];
+                };
+            };
+            /** @description `MalformedJSON`: the request body is not JSON. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No valid access token: missing, malformed, expired, or for an account that is gone. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Your account's role may not do this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The request does not have the documented shape; `fields` names each problem. | Daraja refused the credentials (no token), so they were not saved. | Production credentials need an https callback base URL. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValidationErrorBody"] | components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description The gateway (or Daraja behind it) could not answer, or the stored credentials could not
+             *         be read; nothing changed.
+             */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    test_daraja_credentials_v1_admin_settings_daraja__environment__test_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                environment: "sandbox" | "production";
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConnectionTestResult"];
+                };
+            };
+            /** @description No valid access token: missing, malformed, expired, or for an account that is gone. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Your account's role may not do this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The environment has no Daraja credentials. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The request does not have the documented shape; `fields` names each problem. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValidationErrorBody"];
+                };
+            };
+            /**
+             * @description The gateway (or Daraja behind it) could not answer, or the stored credentials could not
+             *         be read; nothing changed.
+             */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    switch_environment_v1_admin_settings_environment_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["EnvironmentSwitchRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ActiveEnvironment"];
+                };
+            };
+            /** @description `MalformedJSON`: the request body is not JSON. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No valid access token: missing, malformed, expired, or for an account that is gone. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Your account's role may not do this. | The password re-entered is not this admin's. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The environment has no Daraja credentials. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Production is refused while an item of the readiness checklist fails. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The request does not have the documented shape; `fields` names each problem. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValidationErrorBody"];
+                };
+            };
+            /**
+             * @description The gateway (or Daraja behind it) could not answer, or the stored credentials could not
+             *         be read; nothing changed.
+             */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    readiness_v1_admin_settings_readiness_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReadinessChecklist"];
+                };
+            };
+            /** @description No valid access token: missing, malformed, expired, or for an account that is gone. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Your account's role may not do this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description The gateway (or Daraja behind it) could not answer, or the stored credentials could not
+             *         be read; nothing changed.
+             */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     get_stats_v1_admin_stats_get: {
         parameters: {
             query: {
@@ -3543,26 +4141,6 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-        };
-    };
-    app_config_v1_app_config_get: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Successful Response */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["AppConfig"];
                 };
             };
         };
@@ -4213,6 +4791,26 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ValidationErrorBody"];
+                };
+            };
+        };
+    };
+    app_config_v1_config_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AppConfig"];
                 };
             };
         };

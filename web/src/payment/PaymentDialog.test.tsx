@@ -27,8 +27,10 @@ class FakeEventSource {
 }
 
 const CONFIG: AppConfig = {
-  environment: "development",
+  environment: "production",
   test_mode: false,
+  deployment: "production",
+  business_name: "Tiba Therapy",
   paybill_number: "174379",
   prompt_window_s: 60,
   currency: "KES",

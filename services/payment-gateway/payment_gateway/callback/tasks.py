@@ -39,7 +39,11 @@ async def process(ctx: dict[str, Any], inbox_id: int) -> str:
     confirmation = None
     if attempt.query is not None:
         # Asked before the payment row is locked: no lock is held while Daraja answers.
-        answer = await monitoring.query(ctx["daraja"], checkout_request_id=attempt.query)
+        # The active environment's client: a callback names no environment until its payment is
+        # read, and one for a payment of the other environment only fails to confirm (polling,
+        # in the payment's own environment, still settles it).
+        daraja = await ctx["daraja"].active()
+        answer = await monitoring.query(daraja, checkout_request_id=attempt.query)
         confirmation = Confirmation(checkout_request_id=attempt.query, answer=answer)
     try:
         async with task_session(ctx) as session:

@@ -5,8 +5,15 @@ from payment_gateway.models.audit_entry import AuditEntry
 from payment_gateway.models.base import Base
 from payment_gateway.models.callback_inbox import CallbackInbox, CallbackOutcome, CallbackVerdict
 from payment_gateway.models.callback_token import CallbackToken
+from payment_gateway.models.daraja_credential import (
+    SECRET_COLUMNS,
+    DarajaCredential,
+    DarajaEnvironment,
+    ShortcodeType,
+)
 from payment_gateway.models.delivery_attempt import DeliveryAttempt
 from payment_gateway.models.event_delivery import DeliveryStatus, EventDelivery
+from payment_gateway.models.gateway_setting import GatewaySetting
 from payment_gateway.models.idempotency_key import IdempotencyKey
 from payment_gateway.models.mpesa_record import MpesaRecord
 from payment_gateway.models.outbox_event import OutboxEvent
@@ -30,6 +37,7 @@ from payment_gateway.models.status_query import StatusQuery, StatusQueryState
 
 __all__ = [
     "OPEN_STATUSES",
+    "SECRET_COLUMNS",
     "SELF_SETTLING",
     "AuditCheckpoint",
     "AuditEntry",
@@ -38,11 +46,14 @@ __all__ = [
     "CallbackOutcome",
     "CallbackToken",
     "CallbackVerdict",
+    "DarajaCredential",
+    "DarajaEnvironment",
     "DeliveryAttempt",
     "DeliveryStatus",
     "EventDelivery",
     "EventSource",
     "ExceptionStatus",
+    "GatewaySetting",
     "IdempotencyKey",
     "MpesaRecord",
     "OutboxEvent",
@@ -62,6 +73,7 @@ __all__ = [
     "ResolveAction",
     "ResultInbox",
     "RunStatus",
+    "ShortcodeType",
     "StatementImport",
     "StatusQuery",
     "StatusQueryState",

@@ -8,9 +8,9 @@ from fastapi import APIRouter, Query
 
 from payment_gateway.auth.dependencies import ServiceDep
 from payment_gateway.auth.exceptions import InvalidApiKey
-from payment_gateway.dependencies import DarajaDep, RedisDep, SettingsDep
+from payment_gateway.dependencies import DarajaClientsDep, DarajaDep, RedisDep, SettingsDep
 from payment_gateway.idempotency.exceptions import IdempotencyKeyInUse, IdempotencyKeyReused
-from payment_gateway.models import PaymentStatus
+from payment_gateway.models import DarajaEnvironment, PaymentStatus
 from payment_gateway.payment import service
 from payment_gateway.payment.dependencies import IdempotencyKeyHeader, PaymentDep
 from payment_gateway.payment.exceptions import (
@@ -92,6 +92,9 @@ async def list_payments(
     cursor: Annotated[
         Text | None, Query(max_length=200, description="`next_cursor` of the previous page.")
     ] = None,
+    environment: Annotated[
+        DarajaEnvironment | None, Query(description="Only payments made in this environment.")
+    ] = None,
 ) -> PaymentPage:
     """Payments, newest first, filtered, with cursor pagination."""
     items, next_cursor = await service.search(
@@ -104,6 +107,7 @@ async def list_payments(
         created_to=created_to,
         limit=limit,
         cursor=cursor,
+        environment=environment,
     )
     return PaymentPage(items=[PaymentOut.of(p) for p in items], next_cursor=next_cursor)
 
@@ -138,7 +142,7 @@ async def refresh_payment(
     principal: ServiceDep,
     session: SessionDep,
     settings: SettingsDep,
-    daraja: DarajaDep,
+    clients: DarajaClientsDep,
     redis: RedisDep,
 ) -> PaymentOut:
     """Ask Daraja about the payment now (STK Query) and apply the answer; rate limited."""
@@ -147,7 +151,7 @@ async def refresh_payment(
         payment=payment,
         principal=principal.name,
         redis=redis,
-        daraja=daraja,
+        daraja=await clients.for_environment(payment.environment),
         settings=settings,
     )
     return PaymentOut.of(refreshed)

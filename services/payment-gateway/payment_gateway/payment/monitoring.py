@@ -57,9 +57,10 @@ def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def callback_url(settings: Settings, token: str) -> str:
+def callback_url(settings: Settings, token: str, *, base_url: str | None = None) -> str:
+    """``base_url``: the callback base URL stored with the environment's credentials."""
     # Hex cannot spell any word Daraja refuses in a CallBackURL (mpesa, query, sql, exec, cmd).
-    return f"{settings.PUBLIC_BASE_URL}/v1/callbacks/stk/{token}"
+    return f"{base_url or settings.PUBLIC_BASE_URL}/v1/callbacks/stk/{token}"
 
 
 def inflight_deadline(settings: Settings) -> datetime:
@@ -90,6 +91,7 @@ class PushOrder:
     account_reference: str
     description: str
     token: str
+    environment: str
 
     @classmethod
     def of(cls, payment: Payment, token: str) -> PushOrder:
@@ -101,6 +103,7 @@ class PushOrder:
             account_reference=payment.account_reference,
             description=payment.description,
             token=token,
+            environment=payment.environment,
         )
 
 
@@ -130,7 +133,9 @@ async def push(
             amount=order.amount,
             account_reference=order.account_reference,
             description=order.description,
-            callback_url=callback_url(settings, order.token),
+            callback_url=callback_url(
+                settings, order.token, base_url=daraja.config.callback_base_url
+            ),
         )
     except DarajaError as e:
         return e
@@ -286,9 +291,17 @@ def schedule_poll(
     )
 
 
+@dataclass(frozen=True)
+class PollTarget:
+    """What a poll asks Daraja about, and in which environment (the payment's own)."""
+
+    checkout_request_id: str
+    environment: str
+
+
 async def checkout_to_poll(
     session: AsyncSession, *, payment_id: uuid.UUID, step: int
-) -> str | None:
+) -> PollTarget | None:
     """The CheckoutRequestID to query if poll `step` of this payment is still due."""
     payment = await PaymentRepository.from_session(session).get(payment_id)
     if (
@@ -298,7 +311,11 @@ async def checkout_to_poll(
         or payment.review_reason is not None
     ):
         return None
-    return payment.checkout_request_id
+    if payment.checkout_request_id is None:
+        return None
+    return PollTarget(
+        checkout_request_id=payment.checkout_request_id, environment=payment.environment
+    )
 
 
 async def query(daraja: DarajaClient, *, checkout_request_id: str) -> StkQueryResult | DarajaError:

@@ -27,6 +27,7 @@ class PaymentFilters:
     receipt_number: str | None
     created_from: datetime | None
     created_to: datetime | None
+    environment: str | None = None
 
 
 @dataclass(frozen=True)
@@ -117,6 +118,8 @@ class PaymentRepository(RepositoryBase[Payment]):
             statement = statement.where(Payment.created_at >= filters.created_from)
         if filters.created_to:
             statement = statement.where(Payment.created_at < filters.created_to)
+        if filters.environment:
+            statement = statement.where(Payment.environment == filters.environment)
         if after is not None:
             statement = statement.where(tuple_(Payment.created_at, Payment.id) < tuple_(*after))
         statement = statement.order_by(Payment.created_at.desc(), Payment.id.desc()).limit(limit)

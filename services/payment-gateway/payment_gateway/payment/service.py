@@ -74,7 +74,13 @@ async def start(
         payment = await get(session, payment_id=claim.payment_id)
     else:
         actor = lifecycle.Actor(EventSource.api, principal)
-        payment, token = await create(session, request=request, actor=actor, settings=settings)
+        payment, token = await create(
+            session,
+            request=request,
+            actor=actor,
+            settings=settings,
+            environment=daraja.config.environment,
+        )
         await idempotency_service.attach_payment(session, claim=claim, payment_id=payment.id)
         order = monitoring.PushOrder.of(payment, token)
         # Durable before Daraja is called: from here on a crash leaves a pending payment (and a
@@ -92,9 +98,15 @@ async def start(
 
 
 async def create(
-    session: AsyncSession, *, request: PaymentCreate, actor: lifecycle.Actor, settings: Settings
+    session: AsyncSession,
+    *,
+    request: PaymentCreate,
+    actor: lifecycle.Actor,
+    settings: Settings,
+    environment: str | None = None,
 ) -> tuple[Payment, str]:
-    """A `pending` payment and the callback token of its first push; refuses what Daraja would."""
+    """A `pending` payment and the callback token of its first push; refuses what Daraja would.
+    It belongs to ``environment`` (the active one; settings' by default) for good."""
     if not settings.AMOUNT_MIN <= request.amount <= settings.AMOUNT_MAX:
         raise AmountOutOfRange(
             f"amount {request.amount} is outside the accepted range: a whole number of KES from "
@@ -111,7 +123,7 @@ async def create(
         account_reference=request.account_reference,
         description=request.description,
         metadata_=request.metadata,
-        environment=settings.DARAJA_ENVIRONMENT,
+        environment=environment or settings.DARAJA_ENVIRONMENT,
         customer_message=messages.PENDING,
         created_by=actor.name,
         sequence=0,
@@ -277,6 +289,7 @@ async def search(
     created_to: datetime | None,
     limit: int,
     cursor: str | None,
+    environment: str | None = None,
 ) -> tuple[list[Payment], str | None]:
     """A page of payments, newest first, and the cursor of the next page (None at the end)."""
     normalised_phone = None
@@ -295,6 +308,7 @@ async def search(
         receipt_number=receipt_number,
         created_from=created_from,
         created_to=created_to,
+        environment=environment,
     )
     after = _decode_cursor(cursor) if cursor else None
     rows = await PaymentRepository.from_session(session).search(

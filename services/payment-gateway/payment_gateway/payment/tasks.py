@@ -6,8 +6,8 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+from payment_gateway.clients import DarajaClients
 from payment_gateway.config import Settings
-from payment_gateway.integrations.daraja import DarajaClient
 from payment_gateway.payment import lifecycle, monitoring
 from payment_gateway.tasks import registry
 from shared.worker import task_session
@@ -17,13 +17,14 @@ from shared.worker import task_session
 async def push(ctx: dict[str, Any], payment_id: str, attempt: int) -> str:
     """Make push `attempt` of a payment still `pending`, and record what Daraja said."""
     settings: Settings = ctx["settings"]
-    daraja: DarajaClient = ctx["daraja"]
+    clients: DarajaClients = ctx["daraja"]
     async with task_session(ctx) as session:
         order = await monitoring.prepare_retry(
             session, payment_id=uuid.UUID(payment_id), attempt=attempt, settings=settings
         )
     if order is None:
         return "not_due"
+    daraja = await clients.for_environment(order.environment)
     result = await monitoring.push(daraja, order=order, settings=settings)
     async with task_session(ctx) as session:
         payment = await monitoring.record_push(
@@ -36,14 +37,15 @@ async def push(ctx: dict[str, Any], payment_id: str, attempt: int) -> str:
 async def poll(ctx: dict[str, Any], payment_id: str, step: int) -> str:
     """Query step `step` of a `sent` payment's schedule and apply the answer."""
     settings: Settings = ctx["settings"]
-    daraja: DarajaClient = ctx["daraja"]
+    clients: DarajaClients = ctx["daraja"]
     async with task_session(ctx) as session:
-        checkout_request_id = await monitoring.checkout_to_poll(
+        target = await monitoring.checkout_to_poll(
             session, payment_id=uuid.UUID(payment_id), step=step
         )
-    if checkout_request_id is None:
+    if target is None:
         return "not_due"
-    result = await monitoring.query(daraja, checkout_request_id=checkout_request_id)
+    daraja = await clients.for_environment(target.environment)
+    result = await monitoring.query(daraja, checkout_request_id=target.checkout_request_id)
     async with task_session(ctx) as session:
         payment = await monitoring.record_poll(
             session, payment_id=uuid.UUID(payment_id), step=step, result=result, settings=settings

@@ -159,8 +159,11 @@ async def _send(
                 originator_conversation_id=ask.checkout_request_id,
                 result_url=result_url(settings, ask.token),
                 timeout_url=f"{result_url(settings, ask.token)}/timeout",
-                initiator=settings.RECONCILIATION_INITIATOR,
-                security_credential=settings.RECONCILIATION_SECURITY_CREDENTIAL.get_secret_value(),
+                # Stored credentials carry their own initiator; settings are the bootstrap.
+                initiator=daraja.config.initiator_name or settings.RECONCILIATION_INITIATOR,
+                security_credential=(
+                    daraja.config.security_credential or settings.RECONCILIATION_SECURITY_CREDENTIAL
+                ).get_secret_value(),
             )
         except DarajaError as e:
             outcomes[ask.query_id] = S.timed_out if e.retryable else S.refused

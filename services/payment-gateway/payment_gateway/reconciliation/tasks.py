@@ -39,7 +39,10 @@ async def run(ctx: dict[str, Any], run_id: str) -> str:
         try:
             async with task_session(ctx) as session:
                 status = await runs.advance(
-                    session, run_id=uuid.UUID(run_id), settings=settings, daraja=ctx["daraja"]
+                    session,
+                    run_id=uuid.UUID(run_id),
+                    settings=settings,
+                    daraja=await ctx["daraja"].active(),
                 )
         except ResultsPending as e:
             log.info("reconciliation_waiting", run_id=run_id, why=str(e))

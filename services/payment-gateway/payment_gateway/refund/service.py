@@ -152,6 +152,8 @@ class ReversalOrder:
     receipt: str
     amount: int
     token: str
+    # The payment's own environment: its money moved there, so its Reversal goes there too.
+    environment: str
 
 
 async def prepare(
@@ -189,7 +191,11 @@ async def prepare(
         seconds=seconds + settings.scaled(settings.SWEEP_GRACE_S)
     )
     refund.updated_at = now
-    return ReversalOrder(refund.id, attempt, refund.receipt_number, refund.amount, token)
+    payment = await session.get(Payment, refund.payment_id)
+    environment = payment.environment if payment is not None else settings.DARAJA_ENVIRONMENT
+    return ReversalOrder(
+        refund.id, attempt, refund.receipt_number, refund.amount, token, environment
+    )
 
 
 async def send(
@@ -203,8 +209,11 @@ async def send(
             amount=order.amount,
             result_url=url,
             timeout_url=f"{url}/timeout",
-            initiator=settings.REVERSAL_INITIATOR,
-            security_credential=settings.REVERSAL_SECURITY_CREDENTIAL.get_secret_value(),
+            # Stored credentials carry their own initiator; settings are the bootstrap.
+            initiator=daraja.config.initiator_name or settings.REVERSAL_INITIATOR,
+            security_credential=(
+                daraja.config.security_credential or settings.REVERSAL_SECURITY_CREDENTIAL
+            ).get_secret_value(),
         )
     except DarajaError as e:
         return e

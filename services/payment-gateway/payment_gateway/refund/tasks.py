@@ -6,8 +6,8 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+from payment_gateway.clients import DarajaClients
 from payment_gateway.config import Settings
-from payment_gateway.integrations.daraja import DarajaClient
 from payment_gateway.refund import service
 from payment_gateway.tasks import registry
 from shared.worker import task_session
@@ -17,13 +17,14 @@ from shared.worker import task_session
 async def reverse(ctx: dict[str, Any], refund_id: str, attempt: int) -> str:
     """Send request `attempt` of an open refund to Daraja and record what it said."""
     settings: Settings = ctx["settings"]
-    daraja: DarajaClient = ctx["daraja"]
+    clients: DarajaClients = ctx["daraja"]
     async with task_session(ctx) as session:
         order = await service.prepare(
             session, refund_id=uuid.UUID(refund_id), attempt=attempt, settings=settings
         )
     if order is None:
         return "not_due"
+    daraja = await clients.for_environment(order.environment)
     result = await service.send(daraja, order=order, settings=settings)
     async with task_session(ctx) as session:
         return await service.record_sent(session, order=order, result=result, settings=settings)

@@ -35,6 +35,7 @@ from session_api.payment import service as payment_service
 from session_api.payment import stream as payment_stream
 from session_api.payment.payable import PayableFlow
 from session_api.payment.service import PayableRef
+from session_api.platform_settings import service as platform_settings_service
 from session_api.user.repository import UserRepository
 from session_api.wallet import service as wallet_service
 from shared import webhook_signing
@@ -140,6 +141,14 @@ async def apply(
 ) -> EventOutcome:
     """Apply the gateway's view of a payment (from an event, or read back by the refresh job).
     Without a sequence, only a change the state guard allows is applied."""
+    if await platform_settings_service.refuses(session, payment=payment):
+        log.warning(
+            "payment_event_sandbox_refused",
+            gateway_payment_id=payment.id,
+            environment=payment.environment,
+            status=payment.status.value,
+        )
+        return EventOutcome.sandbox_refused
     ref = PayableRef.from_metadata(payment.metadata)
     if ref is None:
         known = await payment_service.get_by_gateway_payment_id(

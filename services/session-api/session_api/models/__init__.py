@@ -16,6 +16,7 @@ from session_api.models.payment_attempt import (
     PayableType,
     PaymentAttempt,
 )
+from session_api.models.platform_setting import PAYMENT_ENVIRONMENTS, PlatformSetting
 from session_api.models.product import Product
 from session_api.models.risk_flag import RiskFlag, RiskKind
 from session_api.models.therapist_profile import TherapistProfile
@@ -25,6 +26,7 @@ from session_api.models.wallet_deposit import WalletDeposit
 from session_api.models.wallet_ledger_entry import LedgerEntryKind, WalletLedgerEntry
 
 __all__ = [
+    "PAYMENT_ENVIRONMENTS",
     "AttemptStatus",
     "AuditCheckpoint",
     "AuditEntry",
@@ -45,6 +47,7 @@ __all__ = [
     "PayableStatus",
     "PayableType",
     "PaymentAttempt",
+    "PlatformSetting",
     "Product",
     "RiskFlag",
     "RiskKind",

@@ -17,6 +17,8 @@ class EventOutcome(StrEnum):
     unchanged = "unchanged"
     stale = "stale"
     unmatched = "unmatched"
+    # A sandbox payment reported while the platform takes real money: never credited.
+    sandbox_refused = "sandbox_refused"
 
 
 class GatewayEvent(IdMixin, CreatedAtMixin, Base):

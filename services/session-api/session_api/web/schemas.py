@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import BaseModel, Field
 
 from shared.settings import Environment
@@ -8,8 +10,15 @@ from shared.settings import Environment
 class AppConfig(BaseModel):
     """What the web app needs to know about this deployment before anyone signs in."""
 
-    environment: Environment
-    test_mode: bool = Field(description="True in sandbox: no real money moves.")
+    environment: Literal["sandbox", "production"] = Field(
+        description="Where payments are made: M-Pesa's sandbox or production (admins switch it)."
+    )
+    test_mode: bool = Field(
+        description="True unless payments are made in production by a production deployment: "
+        "no real money moves, and the app says so."
+    )
+    deployment: Environment = Field(description="This deployment's ENVIRONMENT.")
+    business_name: str
     paybill_number: str = Field(
         description="Where a payer can pay by hand with the payment's account reference."
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from session_api.config import Settings
+from session_api.models import PlatformSetting
 from session_api.web.schemas import AppConfig
 from shared.settings import Environment
 
@@ -13,11 +14,16 @@ API_PREFIXES = ("/v1/", "/internal/", "/docs", "/redoc", "/openapi.json")
 API_PATHS = frozenset({"/v1", "/internal", "/healthz", "/readyz", "/metrics"})
 
 
-def app_config(settings: Settings) -> AppConfig:
+def app_config(settings: Settings, platform: PlatformSetting | None) -> AppConfig:
+    """``platform``: the active payment environment session-api keeps (sandbox when absent)."""
+    environment = platform.payment_environment if platform else "sandbox"
+    live = environment == "production" and settings.ENVIRONMENT is Environment.production
     return AppConfig(
-        environment=settings.ENVIRONMENT,
-        test_mode=settings.ENVIRONMENT is Environment.sandbox,
-        paybill_number=settings.BUSINESS_PAYBILL,
+        environment="production" if environment == "production" else "sandbox",
+        test_mode=not live,
+        deployment=settings.ENVIRONMENT,
+        business_name=settings.BUSINESS_NAME,
+        paybill_number=(platform.paybill_number if platform else None) or settings.BUSINESS_PAYBILL,
         prompt_window_s=settings.PROMPT_WINDOW_S,
         payment_min_kes=settings.PAYMENT_MIN_KES,
         payment_max_kes=settings.PAYMENT_MAX_KES,

@@ -335,6 +335,14 @@ class DarajaClient:
             )
         return payload
 
+    async def fetch_new_token(self) -> FetchedToken:
+        """Fetch a token even if one is cached, and share it: the only proof that these
+        credentials work (a cached token says nothing about a changed secret). Sharing it keeps
+        the other processes on a valid token, since Daraja drops the previous one."""
+        fetched = await self._fetch_token()
+        await self.tokens.store(fetched)
+        return fetched
+
     def _password(self, timestamp: str) -> str:
         return stk_password(
             self.config.shortcode, self.config.passkey.get_secret_value(), timestamp

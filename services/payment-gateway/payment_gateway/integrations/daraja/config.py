@@ -22,6 +22,12 @@ class DarajaConfig(BaseModel):
     passkey: SecretStr
     transaction_type: Literal["CustomerPayBillOnline", "CustomerBuyGoodsOnline"]
     environment: Literal["sandbox", "production"]
+    # Where Daraja sends this app's STK callbacks (the gateway's public base URL when unset).
+    callback_base_url: str | None = None
+    # The API initiator of Transaction Status and its SecurityCredential, when they come with
+    # the app's stored credentials.
+    initiator_name: str | None = None
+    security_credential: SecretStr | None = None
 
     connect_timeout_s: float = Field(default=5, gt=0)
     read_timeout_s: float = Field(default=15, gt=0)

@@ -134,13 +134,20 @@ class TokenCache:
                 "Daraja OAuth did not answer before the token lock expired",
                 maybe_processed=False,
             ) from e
+        await self.store(fetched)
+        return fetched.access_token
+
+    async def store(self, fetched: FetchedToken) -> None:
+        """Share ``fetched`` as the app's token (it replaced any other at Daraja)."""
         ttl_s = fetched.expires_in_s - self._refresh_margin_s
         if ttl_s < fetched.expires_in_s / 2:
             # A lifetime shorter than twice the margin (never seen from Daraja): refresh halfway.
             ttl_s = fetched.expires_in_s / 2
-        await self._redis.set(self.key, fetched.access_token, px=max(1, int(ttl_s * 1000)))
+        try:
+            await self._redis.set(self.key, fetched.access_token, px=max(1, int(ttl_s * 1000)))
+        except RedisError as e:
+            raise _cache_down(e) from e
         log.info("daraja_token_stored", key=self.key, ttl_s=round(ttl_s, 3))
-        return fetched.access_token
 
     async def _wait_for_other_fetcher(self, deadline: float) -> str | None:
         """The token once another process stored it, or None once its lock is gone without one

@@ -5,11 +5,11 @@ records say who looked or acted; and erase a payer's personal data from their pa
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 import structlog
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from session_api.integrations.gateway.exceptions import (
     GatewayAuthError,
@@ -18,15 +18,22 @@ from session_api.integrations.gateway.exceptions import (
     GatewayUnavailable,
 )
 from session_api.integrations.gateway.schemas import (
+    ActiveEnvironment,
+    ConnectionTestResult,
     CreatePaymentRequest,
+    DarajaCredentialsView,
+    DarajaSettingsView,
     GatewayPayment,
     GatewayPaymentFacts,
     GatewayRefund,
+    ReadinessChecklist,
 )
 from shared.audit.schemas import VerifyReport
 from shared.http import KEEPALIVE_EXPIRY_S
 
 log = structlog.get_logger(__name__)
+
+M = TypeVar("M", bound=BaseModel)
 
 # The gateway's names for "this idempotency key already belongs to a request": one still running
 # (409) or an earlier one with another body (422).
@@ -52,6 +59,8 @@ class GatewayClient:
         connect_timeout_s: float,
         transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
+        # A settings call waits for Daraja too (a token, an STK Query): twice the usual budget.
+        self._settings_timeout = httpx.Timeout(2 * timeout_s, connect=connect_timeout_s)
         self._http = httpx.AsyncClient(
             base_url=base_url.rstrip("/"),
             headers={"Authorization": f"Bearer {api_key}", "Accept": "application/json"},
@@ -178,6 +187,46 @@ class GatewayClient:
         )
         return _json_object(response)
 
+    async def daraja_settings(self) -> DarajaSettingsView:
+        response = await self._send("GET", "/v1/settings/daraja")
+        return self._read(DarajaSettingsView, response)
+
+    async def save_daraja_credentials(
+        self, environment: str, credentials: dict[str, Any], *, actor: str
+    ) -> DarajaCredentialsView:
+        """Saved by the gateway only once Daraja issued a token for them."""
+        response = await self._send(
+            "PUT",
+            f"/v1/settings/daraja/{environment}",
+            json={**credentials, "actor": actor},
+            # Fetching a token from Daraja is part of the request.
+            timeout=self._settings_timeout,
+        )
+        return self._read(DarajaCredentialsView, response)
+
+    async def test_daraja_credentials(
+        self, environment: str, *, actor: str
+    ) -> ConnectionTestResult:
+        response = await self._send(
+            "POST",
+            f"/v1/settings/daraja/{environment}/test",
+            json={"actor": actor},
+            timeout=self._settings_timeout,
+        )
+        return self._read(ConnectionTestResult, response)
+
+    async def readiness(self) -> ReadinessChecklist:
+        return self._read(ReadinessChecklist, await self._send("GET", "/v1/settings/readiness"))
+
+    async def environment(self) -> ActiveEnvironment:
+        return self._read(ActiveEnvironment, await self._send("GET", "/v1/settings/environment"))
+
+    async def switch_environment(self, environment: str, *, actor: str) -> ActiveEnvironment:
+        response = await self._send(
+            "POST", "/v1/settings/environment", json={"environment": environment, "actor": actor}
+        )
+        return self._read(ActiveEnvironment, response)
+
     async def _send(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
         try:
             response = await self._http.request(method, path, **kwargs)
@@ -203,6 +252,14 @@ class GatewayClient:
         if error in IDEMPOTENCY_ERRORS:
             raise GatewayIdempotencyConflict(detail, **fields)
         raise GatewayRejected(detail, retry_after_s=_retry_after(response), **fields)
+
+    @staticmethod
+    def _read(model: type[M], response: httpx.Response) -> M:
+        try:
+            return model.model_validate_json(response.content)
+        except ValidationError as e:
+            log.error("gateway_unreadable_body", status=response.status_code, error=str(e))
+            raise GatewayUnavailable("the payment gateway answered with an unreadable body") from e
 
     @staticmethod
     def _payment(response: httpx.Response) -> GatewayPayment:

@@ -161,3 +161,80 @@ class GatewayPaymentFacts(BaseModel):
     @classmethod
     def _id_as_text(cls, value: Any) -> Any:
         return str(value) if value is not None else value
+
+
+class DarajaCredentialsView(BaseModel):
+    """An environment's Daraja credentials as the gateway shows them: secrets masked to their
+    last 4 characters."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    environment: str
+    active: bool
+    source: str = Field(description="`stored`, `settings` (the gateway's bootstrap) or `none`.")
+    shortcode: str | None = None
+    shortcode_type: str | None = None
+    callback_base_url: str | None = None
+    consumer_key: str | None = None
+    consumer_secret: str | None = None
+    passkey: str | None = None
+    initiator_name: str | None = None
+    security_credential: str | None = None
+    key_id: str | None = None
+    updated_by: str | None = None
+    updated_at: datetime | None = None
+    tested_at: datetime | None = None
+    test_passed: bool | None = None
+
+
+class DarajaSettingsView(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    active_environment: str
+    environments: list[DarajaCredentialsView]
+
+
+class ConnectionStep(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    name: str = Field(description="`token`, then `stk_query`.")
+    ok: bool
+    latency_ms: int | None = Field(description="None when the step was not reached.")
+    detail: str
+
+
+class ConnectionTestResult(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    environment: str
+    ok: bool
+    steps: list[ConnectionStep]
+
+
+class ReadinessItem(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    name: str
+    ok: bool
+    detail: str
+
+
+class ReadinessChecklist(BaseModel):
+    """What production needs; the switch is refused unless every item is ok."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    ready: bool
+    items: list[ReadinessItem]
+
+
+class ActiveEnvironment(BaseModel):
+    """The environment new payments are made in, and the shortcode payers pay to there."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    environment: str
+    shortcode: str | None = None
+    shortcode_type: str | None = None
+    updated_by: str | None = None
+    updated_at: datetime | None = None

@@ -8,7 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from session_api.booking import service as booking_service
 from session_api.booking.tasks import send_reminders
 from session_api.config import Settings
-from session_api.models import Booking, UserRole
+from session_api.models import Booking, BookingStatus, UserRole
 from tests.session_api.fixtures import PHONE, FakeGateway, MakeAccount, approved_booking, deliver
 
 
@@ -83,6 +83,28 @@ class TestReminders:
         assert await remind(db_session, now) == 1
         assert await remind(db_session, now) == 0
         assert await kinds(api, client) == ["Session in 1 hour"]
+
+    async def test_a_session_cancelled_after_its_first_reminder_gets_no_more(
+        self,
+        api: httpx.AsyncClient,
+        account: MakeAccount,
+        gateway: FakeGateway,
+        db_session: AsyncSession,
+    ) -> None:
+        now = datetime.now(UTC)
+        client, therapist, booking_id = await confirmed_booking(
+            api, account, gateway, db_session, now + timedelta(hours=23, minutes=50)
+        )
+        assert await remind(db_session, now) == 1
+
+        # Cancelled (e.g. its payment refunded) before the 1-hour reminder was due.
+        await db_session.execute(
+            update(Booking).where(Booking.id == booking_id).values(status=BookingStatus.cancelled)
+        )
+
+        assert await remind(db_session, now + timedelta(hours=23)) == 0
+        assert await kinds(api, client) == ["Session in 24 hours"]
+        assert await kinds(api, therapist) == []
 
     async def test_the_job_runs_in_its_own_transaction(
         self,

@@ -50,6 +50,28 @@ def gateway_client(settings: Settings) -> GatewayClient:
     )
 
 
+# Every domain's routes, in the order the OpenAPI document lists them.
+ROUTERS = (
+    auth_router,
+    therapist_router,
+    booking_router,
+    product_router,
+    order_router,
+    wallet_router,
+    payment_router,
+    notification_router,
+    review_router,
+    refund_router,
+    privacy_router,
+    risk_router,
+    event_router,
+    audit_router,
+    console_router,
+    platform_settings_router,
+    web_router,
+)
+
+
 def create_app(
     settings: Settings | None = None, *, gateway: GatewayClient | None = None
 ) -> FastAPI:
@@ -85,28 +107,10 @@ def create_app(
         app.add_middleware(
             CORSMiddleware,
             allow_origins=settings.CORS_ORIGINS,
-            allow_methods=["GET", "POST"],
+            allow_methods=["GET", "POST", "PUT", "DELETE"],
             allow_headers=["Authorization", "Content-Type", "X-Request-ID"],
         )
-    for router in (
-        auth_router,
-        therapist_router,
-        booking_router,
-        product_router,
-        order_router,
-        wallet_router,
-        payment_router,
-        notification_router,
-        review_router,
-        refund_router,
-        privacy_router,
-        risk_router,
-        event_router,
-        audit_router,
-        console_router,
-        platform_settings_router,
-        web_router,
-    ):
+    for router in ROUTERS:
         app.include_router(router)
     spa.install(app, settings.WEB_DIR)
     if settings.security_headers:

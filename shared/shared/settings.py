@@ -49,6 +49,10 @@ class BaseServiceSettings(BaseSettings):
     DATABASE_POOL_SIZE: int = 10
     DATABASE_MAX_OVERFLOW: int = 20
     DATABASE_CONNECT_TIMEOUT_S: float = 5.0
+    # The arq worker's Redis connections: how long one may take to open, and how often a command
+    # that timed out or lost its connection is tried again before the worker gives up.
+    WORKER_REDIS_CONNECT_TIMEOUT_S: int = Field(default=5, ge=1)
+    WORKER_REDIS_RETRIES: int = Field(default=5, ge=0)
     READINESS_TIMEOUT_S: float = 2.0
     HOST: str = "127.0.0.1"
     PORT: int = 8000

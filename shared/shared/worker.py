@@ -12,6 +12,10 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from arq.connections import RedisSettings
 from arq.cron import CronJob
 from arq.worker import Function, func
+from redis.asyncio.retry import Retry
+from redis.backoff import ExponentialWithJitterBackoff
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from shared import db
@@ -106,7 +110,7 @@ def build_worker_settings(
             "functions": [func(ping, name="worker.ping", max_tries=1), *registry.functions],
             "cron_jobs": list(cron_jobs or []),
             "queue_name": queue_name,
-            "redis_settings": RedisSettings.from_dsn(settings.REDIS_URL),
+            "redis_settings": worker_redis_settings(settings),
             "on_startup": startup,
             "on_shutdown": shutdown,
             "max_jobs": max_jobs,
@@ -114,6 +118,20 @@ def build_worker_settings(
             "health_check_interval": 30,
         },
     )
+
+
+def worker_redis_settings(settings: BaseServiceSettings) -> RedisSettings:
+    """Redis as the worker uses it. arq's own defaults (a 1 s connect timeout, no retry of a
+    command) end the worker's poll loop on the first slow connection of a busy moment; a blip
+    is retried with backoff instead, and only a lasting outage stops the worker."""
+    redis_settings = RedisSettings.from_dsn(settings.REDIS_URL)
+    redis_settings.conn_timeout = settings.WORKER_REDIS_CONNECT_TIMEOUT_S
+    redis_settings.retry_on_timeout = True
+    redis_settings.retry_on_error = [RedisConnectionError, RedisTimeoutError]
+    redis_settings.retry = Retry(
+        ExponentialWithJitterBackoff(base=0.05, cap=2.0), settings.WORKER_REDIS_RETRIES
+    )
+    return redis_settings
 
 
 def run_worker(worker_settings: type) -> None:

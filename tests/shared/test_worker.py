@@ -4,11 +4,14 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from redis.asyncio import Redis
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared import db
 from shared.jobs import enqueue_after_commit
-from shared.worker import backoff_seconds
+from shared.settings import BaseServiceSettings
+from shared.worker import backoff_seconds, worker_redis_settings
 
 
 class TestBackoffSeconds:
@@ -76,3 +79,19 @@ class TestUnitOfWork:
         async with db.unit_of_work(db_session, arq):
             pass
         assert await redis_client.zcard("q:test") == 0
+
+
+class TestWorkerRedis:
+    def test_a_slow_or_dropped_connection_is_retried_before_the_worker_gives_up(self) -> None:
+        class Demo(BaseServiceSettings):
+            pass
+
+        settings = Demo(REDIS_URL="redis://127.0.0.1:6399/3", WORKER_REDIS_RETRIES=4)
+        redis = worker_redis_settings(settings)
+
+        assert (redis.port, redis.database) == (6399, 3)
+        assert redis.conn_timeout == 5  # arq's own 1 s failed under a loaded machine
+        assert redis.retry_on_timeout is True
+        assert redis.retry is not None
+        assert redis.retry._retries == 4  # redis-py offers no getter
+        assert set(redis.retry_on_error or []) == {RedisConnectionError, RedisTimeoutError}

@@ -2,7 +2,9 @@ import { act, render, screen } from "@testing-library/react";
 import { QueryClient, QueryClientProvider } from "@tanstack/react-query";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import {
+  bookingsRefresh,
   NO_STREAM_REFRESH_MS,
+  RECEIPT_REFRESH_MS,
   STREAM_LIVE_REFRESH_MS,
   useLiveRefreshInterval,
   useNotificationStream,
@@ -88,5 +90,25 @@ describe("live updates from the notification stream", () => {
     expect(screen.getByRole("status")).toHaveTextContent(String(NO_STREAM_REFRESH_MS));
     view.unmount();
     expect(source.closed).toBe(true);
+  });
+});
+
+describe("a bookings list waiting for a receipt", () => {
+  const list = (items: { payment: { status: string; receipt_number: string | null } }[]) => ({
+    state: { data: { items } },
+  });
+
+  it("refreshes quickly until every paid booking has its receipt", () => {
+    const interval = bookingsRefresh(STREAM_LIVE_REFRESH_MS);
+    expect(interval(list([{ payment: { status: "paid", receipt_number: null } }]))).toBe(
+      RECEIPT_REFRESH_MS,
+    );
+    expect(interval(list([{ payment: { status: "paid", receipt_number: "UL1XRXQK99" } }]))).toBe(
+      STREAM_LIVE_REFRESH_MS,
+    );
+    expect(interval(list([{ payment: { status: "unpaid", receipt_number: null } }]))).toBe(
+      STREAM_LIVE_REFRESH_MS,
+    );
+    expect(interval({ state: { data: undefined } })).toBe(STREAM_LIVE_REFRESH_MS);
   });
 });

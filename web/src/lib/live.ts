@@ -54,3 +54,20 @@ export function useNotificationStream(userId: string | undefined): void {
 export function useLiveRefreshInterval(): number {
   return useSyncExternalStore(subscribe, () => live) ? STREAM_LIVE_REFRESH_MS : NO_STREAM_REFRESH_MS;
 }
+
+/** While a paid booking still waits for its M-Pesa receipt (a payment proven by a status query
+ * is paid before the callback brings the receipt, and no notification announces the receipt),
+ * its list refreshes this often. */
+export const RECEIPT_REFRESH_MS = 3_000;
+
+type WithPayment = { payment: { status: string; receipt_number?: string | null } };
+
+/** The refresh interval for a list of bookings: quick while a receipt is on its way. */
+export function bookingsRefresh(live: number) {
+  return (query: { state: { data?: { items: WithPayment[] } | undefined } }): number => {
+    const waiting = query.state.data?.items.some(
+      (b) => b.payment.status === "paid" && !b.payment.receipt_number,
+    );
+    return waiting ? Math.min(live, RECEIPT_REFRESH_MS) : live;
+  };
+}

@@ -2,7 +2,7 @@ import { useQuery, useQueryClient } from "@tanstack/react-query";
 import { Link, useParams } from "react-router";
 import { api, describeError, unwrap } from "../api/client";
 import { formatKes, formatNairobi, humanise } from "../lib/format";
-import { useLiveRefreshInterval } from "../lib/live";
+import { bookingsRefresh, useLiveRefreshInterval } from "../lib/live";
 import { PayButton } from "../payment/PayButton";
 import { ErrorMessage, Spinner } from "../ui/Status";
 import { BookingStatusBadge, PaymentBadge } from "./bookingStatus";
@@ -16,7 +16,7 @@ export function MyBookings() {
     queryKey: ["bookings", "mine"],
     queryFn: () => unwrap(api.GET("/v1/bookings", { params: { query: { page_size: 50 } } })),
     // Approvals arrive from the therapist's side.
-    refetchInterval: refreshInterval,
+    refetchInterval: bookingsRefresh(refreshInterval),
   });
   const refresh = () => void queryClient.invalidateQueries({ queryKey: ["bookings"] });
 

@@ -2,7 +2,7 @@ import { useState } from "react";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { api, describeError, unwrap, type Booking } from "../api/client";
 import { formatKes, formatNairobi, humanise } from "../lib/format";
-import { useLiveRefreshInterval } from "../lib/live";
+import { bookingsRefresh, useLiveRefreshInterval } from "../lib/live";
 import { Button } from "../ui/Button";
 import { Field } from "../ui/Field";
 import { ErrorMessage, Spinner } from "../ui/Status";
@@ -16,7 +16,7 @@ export function Sessions() {
   const bookings = useQuery({
     queryKey: ["bookings", "therapist"],
     queryFn: () => unwrap(api.GET("/v1/bookings", { params: { query: { page_size: 100 } } })),
-    refetchInterval: refreshInterval,
+    refetchInterval: bookingsRefresh(refreshInterval),
   });
   const [error, setError] = useState<unknown>(null);
   const [declining, setDeclining] = useState<string | null>(null);

@@ -2647,6 +2647,11 @@ export interface components {
             /** Actor */
             actor: string | null;
             /**
+             * Actor Name
+             * @description The person behind `actor` (`user:<id>`, `client:<id>`) as named now.
+             */
+            actor_name?: string | null;
+            /**
              * At
              * Format: date-time
              */

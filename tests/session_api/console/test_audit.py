@@ -168,6 +168,7 @@ async def test_stats_and_risk_flags_are_recorded(
         ("5678", {"phone_suffix": "5678"}),
         ("amina@example.com", {"text_length": 17}),
         ("OR1A2B", {"reference": "order:1a2b"}),
+        ("Orca", {"text_length": 4}),  # a name that reads as an order reference
     ],
 )
 def test_a_searched_text_is_kept_only_as_what_it_was(q: str, kept: dict[str, Any]) -> None:

@@ -319,7 +319,10 @@ def audited_query(q: str | None) -> dict[str, Any] | None:
     receipt = terms.receipt
     if receipt is not None and (receipt.isalpha() or receipt.isdigit()):
         receipt = None
-    reference = f"{terms.reference[0].value}:{terms.reference[1]}" if terms.reference else None
+    # Likewise a reference without a digit may be a name ("Orca" reads as order "ca").
+    reference = None
+    if terms.reference and not terms.reference[1].isalpha():
+        reference = f"{terms.reference[0].value}:{terms.reference[1]}"
     known = {
         "receipt": receipt,
         "id": terms.uuid,

@@ -226,6 +226,29 @@ class TestFailedLoginLockout:
             assert_too_many(locked, "failed logins for this account")
             assert gateway.erasures == []
 
+    async def test_wrong_passwords_to_switch_environments_count_too(
+        self, limited: Any, db_session: AsyncSession, gateway: FakeGateway, account: MakeAccount
+    ) -> None:
+        settings = limited(LOGIN_FAILURE_LOCKOUT="3/minute")
+        admin = await account(role=UserRole.admin)
+        path = "/v1/admin/settings/environment"
+        wrong = {"environment": "sandbox", "password": "not the password"}
+        right = {"environment": "sandbox", "password": PASSWORD}
+        async with two_processes(settings, db_session, gateway) as (one, other):
+            for client in (one, other, one):
+                refused = await client.post(path, json=wrong, headers=admin.headers)
+                assert refused.status_code == 403, refused.text
+                assert refused.json()["error"] == "PasswordMismatch"
+
+            # At the threshold even the right password waits, so the switch cannot be guessed.
+            locked = await other.post(path, json=right, headers=admin.headers)
+            login = await one.post(
+                "/v1/auth/login", json={"email": admin.user.email, "password": PASSWORD}
+            )
+
+            assert assert_too_many(locked, "failed logins for this account") >= 1
+            assert_too_many(login, "failed logins for this account")
+
 
 class TestPaymentInitiation:
     async def test_five_prompts_to_one_phone_in_ten_minutes_whoever_asks(

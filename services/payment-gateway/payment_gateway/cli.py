@@ -164,7 +164,9 @@ async def rotate_keys(settings: Settings, *, dry_run: bool, out: TextIO | None =
     keyring = Keyring.of(settings.encryption_keys)
     try:
         async with db.create_sessionmaker(engine)() as session, db.unit_of_work(session, None):
-            rotation = await credentials_service.rotate(session, keyring=keyring, dry_run=dry_run)
+            rotation = await credentials_service.rotate(
+                session, keyring=keyring, dry_run=dry_run, actor=audit_cli.OPERATOR
+            )
     finally:
         await engine.dispose()
     verb = "would re-encrypt" if dry_run else "re-encrypted"

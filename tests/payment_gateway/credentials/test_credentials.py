@@ -4,6 +4,7 @@ failing closed when the key or the bytes are wrong; and the production readiness
 
 from __future__ import annotations
 
+import json
 import uuid
 from datetime import UTC, datetime
 from typing import Any
@@ -241,6 +242,33 @@ async def test_switching_to_sandbox_is_stored(stack: GatewayStack) -> None:
     assert response.json()["updated_by"] == "admin-7"
     stored = await stack.scalar("SELECT daraja_environment FROM gateway.gateway_setting")
     assert stored == "sandbox"
+
+
+async def test_settings_changes_are_audited_without_their_values(stack: GatewayStack) -> None:
+    body = credentials(stack)
+    assert (await put(stack, "sandbox", body)).status_code == 200
+    tested = await stack.client.post(
+        "/v1/settings/daraja/sandbox/test", json={"actor": "admin:7"}, headers=AUTH
+    )
+    switched = await stack.client.post(
+        "/v1/settings/environment",
+        json={"environment": "sandbox", "actor": "admin:7"},
+        headers=AUTH,
+    )
+
+    assert (tested.status_code, switched.status_code) == (200, 200)
+    listed = await stack.client.get("/v1/audit", params={"action": "settings.*"}, headers=AUTH)
+    entries = list(reversed(listed.json()["items"]))
+    assert [(e["action"], e["actor"], e["subject"]) for e in entries] == [
+        ("settings.daraja_credentials_saved", "admin-7", "daraja_credentials:sandbox"),
+        ("settings.daraja_credentials_tested", "admin:7", "daraja_credentials:sandbox"),
+        ("settings.environment_switched", "admin:7", "daraja_environment"),
+    ]
+    assert entries[0]["details"]["environment"] == "sandbox"
+    assert entries[1]["details"]["ok"] is True
+    assert entries[2]["details"] == {"from": "sandbox", "to": "sandbox"}
+    written = json.dumps(entries)
+    assert not [name for name in SECRETS if body[name] in written]
 
 
 OWN_KEY = "k1:" + "b3duLWtleS1lbmNyeXB0aW9uLWtleS0zMi1ieXRlcyE="

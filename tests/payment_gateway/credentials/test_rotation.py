@@ -90,6 +90,19 @@ async def test_rotation_re_encrypts_under_the_newest_key_and_again_changes_nothi
     assert all(after_first[c] != before[c] for c in COLUMNS)
     assert "re-encrypted 0 credential rows" in second.getvalue()
     assert await snapshot(db_engine) == after_first
+    async with db_engine.connect() as connection:
+        audited = (
+            await connection.execute(
+                text(
+                    "SELECT actor, details FROM gateway.audit_entry "
+                    "WHERE action = 'settings.credentials_reencrypted' ORDER BY id"
+                )
+            )
+        ).all()
+    assert [(row.actor, row.details) for row in audited] == [
+        ("cli", {"rows": 1, "key_id": "k2"}),
+        ("cli", {"rows": 0, "key_id": "k2"}),
+    ]
     # Readable with the new key alone: the old one can now be dropped.
     async with db.create_sessionmaker(db_engine)() as session:
         row = await session.get(DarajaCredential, stored)

@@ -8,7 +8,8 @@ from typing import Any
 
 from tests.payment_gateway.stack import AUTH, GatewayStack
 
-STAFF = {**AUTH, "X-Acting-User": "8d1c0b5e-0000-4000-8000-000000000001 ops@example.com"}
+STAFF_ID = "8d1c0b5e-0000-4000-8000-000000000001"
+STAFF = {**AUTH, "X-Acting-User": f"user:{STAFF_ID}"}
 REVERSAL = "/mpesa/reversal/v1/request"
 
 
@@ -41,7 +42,7 @@ async def test_a_paid_payment_is_refunded_once(stack: GatewayStack) -> None:
     created = response.json()
     assert created["payment"]["status"] == "refund_pending"
     assert (created["amount"], created["receipt_number"]) == (300, payment["receipt_number"])
-    assert created["requested_by"] == "ops@example.com"
+    assert created["requested_by"] == f"user:{STAFF_ID}"
 
     refunded = await stack.wait_status(payment["id"], "refunded")
     [event] = await stack.receiver.wait_for(payment["id"], "payment.refunded")
@@ -58,7 +59,16 @@ async def test_a_paid_payment_is_refunded_once(stack: GatewayStack) -> None:
     assert request["body"]["CommandID"] == "TransactionReversal"
     timeline = await stack.events(payment["id"])
     assert [t["to_status"] for t in timeline][-2:] == ["refund_pending", "refunded"]
-    assert timeline[-2]["actor"] == "ops@example.com"
+    assert timeline[-2]["actor"] == f"user:{STAFF_ID}"
+    audited = await stack.client.get(
+        "/v1/audit",
+        params={"action": "payment.refund_requested", "subject": f"payment:{payment['id']}"},
+        headers=AUTH,
+    )
+    [entry] = audited.json()["items"]  # asking again requested nothing
+    assert entry["actor"] == f"user:{STAFF_ID}"
+    assert (entry["details"]["refund_id"], entry["details"]["amount"]) == (created["id"], 300)
+    assert "paid twice" not in str(entry)
     assert stack.receiver.types(payment["id"])[-2:] == [
         "payment.refund_pending",
         "payment.refunded",

@@ -29,7 +29,7 @@ from tests.payment_gateway.payment.test_lifecycle import (
 
 S = PaymentStatus
 R = RefundState
-STAFF = lifecycle.Actor(EventSource.admin, "ops@example.com", user_id="u-7", via="session-api")
+STAFF = lifecycle.Actor(EventSource.admin, "user:u-7", user_id="u-7", via="session-api")
 ACK = ResultAck.model_validate(
     {
         "OriginatorConversationID": "5118-111210482-1",
@@ -127,7 +127,7 @@ async def test_a_refund_moves_the_payment_to_refund_pending_and_queues_one_rever
         payment.amount,
         payment.receipt_number,
     )
-    assert refund.requested_by == "ops@example.com"
+    assert refund.requested_by == "user:u-7"
     assert payment.status == S.refund_pending
     assert [j.args for j in jobs.pending(db_session) if j.name == service.REVERSE_TASK] == [
         (str(refund.id), 1)
@@ -137,7 +137,7 @@ async def test_a_refund_moves_the_payment_to_refund_pending_and_queues_one_rever
     assert (last.to_status, last.source, last.actor, last.note) == (
         S.refund_pending,
         "admin",
-        "ops@example.com",
+        "user:u-7",
         "paid twice",
     )
 

@@ -11,7 +11,8 @@ import pytest
 from tests.payment_gateway.callback.test_receiver import open_payment, success_body
 from tests.payment_gateway.stack import AUTH, GatewayStack
 
-STAFF = {**AUTH, "X-Acting-User": "8d1c0b5e-0000-4000-8000-000000000002 lead@example.com"}
+STAFF_ID = "8d1c0b5e-0000-4000-8000-000000000002"
+STAFF = {**AUTH, "X-Acting-User": f"user:{STAFF_ID}"}
 
 
 async def held(stack: GatewayStack, receipt: str) -> dict[str, Any]:
@@ -54,8 +55,22 @@ async def test_accepted_completes_and_subscribers_hear_it(
     decision = next(
         t for t in await stack.events(created["id"]) if t["reason"] == "review_accepted"
     )
-    assert (decision["source"], decision["actor"]) == ("admin", "lead@example.com")
+    assert (decision["source"], decision["actor"]) == ("admin", f"user:{STAFF_ID}")
     assert decision["note"] == "customer sent the statement"
+    audited = await stack.client.get(
+        "/v1/audit",
+        params={"action": "payment.reviewed", "subject": f"payment:{created['id']}"},
+        headers=AUTH,
+    )
+    [entry] = audited.json()["items"]
+    assert entry["actor"] == f"user:{STAFF_ID}"
+    assert entry["details"] == {
+        "decision": "accept",
+        "review_reason": "amount_mismatch",
+        "status": "completed",
+        "via": entry["details"]["via"],
+    }
+    assert entry["details"]["via"]
 
 
 async def test_rejected_fails_and_deciding_again_names_the_state(

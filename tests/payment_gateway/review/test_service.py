@@ -29,7 +29,7 @@ from tests.payment_gateway.payment.test_lifecycle import (
 )
 
 S = PaymentStatus
-STAFF = lifecycle.Actor(EventSource.admin, "ops@example.com", user_id="u-42", via="session-api")
+STAFF = lifecycle.Actor(EventSource.admin, "user:u-42", user_id="u-42", via="session-api")
 
 
 @pytest.fixture
@@ -81,12 +81,12 @@ async def test_accept_completes_on_the_held_receipt(
     assert await published(db_session, payment) == ["payment.sent", "payment.completed"]
     events = await timeline(db_session, payment)
     decision = next(e for e in events if e.reason == "review_accepted")
-    assert (decision.source, decision.actor) == ("admin", "ops@example.com")
+    assert (decision.source, decision.actor) == ("admin", "user:u-42")
     assert decision.note == "accept: checked the statement"
     assert decision.detail["acting_user_id"] == "u-42"
     assert decision.detail["review_reason"] == "amount_mismatch"
     assert [e.reason for e in events][-2:] == ["hold_released", None]
-    assert (events[-1].to_status, events[-1].actor) == (S.completed, "ops@example.com")
+    assert (events[-1].to_status, events[-1].actor) == (S.completed, "user:u-42")
 
 
 async def test_accept_of_a_payment_that_failed_meanwhile_is_a_late_success(

@@ -9,7 +9,7 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from payment_gateway.config import Settings as GatewaySettings
 from payment_gateway.credentials.envelope import Keyring
@@ -28,6 +28,7 @@ GOOD = {
     "initiator_name": "testapiuser",
     "security_credential": "c2VjdXJpdHktY3JlZGVudGlhbC1ibG9iLTk4NzY1",
 }
+SECRETS = ("consumer_key", "consumer_secret", "passkey", "initiator_name", "security_credential")
 
 
 def credentials(flow: Flow, **changes: str) -> dict[str, str]:
@@ -63,6 +64,38 @@ async def test_good_credentials_are_saved_masked_and_pass_the_test(flow: Flow) -
     [sandbox] = [e for e in body["environments"] if e["environment"] == "sandbox"]
     assert (sandbox["source"], sandbox["test_passed"]) == ("stored", True)
     assert sandbox["updated_by"] == f"admin:{admin.id}"
+    audited = await audit_entries(flow, admin, "settings.*")
+    assert [(e["action"], e["actor"], e["subject"]) for e in audited] == [
+        ("settings.daraja_credentials_saved", f"user:{admin.id}", "daraja_credentials:sandbox"),
+        ("settings.daraja_credentials_tested", f"user:{admin.id}", "daraja_credentials:sandbox"),
+    ]
+    assert audited[0]["details"] == {"environment": "sandbox"}
+    assert audited[1]["details"] == {"environment": "sandbox", "ok": True}
+    # The gateway's trail has them too, by the admin's id, and neither holds a value.
+    async with flow.session_api.state.sessionmaker() as session:
+        gateway_trail = (
+            await session.execute(
+                text(
+                    "SELECT action, actor, details::text AS details FROM gateway.audit_entry "
+                    "WHERE action LIKE 'settings.%' ORDER BY id"
+                )
+            )
+        ).all()
+    assert [(row.action, row.actor) for row in gateway_trail] == [
+        ("settings.daraja_credentials_saved", f"admin:{admin.id}"),
+        ("settings.daraja_credentials_tested", f"admin:{admin.id}"),
+    ]
+    written = str(audited) + str(gateway_trail)
+    assert not [name for name in SECRETS if GOOD[name] in written]
+
+
+async def audit_entries(flow: Flow, admin: Account, action: str) -> list[dict[str, Any]]:
+    """session-api's audit entries of `action` (a `prefix.*` too), oldest first."""
+    response = await flow.api.get(
+        "/v1/admin/audit", params={"action": action}, headers=admin.headers
+    )
+    assert response.status_code == 200, response.text
+    return list(reversed(response.json()["items"]))
 
 
 async def test_credentials_daraja_refuses_are_not_saved(flow: Flow) -> None:
@@ -150,6 +183,12 @@ async def test_the_switch_is_refused_with_a_wrong_password(flow: Flow) -> None:
     assert switched.json()["error"] == "PasswordMismatch"
     # The gateway was never asked: nothing was switched or stored.
     assert gateway.json()["updated_by"] is None
+    [refused] = await audit_entries(flow, admin, "settings.*")
+    assert (refused["action"], refused["actor"]) == (
+        "settings.environment_switch_refused",
+        f"user:{admin.id}",
+    )
+    assert refused["details"] == {"to": "sandbox", "reason": "password"}
 
 
 async def test_the_switch_with_the_right_password_is_kept_by_both_services(flow: Flow) -> None:
@@ -167,6 +206,9 @@ async def test_the_switch_with_the_right_password_is_kept_by_both_services(flow:
         kept = await session.get(PlatformSetting, 1)
     assert kept is not None
     assert (kept.payment_environment, kept.paybill_number) == ("sandbox", "174379")
+    [audited] = await audit_entries(flow, admin, "settings.environment_switched")
+    assert audited["actor"] == f"user:{admin.id}"
+    assert audited["details"] == {"from": "sandbox", "to": "sandbox"}
 
 
 async def test_staff_cannot_see_or_change_settings(flow: Flow) -> None:

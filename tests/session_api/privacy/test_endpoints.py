@@ -119,6 +119,14 @@ class TestAdminErasure:
         again = await api.delete(f"/v1/admin/users/{client.id}", headers=admin.headers)
         assert again.status_code == 409
         assert "was erased at" in again.json()["detail"]
+        # Who erased whom, by ids only: the trail cannot forget what it holds.
+        audited = await api.get(
+            "/v1/admin/audit", params={"action": "account.erased"}, headers=admin.headers
+        )
+        [entry] = audited.json()["items"]
+        assert (entry["actor"], entry["subject"]) == (f"user:{admin.id}", f"user:{client.id}")
+        assert entry["details"] == {"by": "admin", "payments_kept": 0}
+        assert "Kiprono" not in audited.text
 
     async def test_staff_may_not(self, api: httpx.AsyncClient, account: MakeAccount) -> None:
         staff = await account(role=UserRole.staff)

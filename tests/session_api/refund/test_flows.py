@@ -76,7 +76,8 @@ async def test_a_paid_order_ends_refunded_and_a_second_request_does_nothing_twic
     body = first.json()
     assert (body["state"], body["amount"]) == ("requested", attempt["amount"])
     assert body["receipt_number"] == attempt["receipt_number"]
-    assert body["requested_by"] == staff.user.email
+    # The gateway's records name staff by id only: they outlive an erasure.
+    assert body["requested_by"] == f"user:{staff.id}"
     assert body["attempt"]["status"] == "paid"
 
     done = await refunded(flow, attempt["id"], client)
@@ -90,6 +91,24 @@ async def test_a_paid_order_ends_refunded_and_a_second_request_does_nothing_twic
     assert again.json()["reason"] == "paid twice"
     assert len(await reversals(flow, attempt["receipt_number"])) == 1
     assert "payment.refunded" in [e["type"] for e in flow.relay.forwarded]
+    admin = await flow.account(UserRole.admin)
+    audited = await flow.api.get(
+        "/v1/admin/audit",
+        params={
+            "action": "payment.refund_requested",
+            "subject": f"payment_attempt:{attempt['id']}",
+        },
+        headers=admin.headers,
+    )
+    assert audited.status_code == 200, audited.text
+    entries = list(reversed(audited.json()["items"]))
+    assert [(e["actor"], e["details"]["requested_now"]) for e in entries] == [
+        (f"user:{staff.id}", True),
+        (f"user:{staff.id}", False),
+    ]
+    assert entries[0]["details"]["refund_id"] == body["id"]
+    assert (entries[0]["details"]["amount"], entries[0]["details"]["role"]) == (900, "staff")
+    assert "paid twice" not in audited.text
 
 
 async def test_a_refunded_deposit_leaves_the_balance_the_sum_of_the_ledger(flow: Flow) -> None:

@@ -118,6 +118,33 @@ async def test_a_held_payment_accepted_confirms_the_booking(flow: Flow) -> None:
     assert "is completed and not held" in again.json()["detail"]
 
 
+async def test_a_decision_is_audited_and_its_timeline_names_the_person_by_id(flow: Flow) -> None:
+    _, _, attempt, _ = await held_booking(flow)
+    staff = await flow.account(UserRole.staff)
+    admin = await flow.account(UserRole.admin)
+
+    assert (await review(flow, attempt["id"], staff, "accept")).status_code == 200
+
+    audited = await flow.api.get(
+        "/v1/admin/audit",
+        params={"action": "payment.reviewed", "subject": f"payment_attempt:{attempt['id']}"},
+        headers=admin.headers,
+    )
+    [entry] = audited.json()["items"]
+    assert entry["actor"] == f"user:{staff.id}"
+    assert entry["details"]["decision"] == "accept"
+    assert (entry["details"]["role"], entry["details"]["gateway_status"]) == ("staff", "completed")
+    assert "checked the M-Pesa statement" not in audited.text
+    # The gateway keeps the id only; the console shows the person's name beside it.
+    detail = await flow.api.get(f"/v1/admin/payments/{attempt['id']}", headers=admin.headers)
+    assert detail.status_code == 200, detail.text
+    decisions = [e for e in detail.json()["timeline"] if e["reason"] == "review_accepted"]
+    assert [(e["actor"], e["actor_name"]) for e in decisions] == [
+        (f"admin:user:{staff.id}", staff.user.full_name)
+    ]
+    assert staff.user.email not in detail.text
+
+
 async def test_a_held_payment_rejected_lets_the_client_pay_again(flow: Flow) -> None:
     client, booking_id, attempt, _ = await held_booking(flow)
     admin = await flow.account(UserRole.admin)

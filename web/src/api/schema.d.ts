@@ -2647,6 +2647,11 @@ export interface components {
             /** Actor */
             actor: string | null;
             /**
+             * Actor Name
+             * @description The person behind `actor` (`user:<id>`, `client:<id>`) as named now.
+             */
+            actor_name?: string | null;
+            /**
              * At
              * Format: date-time
              */
@@ -3857,6 +3862,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ValidationErrorBody"];
+                };
+            };
+            /** @description Too many requests of this kind; try again after `Retry-After` seconds. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /**

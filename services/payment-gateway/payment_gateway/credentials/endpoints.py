@@ -80,7 +80,9 @@ async def test_daraja_credentials(
     clients: DarajaClientsDep,
 ) -> ConnectionTest:
     """Fetch a token and make an STK Query; each step's result and latency."""
-    return await service.test_connection(session, environment=environment, clients=clients)
+    return await service.test_connection(
+        session, environment=environment, actor=body.actor, clients=clients
+    )
 
 
 @router.get("/readiness", response_model=Readiness, responses=responses(InvalidApiKey, *UNREADABLE))

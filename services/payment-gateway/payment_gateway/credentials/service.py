@@ -12,6 +12,7 @@ from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from payment_gateway import clients as clients_module
+from payment_gateway.audit import service as audit
 from payment_gateway.clients import DarajaClients
 from payment_gateway.config import SANDBOX_PASSKEY
 from payment_gateway.credentials import envelope
@@ -166,7 +167,13 @@ async def save(
     row.test_passed = None
     await session.flush()
     clients.forget()
-    # audit: record "daraja credentials saved" (environment, actor; never the values) here.
+    await audit.record(
+        session,
+        action="settings.daraja_credentials_saved",
+        actor=request.actor,
+        subject=f"daraja_credentials:{environment}",
+        details={"environment": environment, "key_id": row.key_id},
+    )
     active = await _active(session, clients=clients)
     return _describe(environment, row, active=active, clients=clients)
 
@@ -196,7 +203,7 @@ async def _prove(client: DarajaClient, *, environment: str) -> None:
 
 
 async def test_connection(
-    session: AsyncSession, *, environment: DarajaEnvironment, clients: DarajaClients
+    session: AsyncSession, *, environment: DarajaEnvironment, actor: str, clients: DarajaClients
 ) -> ConnectionTest:
     """Fetch a token, then make an STK Query (the newest payment of the environment, or a
     made-up id Daraja answers "invalid" once the credentials are accepted); each step's
@@ -227,7 +234,13 @@ async def test_connection(
     if row is not None:
         row.tested_at = utcnow()
         row.test_passed = ok
-    # audit: record "daraja credentials tested" (environment, actor, ok) here.
+    await audit.record(
+        session,
+        action="settings.daraja_credentials_tested",
+        actor=actor,
+        subject=f"daraja_credentials:{environment}",
+        details={"environment": environment, "ok": ok, "stored": row is not None},
+    )
     return ConnectionTest(environment=environment, ok=ok, steps=steps)
 
 
@@ -375,6 +388,7 @@ async def switch(
         )
     repository = GatewaySettingRepository.from_session(session)
     setting = await repository.current(for_update=True)
+    previous = setting.daraja_environment if setting else clients.settings.DARAJA_ENVIRONMENT
     if setting is None:
         setting = GatewaySetting(id=1, daraja_environment=environment, updated_by=actor)
         await repository.create(setting)
@@ -383,7 +397,13 @@ async def switch(
     setting.updated_at = utcnow()
     await session.flush()
     clients.forget()
-    # audit: record "environment switched" (from, to, actor) here.
+    await audit.record(
+        session,
+        action="settings.environment_switched",
+        actor=actor,
+        subject="daraja_environment",
+        details={"from": previous, "to": environment},
+    )
     return await current_environment(session, clients=clients)
 
 
@@ -400,7 +420,7 @@ class Rotation:
     columns: dict[str, int]
 
 
-async def rotate(session: AsyncSession, *, keyring: Keyring, dry_run: bool) -> Rotation:
+async def rotate(session: AsyncSession, *, keyring: Keyring, dry_run: bool, actor: str) -> Rotation:
     """Re-encrypt every stored credential not yet under the keyring's newest key, each under a
     fresh data key. Rows already under it are left alone, so a second run changes nothing."""
     repository = DarajaCredentialRepository.from_session(session)
@@ -417,5 +437,10 @@ async def rotate(session: AsyncSession, *, keyring: Keyring, dry_run: bool) -> R
             seal_row(row, stored, keyring=keyring)
     if not dry_run:
         await session.flush()
-    # audit: record "credentials re-encrypted" (rows, key id) here.
+        await audit.record(
+            session,
+            action="settings.credentials_reencrypted",
+            actor=actor,
+            details={"rows": len(due), "key_id": keyring.current_id},
+        )
     return Rotation(rows=len(due), columns=columns)

@@ -22,6 +22,7 @@ from typing import Any
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from payment_gateway.audit import service as audit
 from payment_gateway.config import Settings
 from payment_gateway.integrations.daraja import (
     DarajaClient,
@@ -113,6 +114,14 @@ async def request(
         settings=settings,
     )
     _enqueue(session, refund=refund, attempt=1, delay=0, settings=settings)
+    # Not the reason: staff's free text may name the customer, and the trail outlives erasure.
+    await audit.record(
+        session,
+        action="payment.refund_requested",
+        actor=actor.name,
+        subject=f"payment:{payment.id}",
+        details={"refund_id": refund.id, "amount": refund.amount, "via": actor.via},
+    )
     log.info("refund_requested", payment_id=str(payment.id), refund_id=str(refund.id))
     return refund, payment, True
 

@@ -13,6 +13,7 @@ from payment_gateway.payment.lifecycle import Actor
 from payment_gateway.review.exceptions import MissingActingUser
 
 ACTOR_MAX = 64
+USER_PREFIX = "user:"
 
 
 async def acting_user(
@@ -21,7 +22,7 @@ async def acting_user(
         str | None,
         Header(
             max_length=320,
-            description="`<user id> <email>` of the person acting, as the calling service knows "
+            description="`user:<user id>` of the person acting, as the calling service knows "
             "them; recorded on the payment's timeline.",
         ),
     ] = None,
@@ -29,12 +30,14 @@ async def acting_user(
     value = (x_acting_user or "").strip()
     if not value or not value.isprintable():
         raise MissingActingUser(
-            "send X-Acting-User: '<user id> <email>' of the person acting (printable text)"
+            "send X-Acting-User: 'user:<user id>' of the person acting (printable text)"
         )
-    user_id, _, email = value.partition(" ")
-    # The email names the person on the timeline; the id is kept in full in the event detail.
-    name = (email.strip() or user_id)[:ACTOR_MAX]
-    return Actor(EventSource.admin, name, user_id=user_id[:ACTOR_MAX], via=principal.name)
+    # Only the id is kept: the timeline, refunds and the audit trail are permanent, and anything
+    # after it (callers once sent an e-mail address there) would outlive the person's erasure.
+    user_id = value.split()[0].removeprefix(USER_PREFIX)[: ACTOR_MAX - len(USER_PREFIX)]
+    if not user_id:
+        raise MissingActingUser("X-Acting-User names no user id: send 'user:<user id>'")
+    return Actor(EventSource.admin, f"{USER_PREFIX}{user_id}", user_id=user_id, via=principal.name)
 
 
 ActingUserDep = Annotated[Actor, Depends(acting_user)]

@@ -14,6 +14,6 @@ class ReceiptTaken(Conflict):
 
 
 class MissingActingUser(DomainError):
-    """Staff actions need the X-Acting-User header: `<user id> <email>` of the person acting."""
+    """Staff actions need the X-Acting-User header: `user:<user id>` of the person acting."""
 
     status_code = 400

@@ -10,6 +10,7 @@ import uuid
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from payment_gateway.audit import service as audit
 from payment_gateway.config import Settings
 from payment_gateway.integrations.daraja import outcome_for
 from payment_gateway.models import Payment, PaymentStatus
@@ -62,6 +63,20 @@ async def decide(
         await _reject(
             session, payment=payment, note=note, actor=actor, detail=detail, settings=settings
         )
+    # The note is staff's free text (it may name the customer): the timeline keeps it, the
+    # audit trail, which erasure cannot touch, does not.
+    await audit.record(
+        session,
+        action="payment.reviewed",
+        actor=actor.name,
+        subject=f"payment:{payment.id}",
+        details={
+            "decision": decision.value,
+            "review_reason": held_for,
+            "status": payment.status,
+            "via": actor.via,
+        },
+    )
     log.info(
         "payment_reviewed",
         payment_id=str(payment.id),

@@ -117,6 +117,7 @@ async def get_payment(
 )
 async def get_stats(
     staff: CurrentStaff,
+    session: SessionDep,
     gateway: GatewayDep,
     window_from: Annotated[
         AwareTimestamp, Query(alias="from", description="Inclusive, ISO 8601 with an offset.")
@@ -129,6 +130,7 @@ async def get_stats(
     """Counts and values by status, success rate, failure reasons, time to pay, late successes,
     held payments and open exceptions, bucketed by Africa/Nairobi day or hour."""
     return await service.stats(
+        session,
         window_from=window_from,
         window_to=window_to,
         granularity=granularity,

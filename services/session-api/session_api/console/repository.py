@@ -242,6 +242,15 @@ class ConsoleRepository(Repository[PaymentAttempt]):
         row = result.one_or_none()
         return AttemptView(*row) if row is not None else None
 
+    async def names(self, user_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, str]:
+        """The current names of these accounts (an erased one reads "Erased user")."""
+        if not user_ids:
+            return {}
+        result = await self.session.execute(
+            select(User.id, User.full_name).where(User.id.in_(user_ids))
+        )
+        return {row.id: row.full_name for row in result.all()}
+
     async def of_payable(
         self, payable_type: PayableType, payable_id: uuid.UUID
     ) -> list[AttemptView]:

@@ -93,6 +93,10 @@ class TimelineEntry(BaseModel):
     )
     summary: str
     actor: str | None
+    actor_name: str | None = Field(
+        default=None,
+        description="The person behind `actor` (`user:<id>`, `client:<id>`) as named now.",
+    )
     status: str | None
     reason: str | None
     result_code: str | None

@@ -5,6 +5,9 @@ gateway's timeline merged with ours; and the stats the gateway computes.
 Session-api's own tables answer the search (attempts, clients, payables); the gateway adds what
 only it knows (a hold, the reconciliation verdict) one page or batch at a time. If the gateway
 cannot be asked, staff still get the rows, marked as such, rather than an error.
+
+Every read is audited with who read what and the filters used; a searched text that may be a
+name, an e-mail address or a phone is recorded only as what kind of text it was (masked).
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from typing import Any
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from session_api.audit import service as audit
 from session_api.console import export
 from session_api.console.exceptions import (
     GatewayStatsUnavailable,
@@ -54,6 +58,7 @@ from session_api.integrations.gateway import (
     GatewayRejected,
 )
 from session_api.models import PayableType, User
+from shared import db
 from shared.phone import mask_phone, normalise_phone
 from shared.schemas import supported_moment
 
@@ -64,6 +69,10 @@ Facts = dict[str, GatewayPaymentFacts]
 _REFERENCE = re.compile(r"^(BK|OR|WL)([0-9A-F]{1,10})$", re.IGNORECASE)
 _RECEIPT = re.compile(r"^[A-Z0-9]{10}$", re.IGNORECASE)
 _PREFIX_TYPES = {"BK": PayableType.booking, "OR": PayableType.order, "WL": PayableType.deposit}
+# An actor the gateway records for a person acting through us (`user:<id>`, after its source).
+_USER_ACTOR = re.compile(
+    r"(?:^|:)user:([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$", re.IGNORECASE
+)
 
 
 def acting_user(user: User) -> str:
@@ -150,6 +159,17 @@ async def search(
     )
     page = views[:limit]
     facts = await _facts(gateway, page, user=user)
+    await audit.record(
+        session,
+        action="payment.listed",
+        actor=audit.actor_of(user),
+        details={
+            **_audited_search(filters, q=q, sort=sort, user=user),
+            "cursor": cursor is not None,
+            "limit": limit,
+            "shown": len(page),
+        },
+    )
     return AdminPaymentPage(
         items=[row_of(view, facts) for view in page],
         next_cursor=encode_cursor(page[-1], sort=sort) if len(views) > limit else None,
@@ -170,6 +190,12 @@ async def export_csv(
     """The CSV, a header and then one batch of rows at a time."""
     check_filters(filters)
     terms = await resolve_terms(q, gateway=gateway, user=user)
+    searched = _audited_search(filters, q=q, sort=sort, user=user)
+    await audit.record(
+        session, action="payment.export_started", actor=audit.actor_of(user), details=searched
+    )
+    # Committed before the first row is sent: an export cut off half-way was still an export.
+    await db.commit(session)
     log.info("console_export_started", acting_user=acting_user(user))
 
     async def chunks() -> AsyncIterator[str]:
@@ -182,6 +208,12 @@ async def export_csv(
             facts = await _facts(gateway, views, user=user)
             yield export.lines(export.cells(row_of(view, facts)) for view in views)
             rows += len(views)
+        await audit.record(
+            session,
+            action="payment.exported",
+            actor=audit.actor_of(user),
+            details={**searched, "rows": rows},
+        )
         log.info("console_export_finished", acting_user=acting_user(user), rows=rows)
 
     return chunks()
@@ -197,8 +229,24 @@ async def detail(
     attempts = await repository.of_payable(view.payable_type, view.payable_id)
     facts = await _facts(gateway, attempts, user=user)
     timeline, complete = await _gateway_timeline(gateway, view, user=user)
-    entries = sorted([*_attempt_entries(attempts), *timeline], key=lambda entry: entry.at)
+    entries = sorted(
+        [*_attempt_entries(attempts), *await _named(repository, timeline)],
+        key=lambda entry: entry.at,
+    )
     row = row_of(view, facts)
+    await audit.record(
+        session,
+        action="payment.viewed",
+        actor=audit.actor_of(user),
+        subject=f"payment_attempt:{view.id}",
+        details={
+            "view": "console",
+            "role": user.role,
+            "owner": view.client_id,
+            "payable_type": view.payable_type,
+            "payable_id": view.payable_id,
+        },
+    )
     return AdminPaymentDetail(
         payment=row,
         client=row.client,
@@ -210,6 +258,7 @@ async def detail(
 
 
 async def stats(
+    session: AsyncSession,
     *,
     window_from: datetime,
     window_to: datetime,
@@ -232,7 +281,57 @@ async def stats(
         raise GatewayStatsUnavailable(
             f"the payment gateway did not answer ({e.message}); try again shortly"
         ) from e
+    await audit.record(
+        session,
+        action="payment.stats_viewed",
+        actor=audit.actor_of(user),
+        details={**params, "role": user.role},
+    )
     return AdminStats.model_validate(body)
+
+
+def _audited_search(
+    filters: AttemptFilters, *, q: str | None, sort: PaymentSort, user: User
+) -> dict[str, Any]:
+    """The filters of a list or export as the audit trail keeps them: ids and masked values."""
+    chosen = {
+        key: value
+        for key, value in vars(filters).items()
+        if key != "q" and value not in (None, [], ())
+    }
+    searched = audited_query(q)
+    return {
+        "view": "console",
+        "role": user.role,
+        "filters": {**chosen, **({"q": searched} if searched else {})},
+        "sort": sort,
+    }
+
+
+def audited_query(q: str | None) -> dict[str, Any] | None:
+    """What a searched text was, never the text itself when it may be personal: a receipt, an
+    id or a reference as typed; a phone masked; anything else (a name, an e-mail address) only
+    as its length."""
+    terms = query_terms(q)
+    if terms is None:
+        return None
+    # Only a receipt mixes letters and digits: ten letters may be a name, ten digits a phone.
+    receipt = terms.receipt
+    if receipt is not None and (receipt.isalpha() or receipt.isdigit()):
+        receipt = None
+    # Likewise a reference without a digit may be a name ("Orca" reads as order "ca").
+    reference = None
+    if terms.reference and not terms.reference[1].isalpha():
+        reference = f"{terms.reference[0].value}:{terms.reference[1]}"
+    known = {
+        "receipt": receipt,
+        "id": terms.uuid,
+        "reference": reference,
+        "phone": terms.masked_phone,
+        "phone_suffix": terms.phone_suffix,
+    }
+    kept = {key: value for key, value in known.items() if value is not None}
+    return kept or {"text_length": len(terms.text)}
 
 
 async def _facts(
@@ -261,6 +360,25 @@ async def _gateway_timeline(
     return [TimelineEntry.model_validate(entry) for entry in body.get("entries", [])], True
 
 
+async def _named(
+    repository: ConsoleRepository, entries: list[TimelineEntry]
+) -> list[TimelineEntry]:
+    """The gateway names staff by id only (`user:<id>`): the person's name, as it is now, is
+    added here for the console to show."""
+    ids = {
+        entry.actor: uuid.UUID(match[1])
+        for entry in entries
+        if entry.actor and (match := _USER_ACTOR.search(entry.actor))
+    }
+    names = await repository.names(list(set(ids.values())))
+    return [
+        entry.model_copy(update={"actor_name": names.get(ids[entry.actor])})
+        if entry.actor in ids
+        else entry
+        for entry in entries
+    ]
+
+
 def _attempt_entries(attempts: Sequence[AttemptView]) -> list[TimelineEntry]:
     return [
         TimelineEntry(
@@ -268,6 +386,7 @@ def _attempt_entries(attempts: Sequence[AttemptView]) -> list[TimelineEntry]:
             kind="attempt",
             summary=f"Attempt {a.attempt_number} started: KES {a.amount:,} from {a.phone_masked}",
             actor=f"client:{a.client_id}",
+            actor_name=a.client_name,
             status=None,
             reason=None,
             result_code=None,

@@ -9,7 +9,7 @@ from session_api.auth.exceptions import NotAuthenticated, RoleRequired
 from session_api.dependencies import GatewayDep, RequestIdDep, SessionDep, SettingsDep
 from session_api.models import Order, OrderStatus, PayableStatus, PayableType, PaymentAttempt
 from session_api.order import service as order_service
-from session_api.order.dependencies import LockedOrderDep, OrderDep
+from session_api.order.dependencies import AdminLockedOrderDep, LockedOrderDep, OrderDep
 from session_api.order.exceptions import InvalidOrder, OrderNotFound, OrderStateConflict
 from session_api.order.schemas import OrderCreate, OrderOut, OrderStatusUpdate
 from session_api.pagination import Page, PageDep, page_of
@@ -142,7 +142,7 @@ async def order_payments(order: OrderDep, session: SessionDep) -> list[PaymentAt
     responses=responses(NotAuthenticated, RoleRequired, OrderNotFound, OrderStateConflict),
 )
 async def advance_order(
-    body: OrderStatusUpdate, order: LockedOrderDep, admin: CurrentAdmin, session: SessionDep
+    body: OrderStatusUpdate, order: AdminLockedOrderDep, admin: CurrentAdmin, session: SessionDep
 ) -> Order:
     """Move a paid order to its next fulfilment step (admins only)."""
     return await order_service.advance(session, order=order, to=body.status, actor=admin)

@@ -27,7 +27,9 @@ from session_api.platform_settings.schemas import (
     PaymentEnvironment,
     ReadinessChecklist,
 )
+from session_api.ratelimit import RateLimiterDep
 from shared.errors import responses
+from shared.ratelimit import TooManyRequests
 
 router = APIRouter(prefix="/v1/admin/settings", tags=["admin settings"])
 
@@ -55,11 +57,12 @@ async def save_daraja_credentials(
     environment: PaymentEnvironment,
     body: DarajaCredentialsUpdate,
     admin: CurrentAdmin,
+    session: SessionDep,
     gateway: GatewayDep,
 ) -> DarajaCredentialsView:
     """Replace an environment's credentials, once Daraja has issued a token for them."""
     return await service.save_credentials(
-        gateway=gateway, environment=environment, update=body, admin=admin
+        session, gateway=gateway, environment=environment, update=body, admin=admin
     )
 
 
@@ -69,10 +72,12 @@ async def save_daraja_credentials(
     responses=responses(*AUTH, CredentialsNotConfigured, SettingsUnavailable),
 )
 async def test_daraja_credentials(
-    environment: PaymentEnvironment, admin: CurrentAdmin, gateway: GatewayDep
+    environment: PaymentEnvironment, admin: CurrentAdmin, session: SessionDep, gateway: GatewayDep
 ) -> ConnectionTestResult:
     """A token, then an STK Query: each step's result and latency."""
-    return await service.test_credentials(gateway=gateway, environment=environment, admin=admin)
+    return await service.test_credentials(
+        session, gateway=gateway, environment=environment, admin=admin
+    )
 
 
 @router.get(
@@ -96,6 +101,7 @@ async def readiness(
         ReadinessChecklistRed,
         CredentialsNotConfigured,
         SettingsUnavailable,
+        TooManyRequests,
     ),
 )
 async def switch_environment(
@@ -104,12 +110,14 @@ async def switch_environment(
     session: SessionDep,
     settings: SettingsDep,
     gateway: GatewayDep,
+    limiter: RateLimiterDep,
 ) -> ActiveEnvironment:
     """Switch new payments to sandbox or production, with the admin's password re-entered."""
     return await service.switch_environment(
         session,
         gateway=gateway,
         settings=settings,
+        limiter=limiter,
         admin=admin,
         environment=body.environment,
         password=body.password,

@@ -5,12 +5,14 @@ it without calling the gateway."""
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Awaitable
 from typing import TypeVar
 
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from session_api.audit import service as audit
 from session_api.auth import service as auth_service
 from session_api.config import Settings
 from session_api.integrations.gateway import (
@@ -37,7 +39,9 @@ from session_api.platform_settings.exceptions import (
 )
 from session_api.platform_settings.repository import PlatformSettingRepository
 from session_api.platform_settings.schemas import DarajaCredentialsUpdate, PaymentEnvironment
+from shared import db
 from shared.db import utcnow
+from shared.ratelimit import RateLimiter, TooManyRequests
 
 log = structlog.get_logger(__name__)
 
@@ -120,6 +124,7 @@ async def daraja_settings(
 
 
 async def save_credentials(
+    session: AsyncSession,
     *,
     gateway: GatewayClient,
     environment: PaymentEnvironment,
@@ -129,16 +134,28 @@ async def save_credentials(
     saved = await _gateway(
         gateway.save_daraja_credentials(environment, update.for_gateway(), actor=actor_of(admin))
     )
-    # audit: record "daraja credentials changed" (environment, admin; never the values) here.
+    await audit.record(
+        session,
+        action="settings.daraja_credentials_saved",
+        actor=audit.actor_of(admin),
+        subject=f"daraja_credentials:{environment}",
+        details={"environment": environment},
+    )
     log.info("daraja_credentials_saved", environment=environment, actor=actor_of(admin))
     return saved
 
 
 async def test_credentials(
-    *, gateway: GatewayClient, environment: PaymentEnvironment, admin: User
+    session: AsyncSession, *, gateway: GatewayClient, environment: PaymentEnvironment, admin: User
 ) -> ConnectionTestResult:
     result = await _gateway(gateway.test_daraja_credentials(environment, actor=actor_of(admin)))
-    # audit: record "daraja credentials tested" (environment, admin, result.ok) here.
+    await audit.record(
+        session,
+        action="settings.daraja_credentials_tested",
+        actor=audit.actor_of(admin),
+        subject=f"daraja_credentials:{environment}",
+        details={"environment": environment, "ok": result.ok},
+    )
     return result
 
 
@@ -167,14 +184,29 @@ async def switch_environment(
     *,
     gateway: GatewayClient,
     settings: Settings,
+    limiter: RateLimiter,
     admin: User,
     environment: PaymentEnvironment,
     password: str,
 ) -> ActiveEnvironment:
     """Switch where new payments are made, once the admin has entered their password again;
     the gateway refuses production while its readiness checklist is red."""
+    # Wrong passwords count with failed logins: a stolen token is no way to guess one.
+    lockout = auth_service.login_failures(settings)
+    await limiter.check(lockout, admin.email)
     if not await auth_service.verify_password(settings, admin.password_hash, password):
+        with contextlib.suppress(TooManyRequests):
+            await limiter.hit(lockout, admin.email)
         log.warning("environment_switch_refused", actor=actor_of(admin), reason="password")
+        await audit.record(
+            session,
+            action="settings.environment_switch_refused",
+            actor=audit.actor_of(admin),
+            subject="payment_environment",
+            details={"to": environment, "reason": "password"},
+        )
+        # Committed before answering: the refusal rolls the request back, its record stays.
+        await db.commit(session)
         raise PasswordMismatch(
             "the password is not yours: enter your own password again to switch environments"
         )
@@ -184,8 +216,15 @@ async def switch_environment(
             raise ReadinessChecklistRed(
                 f"production is refused while the readiness checklist is red: {', '.join(failing)}"
             )
+    previous = await payment_environment(session)
     active = await _gateway(gateway.switch_environment(environment, actor=actor_of(admin)))
     await _remember(session, active=active, actor=actor_of(admin))
-    # audit: record "payment environment switched" (to, admin) here.
+    await audit.record(
+        session,
+        action="settings.environment_switched",
+        actor=audit.actor_of(admin),
+        subject="payment_environment",
+        details={"from": previous, "to": active.environment},
+    )
     log.info("payment_environment_switched", environment=environment, actor=actor_of(admin))
     return active

@@ -10,6 +10,7 @@ import structlog
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from session_api.audit import service as audit
 from session_api.event import service as event_service
 from session_api.integrations.gateway import GatewayClient, GatewayError, GatewayRefund
 from session_api.models import AttemptStatus, PayableType, PaymentAttempt, User
@@ -51,6 +52,20 @@ async def refund(
         raise review_service.refusal(e, conflict=NotRefundable) from e
     payment = refunded.payment
     await event_service.apply(session, redis=redis, payment=payment, sequence=payment.sequence)
+    # Not the reason: staff's free text may name the customer, and the trail outlives erasure.
+    await audit.record(
+        session,
+        action="payment.refund_requested",
+        actor=audit.actor_of(staff),
+        subject=f"payment_attempt:{attempt.id}",
+        details={
+            "role": staff.role,
+            "refund_id": refunded.id,
+            "amount": attempt.amount,
+            "state": refunded.state,
+            "requested_now": created,
+        },
+    )
     log.info(
         "payment_refund_requested",
         attempt_id=str(attempt.id),

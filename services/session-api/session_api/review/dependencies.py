@@ -8,6 +8,7 @@ from typing import Annotated
 
 from fastapi import Depends
 
+from session_api.audit import service as audit
 from session_api.auth.dependencies import CurrentStaff
 from session_api.dependencies import SessionDep
 from session_api.models import PaymentAttempt, User
@@ -21,8 +22,9 @@ async def staff_attempt(
 
 
 def acting_user(user: User) -> str:
-    """How the gateway records the person acting: `<user id> <email>`."""
-    return f"{user.id} {user.email}"
+    """How the gateway records the person acting: `user:<id>`, never an e-mail address (its
+    timeline is permanent; the console maps the id back to the person's name)."""
+    return audit.actor_of(user)
 
 
 StaffAttemptDep = Annotated[PaymentAttempt, Depends(staff_attempt)]

@@ -9,6 +9,7 @@ import structlog
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from session_api.audit import service as audit
 from session_api.event import service as event_service
 from session_api.integrations.gateway import GatewayClient, GatewayError, GatewayPayment
 from session_api.models import PaymentAttempt, User
@@ -41,6 +42,19 @@ async def decide(
     except GatewayError as e:
         raise refusal(e, conflict=ReviewConflict) from e
     await event_service.apply(session, redis=redis, payment=payment, sequence=payment.sequence)
+    # Not the note: staff's free text may name the customer, and the trail outlives erasure.
+    await audit.record(
+        session,
+        action="payment.reviewed",
+        actor=audit.actor_of(staff),
+        subject=f"payment_attempt:{attempt.id}",
+        details={
+            "role": staff.role,
+            "decision": decision,
+            "gateway_payment_id": attempt.gateway_payment_id,
+            "gateway_status": payment.status,
+        },
+    )
     log.info(
         "payment_reviewed",
         attempt_id=str(attempt.id),

@@ -24,10 +24,12 @@ router = APIRouter(tags=["risk"])
     responses=responses(NotAuthenticated, RoleRequired),
 )
 async def list_risk_flags(
-    _: CurrentStaff,
+    staff: CurrentStaff,
     session: SessionDep,
     page: PageDep,
     kind: Annotated[RiskKind | None, Query()] = None,
 ) -> Page[RiskFlagOut]:
     """Suspicious activity (staff and admins), most recently seen first; nothing was blocked."""
-    return page_of(RiskFlagOut, await risk_service.flags(session, kind=kind, page=page), page)
+    return page_of(
+        RiskFlagOut, await risk_service.flags(session, kind=kind, page=page, viewer=staff), page
+    )

@@ -8,8 +8,9 @@ from datetime import UTC, datetime, timedelta
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from session_api.audit import service as audit
 from session_api.config import Settings
-from session_api.models import RiskFlag, RiskKind
+from session_api.models import RiskFlag, RiskKind, User
 from session_api.pagination import PageParams
 from session_api.risk.repository import Finding, RiskRepository
 
@@ -58,6 +59,20 @@ async def detect(session: AsyncSession, *, settings: Settings, now: datetime | N
 
 
 async def flags(
-    session: AsyncSession, *, kind: RiskKind | None, page: PageParams
+    session: AsyncSession, *, kind: RiskKind | None, page: PageParams, viewer: User
 ) -> tuple[list[RiskFlag], int]:
-    return await RiskRepository.from_session(session).listing(kind=kind, page=page)
+    """A page of flags; staff reading them (they name accounts and masked phones) is audited."""
+    result = await RiskRepository.from_session(session).listing(kind=kind, page=page)
+    await audit.record(
+        session,
+        action="risk_flag.listed",
+        actor=audit.actor_of(viewer),
+        details={
+            "role": viewer.role,
+            "filters": {"kind": kind} if kind else {},
+            "page": page.page,
+            "page_size": page.page_size,
+            "shown": len(result[0]),
+        },
+    )
+    return result

@@ -90,7 +90,7 @@ class GatewayClient:
     async def review_payment(
         self, payment_id: str, *, decision: str, note: str, acting_user: str
     ) -> GatewayPayment:
-        """Accept or reject a payment held for review, as `acting_user` (`<id> <email>`)."""
+        """Accept or reject a payment held for review, as `acting_user` (`user:<id>`)."""
         response = await self._send(
             "POST",
             f"/v1/payments/{payment_id}/review",

@@ -89,7 +89,7 @@ async def test_one_payment_with_every_attempt_and_a_merged_timeline(
     ]
     assert body["timeline_complete"] is True
     timeline_call = next(r for r in facts.requests if r.url.path.endswith("/timeline"))
-    assert timeline_call.headers["X-Acting-User"] == f"staff:{staff.id}"
+    assert timeline_call.headers["X-Acting-User"] == f"user:{staff.id}"
 
 
 async def test_the_detail_still_answers_when_the_gateway_does_not(
@@ -155,7 +155,7 @@ async def test_stats_come_from_the_gateway_for_the_acting_staff(
     sent = facts.requests[-1]
     assert sent.url.params["granularity"] == "hour"
     assert sent.url.params["from"] == "2026-11-01T00:00:00+03:00"
-    assert sent.headers["X-Acting-User"] == f"staff:{staff.id}"
+    assert sent.headers["X-Acting-User"] == f"user:{staff.id}"
 
 
 async def test_stats_errors_are_named(

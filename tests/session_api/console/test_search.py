@@ -117,7 +117,7 @@ async def test_rows_carry_names_payables_and_gateway_facts(
     assert page["gateway_facts"] is True
     sent = json.loads(facts.requests[-1].content)["ids"]
     assert sorted(sent) == sorted(a.gateway_payment_id for a in w.attempts)
-    assert facts.requests[-1].headers["X-Acting-User"] == f"staff:{staff.id}"
+    assert facts.requests[-1].headers["X-Acting-User"] == f"user:{staff.id}"
 
 
 async def test_each_filter_narrows_the_list(

@@ -63,7 +63,7 @@ async def test_good_credentials_are_saved_masked_and_pass_the_test(flow: Flow) -
     assert GOOD["passkey"] not in listed.text
     [sandbox] = [e for e in body["environments"] if e["environment"] == "sandbox"]
     assert (sandbox["source"], sandbox["test_passed"]) == ("stored", True)
-    assert sandbox["updated_by"] == f"admin:{admin.id}"
+    assert sandbox["updated_by"] == f"user:{admin.id}"
     audited = await audit_entries(flow, admin, "settings.*")
     assert [(e["action"], e["actor"], e["subject"]) for e in audited] == [
         ("settings.daraja_credentials_saved", f"user:{admin.id}", "daraja_credentials:sandbox"),
@@ -82,8 +82,8 @@ async def test_good_credentials_are_saved_masked_and_pass_the_test(flow: Flow) -
             )
         ).all()
     assert [(row.action, row.actor) for row in gateway_trail] == [
-        ("settings.daraja_credentials_saved", f"admin:{admin.id}"),
-        ("settings.daraja_credentials_tested", f"admin:{admin.id}"),
+        ("settings.daraja_credentials_saved", f"user:{admin.id}"),
+        ("settings.daraja_credentials_tested", f"user:{admin.id}"),
     ]
     written = str(audited) + str(gateway_trail)
     assert not [name for name in SECRETS if GOOD[name] in written]
@@ -201,7 +201,7 @@ async def test_the_switch_with_the_right_password_is_kept_by_both_services(flow:
     )
 
     assert switched.status_code == 200, switched.text
-    assert switched.json()["updated_by"] == f"admin:{admin.id}"
+    assert switched.json()["updated_by"] == f"user:{admin.id}"
     async with flow.session_api.state.sessionmaker() as session:
         kept = await session.get(PlatformSetting, 1)
     assert kept is not None

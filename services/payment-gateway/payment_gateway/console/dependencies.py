@@ -20,7 +20,7 @@ async def acting_user(
             min_length=1,
             max_length=64,
             pattern=r"^[\x21-\x7e]+$",
-            description="Who is acting, as the calling service names them (e.g. `staff:<id>`).",
+            description="Who is acting, as the calling service names them (e.g. `user:<id>`).",
         ),
     ],
 ) -> str:

@@ -76,8 +76,8 @@ _USER_ACTOR = re.compile(
 
 
 def acting_user(user: User) -> str:
-    """How the gateway's records name a staff member: role and id, never an e-mail address."""
-    return f"{user.role.value}:{user.id}"
+    """How the gateway's records name a staff member: `user:<id>`, never an e-mail address."""
+    return audit.actor_of(user)
 
 
 def query_terms(q: str | None) -> QueryTerms | None:

@@ -53,8 +53,8 @@ DEFAULT_ENVIRONMENT = "sandbox"
 
 
 def actor_of(admin: User) -> str:
-    """How the gateway's records name the admin: an id, never an e-mail address."""
-    return f"admin:{admin.id}"
+    """How the gateway's records name the admin: `user:<id>`, never an e-mail address."""
+    return audit.actor_of(admin)
 
 
 async def _gateway(call: Awaitable[T]) -> T:

@@ -15,6 +15,7 @@ import contextlib
 import uuid
 from collections.abc import Sequence
 from datetime import UTC, datetime
+from typing import Any
 
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -23,7 +24,7 @@ from session_api.audit import service as audit
 from session_api.auth import service as auth_service
 from session_api.config import Settings
 from session_api.integrations.gateway import GatewayClient, GatewayError, GatewayRejected
-from session_api.models import AttemptStatus, Order, User
+from session_api.models import AttemptStatus, Order, PaymentAttempt, User
 from session_api.privacy.exceptions import (
     ErasureRefused,
     ErasureUnavailable,
@@ -95,25 +96,7 @@ async def erase(
     # The gateway first: if it cannot erase, nothing here changes and the request can be retried
     # (its erasure is idempotent). The attempts stay locked across the call on purpose: an event
     # for one of them waits, instead of writing the gateway's view back half-way through.
-    try:
-        erased = await gateway.erase_payments(
-            [a.gateway_payment_id for a in attempts],
-            redact=_gateway_words(words),
-        )
-    except GatewayRejected as e:
-        if e.http_status == 409:
-            raise ErasureRefused(
-                "the payment gateway still has a payment of this account in flight; erase the "
-                "account once it has ended"
-            ) from e
-        raise ErasureUnavailable(f"the payment gateway refused the erasure: {e.detail}") from e
-    except GatewayError as e:
-        retry_after = e.retry_after_s or settings.GATEWAY_RETRY_AFTER_S
-        raise ErasureUnavailable(
-            f"the payment gateway is unavailable; nothing was erased. Try again in "
-            f"{retry_after} seconds.",
-            headers={"Retry-After": str(retry_after)},
-        ) from e
+    erased = await _erase_at_gateway(gateway, attempts=attempts, words=words, settings=settings)
     replacements = {word: ERASED for word in words}
     # Daraja writes the payer's number into the CheckoutRequestID; the gateway rewrote it.
     current = erased.get("checkout_request_ids") or {}
@@ -139,15 +122,7 @@ async def erase(
     await repository.replace_everywhere(
         dict(sorted(replacements.items(), key=lambda item: len(item[0]), reverse=True))
     )
-    moment = datetime.now(UTC)
-    key = settings.PHONE_HASH_KEY.get_secret_value()
-    user.phone_hash = keyed_phone_hash(user.phone, key=key) if user.phone else None
-    user.phone = None
-    user.full_name = ERASED_NAME
-    user.email = f"erased-{user.id.hex}@erased.invalid"
-    user.password_hash = UNUSABLE_PASSWORD_HASH
-    user.is_active = False
-    user.erased_at = moment
+    moment = _anonymise(user, settings=settings)
     await session.flush()
     # Ids and counts only: the audit trail cannot be edited, so it must never hold what erasure
     # removes.
@@ -165,6 +140,49 @@ async def erase(
         payments_kept=len(attempts),
     )
     return ErasureOut(user_id=user.id, erased_at=moment, payments_kept=len(attempts))
+
+
+async def _erase_at_gateway(
+    gateway: GatewayClient,
+    *,
+    attempts: Sequence[PaymentAttempt],
+    words: list[str],
+    settings: Settings,
+) -> dict[str, Any]:
+    try:
+        return await gateway.erase_payments(
+            [a.gateway_payment_id for a in attempts],
+            redact=_gateway_words(words),
+        )
+    except GatewayRejected as e:
+        if e.http_status == 409:
+            raise ErasureRefused(
+                "the payment gateway still has a payment of this account in flight; erase the "
+                "account once it has ended"
+            ) from e
+        raise ErasureUnavailable(f"the payment gateway refused the erasure: {e.detail}") from e
+    except GatewayError as e:
+        retry_after = e.retry_after_s or settings.GATEWAY_RETRY_AFTER_S
+        raise ErasureUnavailable(
+            f"the payment gateway is unavailable; nothing was erased. Try again in "
+            f"{retry_after} seconds.",
+            headers={"Retry-After": str(retry_after)},
+        ) from e
+
+
+def _anonymise(user: User, *, settings: Settings) -> datetime:
+    """The account itself: no name, e-mail or phone left (the phone only as a keyed hash), and no
+    way to sign in. Returns when it was erased."""
+    moment = datetime.now(UTC)
+    key = settings.PHONE_HASH_KEY.get_secret_value()
+    user.phone_hash = keyed_phone_hash(user.phone, key=key) if user.phone else None
+    user.phone = None
+    user.full_name = ERASED_NAME
+    user.email = f"erased-{user.id.hex}@erased.invalid"
+    user.password_hash = UNUSABLE_PASSWORD_HASH
+    user.is_active = False
+    user.erased_at = moment
+    return moment
 
 
 def _gateway_words(words: list[str]) -> list[str]:

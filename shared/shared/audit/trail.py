@@ -200,16 +200,7 @@ async def verify(
     """Recompute the chain (from the start, or from `from_seq` / the first row at `from_time`)
     and check every checkpoint, in the database and in the checkpoint file."""
     repository = trail.repo(session)
-    mark_row = await repository.latest_archive()
-    mark = (
-        ArchiveMark(
-            to_seq=int(mark_row.details["to_seq"]),
-            last_hash=str(mark_row.details["last_hash"]),
-            file=str(mark_row.details["file"]),
-        )
-        if mark_row is not None
-        else None
-    )
+    mark = await _archive_mark(repository)
     if from_time is not None:
         from_seq = await repository.first_seq_at_or_after(from_time)
         if from_seq is None:  # nothing recorded since: only checkpoints past the head remain
@@ -217,18 +208,7 @@ async def verify(
             from_seq = head.seq + 1 if head is not None else 1
     verifier = await _start(repository, from_seq=from_seq, mark=mark)
     start = from_seq or 0
-    stored = [
-        signing.Checkpoint(
-            service=trail.service,
-            chain_id=c.chain_id,
-            seq=c.seq,
-            head_hash=c.head_hash,
-            signed_at=c.signed_at,
-            key_id=c.key_id,
-            signature=c.signature,
-        )
-        for c in await repository.checkpoints()
-    ]
+    stored = await _stored_checkpoints(trail, repository)
     external, file_problems = await asyncio.to_thread(
         _external_checkpoints, trail, settings.audit_checkpoint_path
     )
@@ -271,6 +251,35 @@ async def verify(
         else None,
         problems=problems,
     )
+
+
+async def _archive_mark(repository: AuditRepository[Any]) -> ArchiveMark | None:
+    """Where the archived rows end, as the latest `audit.archived` entry recorded it."""
+    row = await repository.latest_archive()
+    if row is None:
+        return None
+    return ArchiveMark(
+        to_seq=int(row.details["to_seq"]),
+        last_hash=str(row.details["last_hash"]),
+        file=str(row.details["file"]),
+    )
+
+
+async def _stored_checkpoints(
+    trail: Trail, repository: AuditRepository[Any]
+) -> list[signing.Checkpoint]:
+    return [
+        signing.Checkpoint(
+            service=trail.service,
+            chain_id=c.chain_id,
+            seq=c.seq,
+            head_hash=c.head_hash,
+            signed_at=c.signed_at,
+            key_id=c.key_id,
+            signature=c.signature,
+        )
+        for c in await repository.checkpoints()
+    ]
 
 
 async def _start(

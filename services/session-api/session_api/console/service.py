@@ -12,9 +12,6 @@ name, an e-mail address or a phone is recorded only as what kind of text it was 
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
 import re
 import uuid
 from collections.abc import AsyncIterator, Sequence
@@ -26,10 +23,9 @@ import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from session_api.audit import service as audit
-from session_api.console import export
+from session_api.console import export, rows
 from session_api.console.exceptions import (
     GatewayStatsUnavailable,
-    InvalidCursor,
     InvalidFilter,
     PaymentAttemptNotFound,
 )
@@ -39,32 +35,26 @@ from session_api.console.repository import (
     ConsoleRepository,
     QueryTerms,
 )
+from session_api.console.rows import Facts
 from session_api.console.schemas import (
     AdminPaymentDetail,
     AdminPaymentPage,
-    AdminPaymentRow,
     AdminStats,
-    ClientOut,
-    Environment,
     Granularity,
-    PaidFor,
     PaymentSort,
     TimelineEntry,
 )
 from session_api.integrations.gateway import (
     GatewayClient,
     GatewayError,
-    GatewayPaymentFacts,
     GatewayRejected,
 )
 from session_api.models import PayableType, User
 from shared import db
 from shared.phone import mask_phone, normalise_phone
-from shared.schemas import supported_moment
 
 log = structlog.get_logger(__name__)
 
-Facts = dict[str, GatewayPaymentFacts]
 
 _REFERENCE = re.compile(r"^(BK|OR|WL)([0-9A-F]{1,10})$", re.IGNORECASE)
 _RECEIPT = re.compile(r"^[A-Z0-9]{10}$", re.IGNORECASE)
@@ -152,7 +142,7 @@ async def search(
 ) -> AdminPaymentPage:
     """A page of attempts and the cursor of the next one (None at the end)."""
     check_filters(filters)
-    after = decode_cursor(cursor, sort=sort) if cursor else None
+    after = rows.decode_cursor(cursor, sort=sort) if cursor else None
     terms = await resolve_terms(q, gateway=gateway, user=user)
     views = await ConsoleRepository.from_session(session).page(
         filters=filters, terms=terms, sort=sort, after=after, limit=limit + 1
@@ -171,8 +161,8 @@ async def search(
         },
     )
     return AdminPaymentPage(
-        items=[row_of(view, facts) for view in page],
-        next_cursor=encode_cursor(page[-1], sort=sort) if len(views) > limit else None,
+        items=[rows.row_of(view, facts) for view in page],
+        next_cursor=rows.encode_cursor(page[-1], sort=sort) if len(views) > limit else None,
         gateway_facts=facts is not None,
     )
 
@@ -200,21 +190,21 @@ async def export_csv(
 
     async def chunks() -> AsyncIterator[str]:
         yield export.lines([export.HEADER])
-        rows = 0
+        written = 0
         stream = ConsoleRepository.from_session(session).stream(
             filters=filters, terms=terms, sort=sort, batch=batch
         )
         async for views in stream:
             facts = await _facts(gateway, views, user=user)
-            yield export.lines(export.cells(row_of(view, facts)) for view in views)
-            rows += len(views)
+            yield export.lines(export.cells(rows.row_of(view, facts)) for view in views)
+            written += len(views)
         await audit.record(
             session,
             action="payment.exported",
             actor=audit.actor_of(user),
-            details={**searched, "rows": rows},
+            details={**searched, "rows": written},
         )
-        log.info("console_export_finished", acting_user=acting_user(user), rows=rows)
+        log.info("console_export_finished", acting_user=acting_user(user), rows=written)
 
     return chunks()
 
@@ -233,7 +223,7 @@ async def detail(
         [*_attempt_entries(attempts), *await _named(repository, timeline)],
         key=lambda entry: entry.at,
     )
-    row = row_of(view, facts)
+    row = rows.row_of(view, facts)
     await audit.record(
         session,
         action="payment.viewed",
@@ -251,7 +241,7 @@ async def detail(
         payment=row,
         client=row.client,
         paid_for=row.paid_for,
-        attempts=[row_of(a, facts) for a in attempts],
+        attempts=[rows.row_of(a, facts) for a in attempts],
         timeline=entries,
         timeline_complete=complete,
     )
@@ -404,97 +394,3 @@ def _is_uuid(value: str) -> bool:
     except ValueError:
         return False
     return True
-
-
-def row_of(view: AttemptView, facts: Facts | None) -> AdminPaymentRow:
-    fact = (facts or {}).get(view.gateway_payment_id)
-    environment = (fact.environment if fact else None) or view.environment
-    return AdminPaymentRow(
-        id=view.id,
-        created_at=view.created_at,
-        amount=view.amount,
-        status=view.status,
-        reason=view.reason,
-        status_detail=view.result_desc,
-        result_code=view.result_code,
-        client=ClientOut(id=view.client_id, name=view.client_name, email=view.client_email),
-        paid_for=paid_for(view),
-        attempt_number=view.attempt_number,
-        receipt_number=view.receipt_number,
-        phone=view.phone_masked,
-        environment=_environment(environment),
-        checkout_request_id=view.checkout_request_id,
-        gateway_payment_id=view.gateway_payment_id,
-        held_for_review=fact.review_reason if fact else None,
-        reconciliation_verdict=fact.verdict if fact else None,
-        open_exception=fact.open_exception if fact else False,
-    )
-
-
-def _environment(value: str | None) -> Environment | None:
-    return Environment(value) if value in ("sandbox", "production") else None
-
-
-def paid_for(view: AttemptView) -> PaidFor:
-    kind = PayableType(view.payable_type)
-    reference = kind.account_reference(view.payable_id)
-    if kind is PayableType.booking:
-        when = export.nairobi(view.session_at).replace("T", " ")[:16] if view.session_at else "?"
-        return PaidFor(
-            type=kind,
-            id=view.payable_id,
-            reference=reference,
-            summary=f"Session with {view.therapist_name or 'a therapist'}, {when} EAT",
-            therapist_name=view.therapist_name,
-            session_at=view.session_at,
-            status=view.booking_status,
-        )
-    if kind is PayableType.order:
-        return PaidFor(
-            type=kind,
-            id=view.payable_id,
-            reference=reference,
-            summary=f"Order {reference}",
-            order_number=reference,
-            status=view.order_status,
-        )
-    return PaidFor(
-        type=kind,
-        id=view.payable_id,
-        reference=reference,
-        summary="Wallet deposit",
-        status=view.deposit_status,
-    )
-
-
-def encode_cursor(view: AttemptView, *, sort: PaymentSort) -> str:
-    key: list[Any] = [view.created_at.isoformat(), str(view.id)]
-    if sort in (PaymentSort.amount_desc, PaymentSort.amount_asc):
-        key = [view.amount, *key]
-    raw = json.dumps({"s": sort.value, "k": key}, separators=(",", ":")).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def decode_cursor(cursor: str, *, sort: PaymentSort) -> tuple[Any, ...]:
-    """The sort key after which the next page starts; refused if made for another sort."""
-    try:
-        body = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-        if body["s"] != sort.value:
-            raise ValueError("another sort")
-        *amount, created_at, attempt_id = body["k"]
-        key: tuple[Any, ...] = (
-            supported_moment(datetime.fromisoformat(created_at)),
-            uuid.UUID(attempt_id),
-        )
-        if sort in (PaymentSort.amount_desc, PaymentSort.amount_asc):
-            (value,) = amount
-            if not isinstance(value, int):
-                raise ValueError("amount")
-            key = (value, *key)
-        elif amount:
-            raise ValueError("extra key")
-        return key
-    except (binascii.Error, ValueError, TypeError, KeyError) as e:
-        raise InvalidCursor(
-            "cursor must be the next_cursor of a previous page with the same sort, unchanged"
-        ) from e

@@ -68,9 +68,10 @@ SELECT count(*) FROM inserted
 # payable or verdict of this run contradicts (`matched`). Every other receipt is left to the
 # rules of `matching.py` (the same lookups, so the two agree). Each receipt's evidence is merged
 # as `Evidence.merge` does: the first record by source priority speaks, the first known value
-# of each column fills in. A receipt or payment judged already in this run keeps its verdict
-# (the statement's snapshot does not see the rows it inserts: no ON CONFLICT needed, and its
-# speculative insertion costs a third of the inserts). Rows go in receipt order and exceptions
+# of each column fills in. A receipt or payment judged already in this run keeps its verdict:
+# `done`, read once before the first insert (a lookup of the items table per row would also
+# walk the index entries of the rows this statement inserts, quadratic), so no ON CONFLICT and
+# its speculative insertion is needed. Rows go in receipt order and exceptions
 # take time-ordered ids (`uuidv7`), so every index grows at its right edge.
 _PLAIN_RECEIPTS = """
 WITH given AS (
@@ -102,6 +103,10 @@ evidence AS MATERIALIZED (
             FILTER (WHERE completed_at IS NOT NULL))[1] AS completed_at,
         string_agg(DISTINCT source, ',' ORDER BY source) AS sources
     FROM records GROUP BY receipt
+),
+done AS MATERIALIZED (
+    SELECT i.receipt, i.payment_id FROM gateway.reconciliation_item i, given g
+    WHERE i.run_id = g.run_id
 ),
 judged AS (
     SELECT e.*, o.id AS owner_id, o.amount AS owner_amount,
@@ -145,14 +150,8 @@ items AS (
         END,
         now()
     FROM judged j, given g
-    WHERE NOT EXISTS (
-            SELECT 1 FROM gateway.reconciliation_item i
-            WHERE i.run_id = g.run_id AND i.receipt = j.receipt
-        )
-        AND (j.owner_id IS NULL OR NOT EXISTS (
-            SELECT 1 FROM gateway.reconciliation_item i
-            WHERE i.run_id = g.run_id AND i.payment_id = j.owner_id
-        ))
+    WHERE NOT EXISTS (SELECT 1 FROM done d WHERE d.receipt = j.receipt)
+        AND NOT EXISTS (SELECT 1 FROM done d WHERE d.payment_id = j.owner_id)
     ORDER BY j.receipt
     RETURNING id, verdict, receipt
 ),

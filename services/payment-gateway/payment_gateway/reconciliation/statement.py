@@ -105,6 +105,9 @@ def parse_amount(value: str, column: str) -> int | None:
     text = value.strip().replace(",", "").lstrip("-")
     if not text:
         return None
+    whole, dot, cents = text.partition(".")
+    if whole.isascii() and whole.isdigit() and (not dot or cents in ("00", "0")):
+        return int(whole)  # the usual "1,234.00", without Decimal
     try:
         amount = Decimal(text)
     except InvalidOperation:
@@ -276,7 +279,7 @@ class _Reader:
             if self.columns is None:
                 self._header_or_preamble(row)
                 continue
-            if not any(cell.strip() for cell in row):
+            if not "".join(row).strip():
                 continue
             try:
                 rows.append(read_row(row, self.columns, shortcode=self.shortcode, line=self.line))

@@ -24,6 +24,7 @@ from payment_gateway.models import (
 )
 from shared.repository import RepositoryBase
 
+# The staging table's columns, in the order `copy_many` writes them.
 _COPIED = [
     "source",
     "receipt",
@@ -57,7 +58,7 @@ WITH inserted AS (
         account_reference, checkout_request_id, completed_at, run_id, statement_id, raw::jsonb,
         now()
     FROM mpesa_record_staging
-    ON CONFLICT DO NOTHING
+    ON CONFLICT (source, receipt) WHERE receipt IS NOT NULL DO NOTHING
     RETURNING 1
 )
 SELECT count(*) FROM inserted
@@ -262,7 +263,8 @@ class RecordRepository(RepositoryBase[MpesaRecord]):
 
     async def copy_many(self, rows: Sequence[dict[str, Any]]) -> int:
         """`add_many` for large batches (a statement import): COPY into a staging table of this
-        transaction, then one INSERT ... SELECT that skips receipts this source already has."""
+        transaction, then one INSERT ... SELECT that skips receipts this source already has.
+        Every row carries a receipt (its key is the only one checked for a conflict)."""
         if not rows:
             return 0
         connection = await self.session.connection()
@@ -273,7 +275,21 @@ class RecordRepository(RepositoryBase[MpesaRecord]):
             "mpesa_record_staging",
             columns=_COPIED,
             records=[
-                tuple(json.dumps(row["raw"]) if c == "raw" else row.get(c) for c in _COPIED)
+                (
+                    row["source"],
+                    row["receipt"],
+                    row["shortcode"],
+                    row["status"],
+                    row.get("result_code"),
+                    row.get("amount"),
+                    row.get("phone_tail"),
+                    row.get("account_reference"),
+                    row.get("checkout_request_id"),
+                    row.get("completed_at"),
+                    row.get("run_id"),
+                    row.get("statement_id"),
+                    json.dumps(row["raw"]),
+                )
                 for row in rows
             ],
         )

@@ -4,7 +4,6 @@ requests and the inbox of what Daraja posts (the questions about payments are in
 
 from __future__ import annotations
 
-import json
 import uuid
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
@@ -24,7 +23,8 @@ from payment_gateway.models import (
 )
 from shared.repository import RepositoryBase
 
-# The staging table's columns, in the order `copy_many` writes them.
+# The staging table's columns: `copy_many` takes each record as a tuple in this order (`raw`
+# as JSON text).
 _COPIED = [
     "source",
     "receipt",
@@ -40,6 +40,7 @@ _COPIED = [
     "statement_id",
     "raw",
 ]
+StagedRecord = tuple[Any, ...]
 _STAGING = """
 CREATE TEMP TABLE IF NOT EXISTS mpesa_record_staging (
     source text, receipt text, shortcode text, status text, result_code text, amount integer,
@@ -261,38 +262,18 @@ class RecordRepository(RepositoryBase[MpesaRecord]):
         )
         return len(result.all())
 
-    async def copy_many(self, rows: Sequence[dict[str, Any]]) -> int:
-        """`add_many` for large batches (a statement import): COPY into a staging table of this
-        transaction, then one INSERT ... SELECT that skips receipts this source already has.
-        Every row carries a receipt (its key is the only one checked for a conflict)."""
+    async def copy_many(self, rows: Sequence[StagedRecord]) -> int:
+        """`add_many` for large batches (a statement import), each record a tuple in `_COPIED`
+        order: COPY into a staging table of this transaction, then one INSERT ... SELECT that
+        skips receipts this source already has. Every record carries a receipt (its key is the
+        only one checked for a conflict)."""
         if not rows:
             return 0
         connection = await self.session.connection()
         raw = await connection.get_raw_connection()
         driver: Any = raw.driver_connection
         await driver.execute(_STAGING)
-        await driver.copy_records_to_table(
-            "mpesa_record_staging",
-            columns=_COPIED,
-            records=[
-                (
-                    row["source"],
-                    row["receipt"],
-                    row["shortcode"],
-                    row["status"],
-                    row.get("result_code"),
-                    row.get("amount"),
-                    row.get("phone_tail"),
-                    row.get("account_reference"),
-                    row.get("checkout_request_id"),
-                    row.get("completed_at"),
-                    row.get("run_id"),
-                    row.get("statement_id"),
-                    json.dumps(row["raw"]),
-                )
-                for row in rows
-            ],
-        )
+        await driver.copy_records_to_table("mpesa_record_staging", columns=_COPIED, records=rows)
         inserted = await driver.fetchval(_FROM_STAGING)
         return int(inserted)
 

@@ -147,7 +147,7 @@ items AS (
     SELECT g.run_id, j.verdict, j.owner_id, j.receipt, j.record_id, j.sources, j.owner_amount,
         j.amount,
         CASE WHEN j.owner_id IS NULL
-            THEN jsonb_build_object('note', 'no payment here matches this money')
+            THEN '{"note": "no payment here matches this money"}'::jsonb
             ELSE jsonb_build_object('note', '', 'payment_receipt', j.receipt)
         END,
         now()

@@ -52,9 +52,9 @@ class ReconciliationException(CreatedAtMixin, Base):
     run_id: Mapped[uuid.UUID] = mapped_column(
         UUID(as_uuid=True), ForeignKey("reconciliation_run.id", ondelete="CASCADE"), nullable=False
     )
-    item_id: Mapped[int] = mapped_column(
-        BigInteger, ForeignKey("reconciliation_item.id", ondelete="CASCADE"), nullable=False
-    )
+    # The verdict that opened it, written in the same transaction. Not a foreign key (verdicts
+    # are never deleted; a per-row check would lock every verdict a bulk run writes).
+    item_id: Mapped[int] = mapped_column(BigInteger, nullable=False)
     verdict: Mapped[str] = mapped_column(String(24), nullable=False)
     payment_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
     receipt: Mapped[str | None] = mapped_column(String(32))

@@ -69,9 +69,10 @@ class ReconciliationItem(CreatedAtMixin, Base):
     # The other payment of a duplicate receipt or a payable paid twice.
     related_payment_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
     receipt: Mapped[str | None] = mapped_column(String(32))
-    record_id: Mapped[int | None] = mapped_column(
-        BigInteger, ForeignKey("mpesa_record.id", ondelete="SET NULL")
-    )
+    # The record that spoke for the receipt. Not a foreign key: records are never deleted, and
+    # a run writes this from the statement that read the record (a per-row check would lock
+    # every record a million-line run judges).
+    record_id: Mapped[int | None] = mapped_column(BigInteger)
     source: Mapped[str | None] = mapped_column(String(24))
     amount: Mapped[int | None] = mapped_column(Integer)
     mpesa_amount: Mapped[int | None] = mapped_column(Integer)

@@ -121,6 +121,24 @@ class LedgerPaymentRepository(RepositoryBase[Payment]):
             )
         )
 
+    async def lock_settleable(
+        self, *, since: datetime, until: datetime, unpaid: Sequence[str]
+    ) -> int:
+        """Row-lock the payments created in `[since, until]` still in an `unpaid` status (any of
+        them could be settled with a receipt at this moment); how many. A settlement that began
+        first is waited for, and one that begins after waits for this transaction."""
+        result = await self.session.execute(
+            select(Payment.id)
+            .where(
+                Payment.created_at >= since,
+                Payment.created_at <= until,
+                Payment.status.in_(list(unpaid)),
+            )
+            .order_by(Payment.created_at, Payment.id)
+            .with_for_update()
+        )
+        return len(result.all())
+
     async def by_receipt(self, receipt: str) -> Payment | None:
         found = await self.lock_where(Payment.receipt_number == receipt)
         return found[0] if found else None

@@ -4,7 +4,6 @@ requests and the inbox of what Daraja posts (the questions about payments are in
 
 from __future__ import annotations
 
-import json
 import uuid
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
@@ -24,6 +23,8 @@ from payment_gateway.models import (
 )
 from shared.repository import RepositoryBase
 
+# The staging table's columns: `copy_many` takes each record as a tuple in this order (`raw`
+# as JSON text).
 _COPIED = [
     "source",
     "receipt",
@@ -39,6 +40,7 @@ _COPIED = [
     "statement_id",
     "raw",
 ]
+StagedRecord = tuple[Any, ...]
 _STAGING = """
 CREATE TEMP TABLE IF NOT EXISTS mpesa_record_staging (
     source text, receipt text, shortcode text, status text, result_code text, amount integer,
@@ -57,7 +59,7 @@ WITH inserted AS (
         account_reference, checkout_request_id, completed_at, run_id, statement_id, raw::jsonb,
         now()
     FROM mpesa_record_staging
-    ON CONFLICT DO NOTHING
+    ON CONFLICT (source, receipt) WHERE receipt IS NOT NULL DO NOTHING
     RETURNING 1
 )
 SELECT count(*) FROM inserted
@@ -68,8 +70,11 @@ SELECT count(*) FROM inserted
 # payable or verdict of this run contradicts (`matched`). Every other receipt is left to the
 # rules of `matching.py` (the same lookups, so the two agree). Each receipt's evidence is merged
 # as `Evidence.merge` does: the first record by source priority speaks, the first known value
-# of each column fills in. A receipt or payment judged already in this run keeps its verdict
-# (ON CONFLICT: a lookup of the items table here would scan the rows this statement inserts).
+# of each column fills in. A receipt or payment judged already in this run keeps its verdict:
+# `done`, read once before the first insert (a lookup of the items table per row would also
+# walk the index entries of the rows this statement inserts, quadratic), so no ON CONFLICT and
+# its speculative insertion is needed. Rows go in receipt order and exceptions
+# take time-ordered ids (`uuidv7`), so every index grows at its right edge.
 _PLAIN_RECEIPTS = """
 WITH given AS (
     SELECT CAST(:run_id AS uuid) AS run_id, CAST(:sources AS text[]) AS sources,
@@ -100,6 +105,10 @@ evidence AS MATERIALIZED (
             FILTER (WHERE completed_at IS NOT NULL))[1] AS completed_at,
         string_agg(DISTINCT source, ',' ORDER BY source) AS sources
     FROM records GROUP BY receipt
+),
+done AS MATERIALIZED (
+    SELECT i.receipt, i.payment_id FROM gateway.reconciliation_item i, given g
+    WHERE i.run_id = g.run_id
 ),
 judged AS (
     SELECT e.*, o.id AS owner_id, o.amount AS owner_amount,
@@ -138,22 +147,25 @@ items AS (
     SELECT g.run_id, j.verdict, j.owner_id, j.receipt, j.record_id, j.sources, j.owner_amount,
         j.amount,
         CASE WHEN j.owner_id IS NULL
-            THEN jsonb_build_object('note', 'no payment here matches this money')
+            THEN '{"note": "no payment here matches this money"}'::jsonb
             ELSE jsonb_build_object('note', '', 'payment_receipt', j.receipt)
         END,
         now()
-    FROM judged j, given g ORDER BY j.receipt
-    ON CONFLICT DO NOTHING
+    FROM judged j, given g
+    WHERE NOT EXISTS (SELECT 1 FROM done d WHERE d.receipt = j.receipt)
+        AND NOT EXISTS (SELECT 1 FROM done d WHERE d.payment_id = j.owner_id)
+    ORDER BY j.receipt
     RETURNING id, verdict, receipt
 ),
 opened AS (
     INSERT INTO gateway.reconciliation_exception (
         id, subject, run_id, item_id, verdict, receipt, status, created_at
     )
-    SELECT gen_random_uuid(), i.verdict || ':' || i.receipt, g.run_id, i.id, i.verdict,
-        i.receipt, 'open', now()
+    SELECT uuidv7(), i.verdict || ':' || i.receipt, g.run_id, i.id, i.verdict, i.receipt,
+        'open', now()
     FROM items i, given g WHERE i.verdict = 'unmatched_mpesa'
-    ON CONFLICT DO NOTHING
+    ORDER BY i.receipt
+    ON CONFLICT (subject) WHERE status = 'open' DO NOTHING
     RETURNING 1
 )
 SELECT (SELECT count(*) FROM items), (SELECT count(*) FROM opened)
@@ -250,23 +262,18 @@ class RecordRepository(RepositoryBase[MpesaRecord]):
         )
         return len(result.all())
 
-    async def copy_many(self, rows: Sequence[dict[str, Any]]) -> int:
-        """`add_many` for large batches (a statement import): COPY into a staging table of this
-        transaction, then one INSERT ... SELECT that skips receipts this source already has."""
+    async def copy_many(self, rows: Sequence[StagedRecord]) -> int:
+        """`add_many` for large batches (a statement import), each record a tuple in `_COPIED`
+        order: COPY into a staging table of this transaction, then one INSERT ... SELECT that
+        skips receipts this source already has. Every record carries a receipt (its key is the
+        only one checked for a conflict)."""
         if not rows:
             return 0
         connection = await self.session.connection()
         raw = await connection.get_raw_connection()
         driver: Any = raw.driver_connection
         await driver.execute(_STAGING)
-        await driver.copy_records_to_table(
-            "mpesa_record_staging",
-            columns=_COPIED,
-            records=[
-                tuple(json.dumps(row["raw"]) if c == "raw" else row.get(c) for c in _COPIED)
-                for row in rows
-            ],
-        )
+        await driver.copy_records_to_table("mpesa_record_staging", columns=_COPIED, records=rows)
         inserted = await driver.fetchval(_FROM_STAGING)
         return int(inserted)
 

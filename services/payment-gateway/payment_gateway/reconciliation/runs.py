@@ -146,9 +146,21 @@ async def _plain_receipts(
 ) -> None:
     """Judge the window's receipts whose verdict is a lookup in one statement (set-based: a
     million statement lines take seconds, not a batch loop); the rest go through the rules
-    batch by batch next. One transaction with its checkpoint: done once or not at all."""
+    batch by batch next. One transaction with its checkpoint: done once or not at all.
+
+    The judging statement reads payments without locking them, so the payments that could be
+    settled with one of these receipts meanwhile (unpaid, created within the reference lookback)
+    are locked first: a settlement already under way is waited for and then seen by the
+    judging statement's own snapshot, and one that starts later waits for this verdict. A
+    receipt is never judged `unmatched_mpesa` while its payment is being settled."""
     sources = receipt_sources(run)
     if sources:
+        lookback = timedelta(hours=settings.RECONCILIATION_REFERENCE_LOOKBACK_H)
+        await LedgerPaymentRepository.from_session(session).lock_settleable(
+            since=run.window_start + links.CLOCK_SLACK - lookback,
+            until=run.window_end + links.CLOCK_SLACK,
+            unpaid=[s for s in S if s not in state.PAID],
+        )
         judged, opened = await ItemRepository.from_session(session).judge_plain_receipts(
             run_id=run.id,
             sources=sources,
@@ -157,7 +169,7 @@ async def _plain_receipts(
             start=run.window_start,
             end=run.window_end,
             slack=links.CLOCK_SLACK,
-            lookback=timedelta(hours=settings.RECONCILIATION_REFERENCE_LOOKBACK_H),
+            lookback=lookback,
         )
         log.info("reconciliation_plain_receipts", run_id=str(run.id), judged=judged, opened=opened)
     _move(run, phase="receipts", after=None)

@@ -20,6 +20,7 @@ from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
+from json.encoder import encode_basestring
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -30,6 +31,7 @@ from payment_gateway.models import RecordSource, StatementImport
 from payment_gateway.reconciliation.exceptions import InvalidStatement, StatementTooLarge
 from payment_gateway.reconciliation.repository import (
     RecordRepository,
+    StagedRecord,
     StatementImportRepository,
 )
 
@@ -105,6 +107,9 @@ def parse_amount(value: str, column: str) -> int | None:
     text = value.strip().replace(",", "").lstrip("-")
     if not text:
         return None
+    whole, dot, cents = text.partition(".")
+    if whole.isascii() and whole.isdigit() and (not dot or cents in ("00", "0")):
+        return int(whole)  # the usual "1,234.00", without Decimal
     try:
         amount = Decimal(text)
     except InvalidOperation:
@@ -134,8 +139,11 @@ class Columns:
         return row[position] if position is not None and position < len(row) else ""
 
 
-def read_row(row: list[str], columns: Columns, *, shortcode: str, line: int) -> dict[str, Any]:
-    """One statement line as an M-Pesa record's values, or `BadRow`."""
+def read_row(
+    row: list[str], columns: Columns, *, shortcode: str, line: int, statement_id: uuid.UUID
+) -> StagedRecord:
+    """One statement line as an M-Pesa record's values (in `RecordRepository.copy_many`'s
+    order), or `BadRow`."""
     receipt = columns.get(row, "Receipt No.").strip()
     if not receipt:
         raise BadRow("no Receipt No.")
@@ -151,20 +159,23 @@ def read_row(row: list[str], columns: Columns, *, shortcode: str, line: int) -> 
     if not account:
         found = _ACCOUNT.search(details)
         account = found.group(1) if found else ""
-    return {
-        "source": RecordSource.statement,
-        "receipt": receipt,
-        "shortcode": shortcode,
+    return (
+        RecordSource.statement.value,
+        receipt,
+        shortcode,
         # Money out (charges, withdrawals) is kept but never matched: only money in is.
-        "status": status if paid_in is not None else "withdrawal",
-        "result_code": None,
-        "amount": paid_in if paid_in is not None else withdrawn,
-        "phone_tail": phone_tail(columns.get(row, "Other Party Info"), details),
-        "account_reference": account[:64] or None,
-        "checkout_request_id": None,
-        "completed_at": parse_time(columns.get(row, "Completion Time")),
-        "raw": {"line": line, "details": details},
-    }
+        status if paid_in is not None else "withdrawal",
+        None,
+        paid_in if paid_in is not None else withdrawn,
+        phone_tail(columns.get(row, "Other Party Info"), details),
+        account[:64] or None,
+        None,
+        parse_time(columns.get(row, "Completion Time")),
+        None,
+        statement_id,
+        # The raw JSON `{"line", "details"}`, written without `json.dumps` (a sixth of the time).
+        f'{{"line": {line}, "details": {encode_basestring(details)}}}',
+    )
 
 
 class _Lines:
@@ -205,9 +216,9 @@ async def import_statement(
     statement.rows, statement.new, statement.duplicates = 0, 0, 0
     await StatementImportRepository.from_session(session).create(statement, flush=True)
     result = ImportResult(statement)
-    reader = _Reader(settings=settings)
+    reader = _Reader(settings=settings, statement_id=statement.id)
     size = 0
-    rows: list[dict[str, Any]] = []
+    rows: list[StagedRecord] = []
     storing: asyncio.Task[None] | None = None
 
     async def parsed(chunk: bytes, final: bool = False) -> None:
@@ -246,11 +257,9 @@ async def import_statement(
     return result
 
 
-async def _store(session: AsyncSession, result: ImportResult, rows: list[dict[str, Any]]) -> None:
+async def _store(session: AsyncSession, result: ImportResult, rows: list[StagedRecord]) -> None:
     statement = result.statement
     statement.rows += len(rows)
-    for row in rows:
-        row["statement_id"] = statement.id
     new = await RecordRepository.from_session(session).copy_many(rows)
     statement.new += new
     statement.duplicates += len(rows) - new
@@ -259,7 +268,8 @@ async def _store(session: AsyncSession, result: ImportResult, rows: list[dict[st
 class _Reader:
     """The CSV state between chunks: the header once found, the line count."""
 
-    def __init__(self, *, settings: Settings) -> None:
+    def __init__(self, *, settings: Settings, statement_id: uuid.UUID) -> None:
+        self.statement_id = statement_id
         self.shortcode = settings.DARAJA_SHORTCODE
         self.lines = _Lines()
         self.columns: Columns | None = None
@@ -267,19 +277,27 @@ class _Reader:
 
     def feed(
         self, chunk: bytes, final: bool = False
-    ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    ) -> tuple[list[StagedRecord], list[dict[str, Any]]]:
         self.lines.feed(chunk, final=final)
-        rows: list[dict[str, Any]] = []
+        rows: list[StagedRecord] = []
         rejected: list[dict[str, Any]] = []
         for row in csv.reader(self.lines):
             self.line += 1
             if self.columns is None:
                 self._header_or_preamble(row)
                 continue
-            if not any(cell.strip() for cell in row):
+            if not "".join(row).strip():
                 continue
             try:
-                rows.append(read_row(row, self.columns, shortcode=self.shortcode, line=self.line))
+                rows.append(
+                    read_row(
+                        row,
+                        self.columns,
+                        shortcode=self.shortcode,
+                        line=self.line,
+                        statement_id=self.statement_id,
+                    )
+                )
             except BadRow as e:
                 rejected.append({"line": self.line, "reason": str(e)})
         return rows, rejected

@@ -74,7 +74,8 @@ SELECT count(*) FROM inserted
 # `done`, read once before the first insert (a lookup of the items table per row would also
 # walk the index entries of the rows this statement inserts, quadratic), so no ON CONFLICT and
 # its speculative insertion is needed. Rows go in receipt order and exceptions
-# take time-ordered ids (`uuidv7`), so every index grows at its right edge.
+# take time-ordered ids (`gateway.time_ordered_uuid()`, a UUIDv7), so every index grows at its
+# right edge.
 _PLAIN_RECEIPTS = """
 WITH given AS (
     SELECT CAST(:run_id AS uuid) AS run_id, CAST(:sources AS text[]) AS sources,
@@ -161,8 +162,8 @@ opened AS (
     INSERT INTO gateway.reconciliation_exception (
         id, subject, run_id, item_id, verdict, receipt, status, created_at
     )
-    SELECT uuidv7(), i.verdict || ':' || i.receipt, g.run_id, i.id, i.verdict, i.receipt,
-        'open', now()
+    SELECT gateway.time_ordered_uuid(), i.verdict || ':' || i.receipt, g.run_id, i.id,
+        i.verdict, i.receipt, 'open', now()
     FROM items i, given g WHERE i.verdict = 'unmatched_mpesa'
     ORDER BY i.receipt
     ON CONFLICT (subject) WHERE status = 'open' DO NOTHING

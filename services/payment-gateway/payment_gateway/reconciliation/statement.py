@@ -28,12 +28,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from payment_gateway.config import Settings
 from payment_gateway.integrations.daraja import NAIROBI
 from payment_gateway.models import RecordSource, StatementImport
+from payment_gateway.reconciliation.bulk_sql import StagedRecord
 from payment_gateway.reconciliation.exceptions import InvalidStatement, StatementTooLarge
-from payment_gateway.reconciliation.repository import (
-    RecordRepository,
-    StagedRecord,
-    StatementImportRepository,
-)
+from payment_gateway.reconciliation.repository import RecordRepository, StatementImportRepository
 
 REQUIRED = ("Receipt No.", "Completion Time", "Transaction Status", "Paid In")
 # The org-portal export's 13 columns (what the simulator and the benchmark write).

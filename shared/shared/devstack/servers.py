@@ -38,8 +38,11 @@ __all__ = [
 ]
 
 DEFAULT_VAR_DIR = Path(os.environ.get("DEVSTACK_VAR_DIR", "var"))
-DEFAULT_PG_PORT = int(os.environ.get("DEVSTACK_PG_PORT", "55432"))
-DEFAULT_REDIS_PORT = int(os.environ.get("DEVSTACK_REDIS_PORT", "56379"))
+# Below the kernel's range for outgoing connections' source ports (32768-60999): a port in that
+# range can be held by any connection when the server starts (the tests' own servers take ports
+# from 20000-29999, `shared.testing.processes`).
+DEFAULT_PG_PORT = int(os.environ.get("DEVSTACK_PG_PORT", "31432"))
+DEFAULT_REDIS_PORT = int(os.environ.get("DEVSTACK_REDIS_PORT", "31379"))
 DEFAULT_DATABASE = "mpesa"
 # PostgreSQL refuses to run as root; when we are root, the server runs as this system user.
 PG_SYSTEM_USER = "embedded_postgres"

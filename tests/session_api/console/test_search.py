@@ -284,3 +284,17 @@ async def test_rows_still_list_when_the_gateway_is_down(
     assert ids(page) == w.ids(4, 3, 2, 1, 0)
     assert page["gateway_facts"] is False
     assert page["items"][2]["environment"] == "production"  # what session-api recorded
+
+
+async def test_a_checkout_id_shows_the_payers_number_masked(
+    api: httpx.AsyncClient, staff: Account, rows: Rows, account: MakeAccount, facts: GatewayFacts
+) -> None:
+    client = await account()
+    order = await rows.order(client.user)
+    checkout = "ws_CO_01122026124319564712341234"  # Daraja's: a time, then 712341234
+    await rows.attempt(order, user=client.user, created_at=BASE, checkout=checkout)
+
+    found = await listed(api, staff, q=checkout)
+
+    [row] = found["items"]
+    assert row["checkout_request_id"] == "ws_CO_01122026124319564*****1234"

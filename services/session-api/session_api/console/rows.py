@@ -22,6 +22,7 @@ from session_api.console.schemas import (
 )
 from session_api.integrations.gateway import GatewayPaymentFacts
 from session_api.models import PayableType
+from shared.logging import mask_checkout_ids
 from shared.schemas import supported_moment
 
 Facts = dict[str, GatewayPaymentFacts]
@@ -44,7 +45,10 @@ def row_of(view: AttemptView, facts: Facts | None) -> AdminPaymentRow:
         receipt_number=view.receipt_number,
         phone=view.phone_masked,
         environment=_environment(environment),
-        checkout_request_id=view.checkout_request_id,
+        # Daraja writes the payer's number into the id: staff see its time and last digits.
+        checkout_request_id=(
+            mask_checkout_ids(view.checkout_request_id) if view.checkout_request_id else None
+        ),
         gateway_payment_id=view.gateway_payment_id,
         held_for_review=fact.review_reason if fact else None,
         reconciliation_verdict=fact.verdict if fact else None,

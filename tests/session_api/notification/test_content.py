@@ -11,6 +11,8 @@ import pytest
 from pypdf import PdfReader
 
 from session_api.booking import messages
+from session_api.event import messages as staff_messages
+from session_api.integrations.gateway import GatewayPayment, ReconciliationRunSummary
 from session_api.models import AttemptStatus, Booking, BookingStatus, PaymentAttempt, SessionType
 from session_api.notification.content import (
     SMS_MAX_CHARS,
@@ -63,6 +65,32 @@ def every_message() -> list[Message]:
         messages.paid(b, a, note=" (M-Pesa receipt UAB1C2D3E4)"),
         messages.reminder(
             b, other_name=LONGEST_NAME, lead=1, now=b.scheduled_at - timedelta(minutes=50)
+        ),
+        staff_messages.open_exceptions(
+            ReconciliationRunSummary.model_validate(
+                {
+                    "id": str(uuid.uuid4()),
+                    "shortcode": "4012345",
+                    "from": datetime(2026, 12, 1, tzinfo=UTC),
+                    "to": datetime(2026, 12, 2, tzinfo=UTC),
+                    "sources": ["stk_query", "transaction_status", "pull", "statement"],
+                    "summary": {verdict: 1_000_000 for verdict in staff_messages.VERDICTS},
+                    "open_exceptions": 5_000_000,
+                }
+            )
+        ),
+        staff_messages.refund_failed(
+            GatewayPayment.model_validate(
+                {
+                    "id": str(uuid.uuid4()),
+                    "status": "refund_failed",
+                    "amount": MAX_KES,
+                    "phone": "254*****5678",
+                    "receipt_number": "UAB1C2D3E4",
+                    "reason": "initiator_credentials_invalid",
+                    "result_desc": "R" * 500,
+                }
+            )
         ),
     ]
 

@@ -166,3 +166,34 @@ async def test_an_unpaid_attempt_is_not_refundable(flow: Flow) -> None:
     assert refused.status_code == 409
     assert refused.json()["error"] == "NotRefundable"
     assert "is cancelled" in refused.json()["detail"]
+
+
+async def test_a_refund_m_pesa_refuses_leaves_the_money_paid_and_tells_staff(flow: Flow) -> None:
+    client = await flow.account()
+    staff = await flow.account(UserRole.staff)
+    attempt = await paid(flow, "/v1/wallet/deposits", client, {"amount": 800, "phone": phone()})
+    # M-Pesa refuses the Reversal: the initiator's credentials are wrong.
+    fault = await flow.simulator.post(
+        "/simulator/faults",
+        json={
+            "kind": "result_code",
+            "result_code": "2001",
+            "count": 1,
+            "path": "/mpesa/reversal/v1/request",
+        },
+    )
+    assert fault.status_code == 201, fault.text
+
+    assert (await refund(flow, attempt["id"], staff)).status_code == 202
+
+    email = await flow.email(staff.user.email, "Refund failed")
+    assert attempt["receipt_number"] in email["subject"]
+    assert "KES 800" in email["subject"]
+    notes = (await flow.api.get("/v1/notifications", headers=staff.headers)).json()["items"]
+    assert [n["kind"] for n in notes] == ["payment.refund_failed"]
+    still = await flow.attempt(attempt["id"], client)
+    assert still["status"] == "paid"
+    assert (await flow.api.get("/v1/wallet", headers=client.headers)).json()["balance"] == 800
+    # Nothing tells the client: their money never moved.
+    client_emails = await flow.emails(client.user.email)
+    assert [e["subject"] for e in client_emails if e["subject"].startswith("Refund")] == []

@@ -1,16 +1,18 @@
-"""What staff and admins read when a reconciliation run leaves exceptions open: the counts per
-verdict and a link to the run in the staff console. Times are said in Kenya's zone."""
+"""What staff and admins read about the gateway's work that needs a person: a reconciliation run
+that left exceptions open (the counts per verdict and a link to the run), and a refund M-Pesa
+refused. Times are said in Kenya's zone."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from session_api.integrations.gateway import ReconciliationRunSummary
+from session_api.integrations.gateway import GatewayPayment, ReconciliationRunSummary
 from session_api.notification.content import Message
 
 NAIROBI = ZoneInfo("Africa/Nairobi")
 KIND = "reconciliation.exceptions"
+REFUND_FAILED_KIND = "payment.refund_failed"
 VERDICTS = {
     "matched": "Matched",
     "settled_late": "Settled late (completed by reconciliation)",
@@ -52,4 +54,26 @@ def open_exceptions(run: ReconciliationRunSummary) -> Message:
             "a refund needed, or ignore it, with a note.",
         ),
         action=("Open the run", console_path(run.id)),
+    )
+
+
+def refund_failed(payment: GatewayPayment) -> Message:
+    receipt = payment.receipt_number or "(no receipt)"
+    why = payment.result_desc or (payment.reason or "no reason given").replace("_", " ")
+    return Message(
+        kind=REFUND_FAILED_KIND,
+        title=f"Refund failed: KES {payment.amount:,}, receipt {receipt}",
+        body=f"M-Pesa did not reverse payment {receipt}: {why}. The payment stays paid and the "
+        "customer has not been refunded.",
+        data={"gateway_payment_id": payment.id, "reason": payment.reason},
+        details=(
+            ("Amount", f"KES {payment.amount:,}"),
+            ("M-Pesa receipt", receipt),
+            ("Why", why),
+        ),
+        paragraphs=(
+            "Check the Reversal setup (initiator and credential) if M-Pesa refused the request, "
+            "or refund the customer another way and note it on the payment.",
+        ),
+        action=("Find the payment", f"/staff/payments?q={payment.receipt_number or payment.id}"),
     )

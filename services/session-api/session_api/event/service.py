@@ -44,6 +44,7 @@ from shared.phone import mask_phone
 log = structlog.get_logger(__name__)
 
 RECONCILIATION_COMPLETED = "reconciliation.completed"
+REFUND_FAILED = "payment.refund_failed"
 
 FLOWS: dict[PayableType, PayableFlow[Any]] = {
     PayableType.booking: booking_service.flow,
@@ -95,6 +96,8 @@ async def receive(
         await repository.mark(inbox_id, outcome=outcome, at=datetime.now(UTC))
         return EventReceipt(webhook_id=webhook_id, duplicate=False, outcome=outcome)
     outcome = await apply(session, redis=redis, payment=event.data, sequence=event.sequence)
+    if event.type == REFUND_FAILED:
+        await refund_failed(session, payment=event.data)
     await repository.mark(inbox_id, outcome=outcome, at=datetime.now(UTC))
     log.info(
         "payment_event_received",
@@ -134,6 +137,22 @@ async def reconciliation_completed(
         recipients=len(staff),
     )
     return EventOutcome.applied
+
+
+async def refund_failed(session: AsyncSession, *, payment: GatewayPayment) -> None:
+    """M-Pesa refused a refund staff asked for: the attempt stays paid (the money never moved
+    back), so every active staff member and admin is told, by email and in-app, once."""
+    message = messages.refund_failed(payment)
+    staff = await UserRepository.from_session(session).active_staff_ids()
+    for user_id in staff:
+        await notification_service.announce(
+            session,
+            event_key=f"{REFUND_FAILED}:{payment.id}",
+            user_id=user_id,
+            message=message,
+            channels={notification_service.IN_APP, Channel.email},
+        )
+    log.info("refund_failure_announced", gateway_payment_id=payment.id, recipients=len(staff))
 
 
 async def apply(

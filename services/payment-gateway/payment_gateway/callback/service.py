@@ -97,6 +97,8 @@ class Attempt:
     number: int
     final: bool
     query: str | None  # what to ask STK Query before processing
+    # The payment's Daraja environment: it is asked there, whichever environment is active now.
+    environment: str | None = None
 
 
 async def start_attempt(
@@ -119,7 +121,9 @@ async def start_attempt(
     plan = await proof.plan(
         session, inbox=inbox, payment=payment, callback=callback, settings=settings
     )
-    return Attempt(number, final, query=None if plan.stop else plan.query)
+    return Attempt(
+        number, final, query=None if plan.stop else plan.query, environment=payment.environment
+    )
 
 
 @dataclass(frozen=True)

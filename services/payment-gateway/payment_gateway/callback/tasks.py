@@ -38,11 +38,15 @@ async def process(ctx: dict[str, Any], inbox_id: int) -> str:
         return await _give_up(ctx, inbox_id, attempt, "no attempts left")
     confirmation = None
     if attempt.query is not None:
-        # Asked before the payment row is locked: no lock is held while Daraja answers.
-        # The active environment's client: a callback names no environment until its payment is
-        # read, and one for a payment of the other environment only fails to confirm (polling,
-        # in the payment's own environment, still settles it).
-        daraja = await ctx["daraja"].active()
+        # Asked before the payment row is locked: no lock is held while Daraja answers. Asked
+        # in the payment's own environment: after a switch, a payment made in the sandbox is
+        # still confirmed by the sandbox.
+        clients = ctx["daraja"]
+        daraja = await (
+            clients.for_environment(attempt.environment)
+            if attempt.environment
+            else clients.active()
+        )
         answer = await monitoring.query(daraja, checkout_request_id=attempt.query)
         confirmation = Confirmation(checkout_request_id=attempt.query, answer=answer)
     try:

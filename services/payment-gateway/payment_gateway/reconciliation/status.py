@@ -36,6 +36,7 @@ from payment_gateway.models import (
     StatusQuery,
     StatusQueryState,
 )
+from payment_gateway.payment.monitoring import token_hash
 from payment_gateway.reconciliation import collect
 from payment_gateway.reconciliation.exceptions import ResultsPending, UnknownResultUrl
 from payment_gateway.reconciliation.inbox_repository import (
@@ -64,10 +65,6 @@ ASKED_ABOUT = (
     PaymentStatus.timeout,
     PaymentStatus.completed,
 )
-
-
-def token_hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 def result_url(settings: Settings, token: str) -> str:
@@ -211,14 +208,38 @@ async def receive(
     hashed = token_hash(token)
     if await StatusQueryRepository.from_session(session).by_token(hashed) is None:
         raise UnknownResultUrl("no Transaction Status request expects a result at this address")
+    await store_result(
+        session,
+        hashed_token=hashed,
+        kind=kind,
+        body=body,
+        dedupe_prefix="",
+        task=RESULT_TASK,
+        job_id_prefix=f"{settings.NAMESPACE}:result",
+    )
+
+
+async def store_result(
+    session: AsyncSession,
+    *,
+    hashed_token: str,
+    kind: str,
+    body: bytes,
+    dedupe_prefix: str,
+    task: str,
+    job_id_prefix: str,
+) -> None:
+    """Keep a result Daraja posted (Transaction Status, Reversal) once in the result inbox and
+    queue the job that applies it; an identical resend is stored and queued nothing."""
     digest = hashlib.sha256(body).hexdigest()
     stored = await ResultInboxRepository.from_session(session).store(
-        token_hash=hashed, kind=kind, dedupe_key=f"{hashed}:{kind}:{digest}", body=body
+        token_hash=hashed_token,
+        kind=kind,
+        dedupe_key=f"{dedupe_prefix}{hashed_token}:{kind}:{digest}",
+        body=body,
     )
     if stored is not None:
-        enqueue_after_commit(
-            session, RESULT_TASK, stored, _job_id=f"{settings.NAMESPACE}:result:{stored}"
-        )
+        enqueue_after_commit(session, task, stored, _job_id=f"{job_id_prefix}:{stored}")
 
 
 async def process(session: AsyncSession, *, inbox_id: int, settings: Settings) -> str | None:

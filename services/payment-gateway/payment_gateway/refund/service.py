@@ -12,7 +12,6 @@ safe because a Reversal of a reversed transaction answers `R000001`, which count
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 import uuid
 from dataclasses import dataclass
@@ -35,7 +34,9 @@ from payment_gateway.integrations.daraja import (
 from payment_gateway.models import Payment, PaymentStatus, Refund, RefundState
 from payment_gateway.payment import lifecycle, messages
 from payment_gateway.payment.exceptions import PaymentNotFound
+from payment_gateway.payment.monitoring import token_hash
 from payment_gateway.payment.repository import PaymentRepository
+from payment_gateway.reconciliation import status
 from payment_gateway.reconciliation.inbox_repository import ResultInboxRepository
 from payment_gateway.refund.exceptions import NotRefundable, UnknownReversalUrl
 from payment_gateway.refund.repository import RefundRepository
@@ -49,10 +50,6 @@ S = PaymentStatus
 R = RefundState
 REVERSE_TASK = "refund.reverse"
 RESULT_TASK = "refund.result"
-
-
-def token_hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 def result_url(settings: Settings, token: str) -> str:
@@ -341,14 +338,15 @@ async def receive(
     hashed = token_hash(token)
     if not await RefundRepository.from_session(session).exists_for_token(hashed):
         raise UnknownReversalUrl("no refund expects a Reversal result at this address")
-    digest = hashlib.sha256(body).hexdigest()
-    stored = await ResultInboxRepository.from_session(session).store(
-        token_hash=hashed, kind=kind, dedupe_key=f"reversal:{hashed}:{kind}:{digest}", body=body
+    await status.store_result(
+        session,
+        hashed_token=hashed,
+        kind=kind,
+        body=body,
+        dedupe_prefix="reversal:",
+        task=RESULT_TASK,
+        job_id_prefix=f"{settings.NAMESPACE}:reversal",
     )
-    if stored is not None:
-        enqueue_after_commit(
-            session, RESULT_TASK, stored, _job_id=f"{settings.NAMESPACE}:reversal:{stored}"
-        )
 
 
 async def process(session: AsyncSession, *, inbox_id: int, settings: Settings) -> str | None:

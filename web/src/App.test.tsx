@@ -25,7 +25,7 @@ const CONFIG: AppConfig = {
 
 function renderApp(config: AppConfig, path = "/") {
   const client = new QueryClient({ defaultOptions: { queries: { retry: false } } });
-  client.setQueryData(["app-config"], config);
+  client.setQueryData(["config"], config);
   return render(
     <QueryClientProvider client={client}>
       <MemoryRouter initialEntries={[path]}>

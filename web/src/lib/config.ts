@@ -3,7 +3,7 @@ import { api, unwrap, type AppConfig } from "../api/client";
 
 export function useAppConfig(): AppConfig | undefined {
   return useQuery({
-    queryKey: ["app-config"],
+    queryKey: ["config"],
     queryFn: () => unwrap(api.GET("/v1/config")),
     staleTime: Infinity,
   }).data;

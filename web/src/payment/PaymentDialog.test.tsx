@@ -66,7 +66,7 @@ function attempt(overrides: Partial<Attempt> = {}): Attempt {
 
 function renderDialog(start: (phone: string) => Promise<Attempt>, defaultPhone = "") {
   const client = new QueryClient({ defaultOptions: { queries: { retry: false } } });
-  client.setQueryData(["app-config"], CONFIG);
+  client.setQueryData(["config"], CONFIG);
   return render(
     <QueryClientProvider client={client}>
       <PaymentDialog
